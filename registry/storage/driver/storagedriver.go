@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -89,11 +90,27 @@ type WalkFn func(fi FileInfo) error
 // ErrSkipDir tells Walk not to descend into the directory just visited.
 var ErrSkipDir = fmt.Errorf("skip this directory")
 
-// PathRegexp is what a valid driver path looks like.
+// PathRegexp is the character set of a valid driver path. It alone lets
+// "." and ".." through as components; ValidPath is the full check.
 var PathRegexp = regexp.MustCompile(`^(/[A-Za-z0-9._-]+)+$`)
 
-// ValidPath reports whether path is a valid driver path ("/" included).
-func ValidPath(path string) bool { return path == "/" || PathRegexp.MatchString(path) }
+// ValidPath reports whether path is a valid driver path ("/" included):
+// PathRegexp, and no "." or ".." component, so that a driver joining the
+// path onto its root can never step outside it ("/a/../../etc").
+func ValidPath(path string) bool {
+	if path == "/" {
+		return true
+	}
+	if !PathRegexp.MatchString(path) {
+		return false
+	}
+	for _, c := range strings.Split(path[1:], "/") {
+		if c == "." || c == ".." {
+			return false
+		}
+	}
+	return true
+}
 
 // PathNotFoundError is returned when nothing is stored at a path.
 type PathNotFoundError struct {
