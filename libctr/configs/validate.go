@@ -1,0 +1,69 @@
+package configs
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"regexp"
+)
+
+// ErrInvalid is the class of every validation error.
+var ErrInvalid = errors.New("invalid configuration")
+
+var idRegexp = regexp.MustCompile(`^[\w+\-.]+$`)
+
+// ValidateID checks a container id: letters, digits, '_', '+', '-', '.',
+// and not "." or "..", so that it is safe as a directory name.
+func ValidateID(id string) error {
+	if id == "" || id == "." || id == ".." || len(id) > 1024 || !idRegexp.MatchString(id) {
+		return fmt.Errorf("container id %q: %w", id, ErrInvalid)
+	}
+	return nil
+}
+
+// Validate checks what the init cannot check for itself once it has started.
+func (c *Config) Validate() error {
+	if c.Rootfs == "" || !filepath.IsAbs(c.Rootfs) {
+		return fmt.Errorf("rootfs %q must be an absolute path: %w", c.Rootfs, ErrInvalid)
+	}
+	seen := map[NamespaceType]bool{}
+	for _, ns := range c.Namespaces {
+		known := false
+		for _, t := range NamespaceOrder {
+			known = known || t == ns.Type
+		}
+		if !known {
+			return fmt.Errorf("namespace type %q: %w", ns.Type, ErrInvalid)
+		}
+		if seen[ns.Type] {
+			return fmt.Errorf("namespace %q given twice: %w", ns.Type, ErrInvalid)
+		}
+		seen[ns.Type] = true
+	}
+	if c.Hostname != "" && !seen[NEWUTS] {
+		return fmt.Errorf("hostname needs a new uts namespace: %w", ErrInvalid)
+	}
+	if (len(c.UIDMappings) > 0 || len(c.GIDMappings) > 0) && !seen[NEWUSER] {
+		return fmt.Errorf("uid/gid mappings need a user namespace: %w", ErrInvalid)
+	}
+	if ns, ok := c.Namespaces.Get(NEWUSER); ok && ns.Path == "" && (len(c.UIDMappings) == 0 || len(c.GIDMappings) == 0) {
+		return fmt.Errorf("a new user namespace needs uid and gid mappings: %w", ErrInvalid)
+	}
+	for _, m := range c.Mounts {
+		if !filepath.IsAbs(m.Destination) {
+			return fmt.Errorf("mount destination %q must be absolute: %w", m.Destination, ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// Validate checks a process before it is started.
+func (p *Process) Validate() error {
+	if len(p.Args) == 0 {
+		return fmt.Errorf("process args must not be empty: %w", ErrInvalid)
+	}
+	if p.Cwd != "" && !filepath.IsAbs(p.Cwd) {
+		return fmt.Errorf("process cwd %q must be absolute: %w", p.Cwd, ErrInvalid)
+	}
+	return nil
+}
