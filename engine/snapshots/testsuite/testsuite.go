@@ -151,7 +151,10 @@ func testLifecycle(t *testing.T, open Opener) {
 	must(t, err)
 	assertFile(t, mount(t, vms), "etc/hostname", "base")
 	var names []string
-	must(t, sn.Walk(ctx, func(_ context.Context, i snapshots.Info) error { names = append(names, i.Name+"/"+i.Kind.String()); return nil }))
+	must(t, sn.Walk(ctx, func(_ context.Context, i snapshots.Info) error {
+		names = append(names, i.Name+"/"+i.Kind.String())
+		return nil
+	}))
 	if len(names) != 2 || names[0] != "base/committed" || names[1] != "view/view" {
 		t.Fatalf("walk = %v", names)
 	}
