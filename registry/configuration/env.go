@@ -89,7 +89,12 @@ func (d *decoder) setPath(root *yaml.Node, parts []string, val *yaml.Node, name 
 		}
 		switch {
 		case isNull(cur):
+			// a new section; a number in the name makes it a list (CLIENTCAS_0)
 			*cur = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+			if _, err := strconv.Atoi(part); err == nil {
+				*cur = yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+			}
+			d.envCreated(path, name)
 		case cur.Kind == yaml.ScalarNode && (path == "storage" || path == "auth"):
 			// the short form "storage: inmemory" becomes "storage: {inmemory: }"
 			*cur = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{
@@ -105,10 +110,14 @@ func (d *decoder) setPath(root *yaml.Node, parts []string, val *yaml.Node, name 
 			if err != nil || idx < 0 || idx > len(cur.Content) {
 				return &Error{Env: name, Key: path, Msg: fmt.Sprintf("is a list: expected an index from 0 to %d, got %q", len(cur.Content), part)}
 			}
-			if idx == len(cur.Content) {
+			appended := idx == len(cur.Content)
+			if appended {
 				cur.Content = append(cur.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"})
 			}
 			next, path = &cur.Content[idx], fmt.Sprintf("%s[%d]", path, idx)
+			if appended {
+				d.envCreated(path, name)
+			}
 		} else {
 			for j := 0; j+1 < len(cur.Content); j += 2 {
 				if k := deref(cur.Content[j]); strings.EqualFold(k.Value, part) {
@@ -122,6 +131,7 @@ func (d *decoder) setPath(root *yaml.Node, parts []string, val *yaml.Node, name 
 					&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key},
 					&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"})
 				next, path = &cur.Content[len(cur.Content)-1], join(path, key)
+				d.envCreated(path, name)
 			}
 		}
 		if last {
@@ -132,4 +142,13 @@ func (d *decoder) setPath(root *yaml.Node, parts []string, val *yaml.Node, name 
 	}
 	d.envPaths[path] = name
 	return nil
+}
+
+// envCreated notes that the variable name brought the section at path into
+// being, so errors about the section (say "proxy: not supported" for
+// REGISTRY_PROXY_REMOTEURL) name the variable. The first variable wins.
+func (d *decoder) envCreated(path, name string) {
+	if _, ok := d.envPaths[path]; !ok && path != "" {
+		d.envPaths[path] = name
+	}
 }

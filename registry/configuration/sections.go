@@ -81,7 +81,7 @@ func (d *decoder) log(n *yaml.Node, path string, c *Configuration) {
 func (d *decoder) storage(n *yaml.Node, path string, s *Storage) {
 	n = deref(n)
 	if n.Kind == yaml.ScalarNode && !isNull(n) {
-		d.storageDriver(s, path, n.Value, nil)
+		d.storageDriver(s, join(path, n.Value), n.Value, nil)
 		return
 	}
 	m := &s.Maintenance
