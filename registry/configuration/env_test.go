@@ -38,7 +38,9 @@ func TestEnvOverrides(t *testing.T) {
 		{"driver on an empty file", "version: 0.1\n", []string{"REGISTRY_STORAGE=inmemory"},
 			func(c *Configuration) bool { return c.Storage.Driver == "inmemory" }},
 		{"header matched case-insensitively", fsBase, []string{"REGISTRY_HTTP_HEADERS_X-CONTENT-TYPE-OPTIONS=[sniff]"},
-			func(c *Configuration) bool { return reflect.DeepEqual(c.HTTP.Headers["X-Content-Type-Options"], []string{"sniff"}) }},
+			func(c *Configuration) bool {
+				return reflect.DeepEqual(c.HTTP.Headers["X-Content-Type-Options"], []string{"sniff"})
+			}},
 		{"new header", fsBase, []string{"REGISTRY_HTTP_HEADERS_X-FRAME-OPTIONS=[DENY]"},
 			func(c *Configuration) bool {
 				return c.HTTP.Headers.Get("X-Frame-Options") == "DENY" && c.HTTP.Headers.Get("X-Content-Type-Options") == "nosniff"
@@ -88,7 +90,9 @@ func TestEnvOverrides(t *testing.T) {
 				return len(c.Warnings) == 4 && strings.HasPrefix(c.Warnings[0], "REGISTRY_DOCKER_REGISTRY_SERVICE_PORT: ")
 			}},
 		{"ignored section set from env", fsBase, []string{"REGISTRY_NOTIFICATIONS_ENDPOINTS_0_NAME=listener"},
-			func(c *Configuration) bool { return len(c.Warnings) == 1 && strings.HasPrefix(c.Warnings[0], "notifications: ") }},
+			func(c *Configuration) bool {
+				return len(c.Warnings) == 1 && strings.HasPrefix(c.Warnings[0], "notifications: ")
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if c := mustParse(t, tc.yaml, tc.env...); !tc.check(c) {
