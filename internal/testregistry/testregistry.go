@@ -1,0 +1,308 @@
+// Package testregistry starts a real registry process for tests: the wharf
+// binary (`wharf registry serve`, built once per test binary) or, for
+// comparison, Debian's docker-registry (distribution 2.8.2), each on a free
+// loopback port with its data in a temp dir.
+//
+// A test starts one, talks HTTP to it and lets t.Cleanup stop it:
+//
+//	reg := testregistry.Start(t, testregistry.Options{})
+//	resp, err := http.Get(reg.URL + "/v2/")
+//
+// Packages that use it should stop the built binary from outliving the test
+// binary with
+//
+//	func TestMain(m *testing.M) { os.Exit(testregistry.Run(m)) }
+//
+// The server is chosen by Options.Server, or for the whole run by the
+// environment variable WHARF_TEST_REGISTRY=distribution (default: wharf), so
+// one suite can be pointed at distribution while comparing behaviour.
+package testregistry
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Server names a registry implementation.
+type Server string
+
+const (
+	// Wharf is `wharf registry serve`, built from this module.
+	Wharf Server = "wharf"
+	// Distribution is Debian's docker-registry (distribution 2.8.2).
+	Distribution Server = "distribution"
+)
+
+// DistributionBinary is where Debian installs distribution's registry.
+const DistributionBinary = "/usr/bin/docker-registry"
+
+// Options configure a registry process. The zero value is a writable
+// registry with deletes enabled on a fresh temp dir and a free port.
+type Options struct {
+	// Server is the implementation; empty means $WHARF_TEST_REGISTRY or Wharf.
+	Server Server
+	// Root is the storage directory; empty means a new t.TempDir().
+	Root string
+	// Addr is the host:port to listen on; empty means a free loopback port.
+	Addr string
+	// DisableDelete sets storage.delete.enabled to false.
+	DisableDelete bool
+	// ReadOnly sets storage.maintenance.readonly.enabled to true.
+	ReadOnly bool
+	// Env is added to the process environment (REGISTRY_* overrides).
+	Env []string
+}
+
+// Registry is a running registry process.
+type Registry struct {
+	URL    string // base URL, http://127.0.0.1:port
+	Host   string // host:port, as used in image references
+	Root   string // storage root directory
+	Server Server
+
+	t    testing.TB
+	opts Options
+	cmd  *exec.Cmd
+	done chan struct{}
+	log  string
+}
+
+// Start starts a registry and waits until it answers GET /v2/. It is stopped
+// when the test ends; if the test failed, its log is printed.
+func Start(t testing.TB, opts Options) *Registry {
+	t.Helper()
+	if opts.Server == "" {
+		opts.Server = Server(os.Getenv("WHARF_TEST_REGISTRY"))
+		if opts.Server == "" {
+			opts.Server = Wharf
+		}
+	}
+	if opts.Root == "" {
+		opts.Root = t.TempDir()
+	}
+	// A free port is found by binding :0 and closing it; another process may
+	// take it in between, so a start that loses the port is tried again.
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		o := opts
+		if o.Addr == "" {
+			o.Addr = freeAddr(t)
+		}
+		var r *Registry
+		r, err = start(t, o)
+		if err == nil {
+			t.Cleanup(r.cleanup)
+			return r
+		}
+		if opts.Addr != "" || !strings.Contains(err.Error(), "address already in use") {
+			break
+		}
+	}
+	t.Fatalf("testregistry: %v", err)
+	return nil
+}
+
+// Restart stops the registry and starts it again on the same address and
+// root (so upload locations handed out before stay valid), with opts
+// changed by edit when it is not nil.
+func (r *Registry) Restart(edit func(*Options)) *Registry {
+	r.t.Helper()
+	r.Stop()
+	opts := r.opts
+	if edit != nil {
+		edit(&opts)
+	}
+	return Start(r.t, opts)
+}
+
+// Stop asks the process to shut down (SIGTERM) and waits for it, killing
+// it after 30 s. Stopping twice is harmless.
+func (r *Registry) Stop() { r.stop(syscall.SIGTERM) }
+
+// Kill ends the process at once (SIGKILL), as a crash would.
+func (r *Registry) Kill() { r.stop(syscall.SIGKILL) }
+
+// Log returns what the process wrote to stdout and stderr so far.
+func (r *Registry) Log() string {
+	b, _ := os.ReadFile(r.log)
+	return string(b)
+}
+
+func (r *Registry) stop(sig syscall.Signal) {
+	select {
+	case <-r.done:
+		return
+	default:
+	}
+	_ = r.cmd.Process.Signal(sig)
+	select {
+	case <-r.done:
+	case <-time.After(30 * time.Second):
+		_ = r.cmd.Process.Kill()
+		<-r.done
+	}
+}
+
+func (r *Registry) cleanup() {
+	r.Stop()
+	if r.t.Failed() {
+		r.t.Logf("testregistry: %s log (%s):\n%s", r.Server, r.Host, r.Log())
+	}
+}
+
+func start(t testing.TB, opts Options) (*Registry, error) {
+	var bin string
+	var args []string
+	switch opts.Server {
+	case Wharf:
+		bin, args = Binary(t), []string{"registry", "serve"}
+	case Distribution:
+		if _, err := os.Stat(DistributionBinary); err != nil {
+			t.Skipf("testregistry: %s not installed (Debian package docker-registry): %v", DistributionBinary, err)
+		}
+		bin, args = DistributionBinary, []string{"serve"}
+	default:
+		return nil, fmt.Errorf("unknown server %q", opts.Server)
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(cfg, []byte(config(opts)), 0o644); err != nil {
+		return nil, err
+	}
+	logPath := filepath.Join(dir, "registry.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+
+	cmd := exec.Command(bin, append(args, cfg)...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Env = append(cleanEnv(), opts.Env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	r := &Registry{
+		URL: "http://" + opts.Addr, Host: opts.Addr, Root: opts.Root, Server: opts.Server,
+		t: t, opts: opts, cmd: cmd, done: make(chan struct{}), log: logPath,
+	}
+	go func() { _ = cmd.Wait(); close(r.done) }()
+	if err := r.waitReady(); err != nil {
+		r.Kill()
+		return nil, fmt.Errorf("%s on %s: %w\n%s", opts.Server, opts.Addr, err, r.Log())
+	}
+	return r, nil
+}
+
+// waitReady polls GET /v2/ until it answers 200, the process exits or 30 s
+// pass.
+func (r *Registry) waitReady() error {
+	client := &http.Client{Timeout: 5 * time.Second}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-r.done:
+			return errors.New("exited before serving: " + r.cmd.ProcessState.String())
+		default:
+		}
+		if resp, err := client.Get(r.URL + "/v2/"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return errors.New("not serving GET /v2/ after 30s")
+}
+
+// config renders a distribution config.yml (version 0.1) for opts, using
+// only keys both servers know.
+func config(opts Options) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "version: 0.1\nlog:\n  level: info\nstorage:\n")
+	fmt.Fprintf(&b, "  filesystem:\n    rootdirectory: %s\n", opts.Root)
+	fmt.Fprintf(&b, "  delete:\n    enabled: %t\n", !opts.DisableDelete)
+	if opts.ReadOnly {
+		fmt.Fprintf(&b, "  maintenance:\n    readonly:\n      enabled: true\n")
+	}
+	fmt.Fprintf(&b, "http:\n  addr: %s\n", opts.Addr)
+	if opts.Server == Distribution {
+		// distribution signs upload state with this secret, a random one
+		// per start by default, which would end uploads at a restart.
+		fmt.Fprintf(&b, "  secret: testregistry\n")
+	}
+	return b.String()
+}
+
+// cleanEnv is the test's environment without REGISTRY_* variables, which
+// would override the config.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "REGISTRY_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+func freeAddr(t testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("testregistry: find a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+var build struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+// Binary returns the path of a wharf binary: $WHARF_BINARY if set, else one
+// built from this module with `go build` the first time it is asked for.
+func Binary(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("WHARF_BINARY"); p != "" {
+		return p
+	}
+	build.once.Do(func() {
+		build.dir, build.err = os.MkdirTemp("", "wharf-testbin-")
+		if build.err != nil {
+			return
+		}
+		build.path = filepath.Join(build.dir, "wharf")
+		cmd := exec.Command("go", "build", "-o", build.path, "github.com/wharf-project/wharf/cmd/wharf")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			build.err = fmt.Errorf("go build wharf: %v\n%s", err, out)
+		}
+	})
+	if build.err != nil {
+		t.Fatalf("testregistry: %v", build.err)
+	}
+	return build.path
+}
+
+// Run runs the tests and removes the binary Binary built; use it from TestMain.
+func Run(m *testing.M) int {
+	code := m.Run()
+	if build.dir != "" {
+		os.RemoveAll(build.dir)
+	}
+	return code
+}
