@@ -62,10 +62,11 @@ const (
 
 // Bus is the event bus. Its zero value is not usable; call New.
 type Bus struct {
-	mu   sync.Mutex
-	ring []Message // oldest first, at most RingSize
-	subs map[*subscriber]struct{}
-	now  func() time.Time
+	mu     sync.Mutex
+	ring   []Message // oldest first, at most RingSize
+	subs   map[*subscriber]struct{}
+	closed bool
+	now    func() time.Time
 }
 
 type subscriber struct {
@@ -150,6 +151,10 @@ func (b *Bus) Subscribe(since, until time.Time, filter *Filter) (past []Message,
 			}
 		}
 	}
+	if b.closed {
+		close(s.ch)
+		return past, s.ch, func() {}
+	}
 	b.subs[s] = struct{}{}
 	return past, s.ch, func() {
 		b.mu.Lock()
@@ -166,4 +171,18 @@ func (b *Bus) Subscribers() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return len(b.subs)
+}
+
+// Close ends every live subscription (their channels close, so streaming
+// clients see the end of the stream) and makes later subscriptions get a
+// closed channel. The daemon calls it first when it shuts down. Publish still
+// records into the ring after Close.
+func (b *Bus) Close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	for s := range b.subs {
+		delete(b.subs, s)
+		close(s.ch)
+	}
 }
