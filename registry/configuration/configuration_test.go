@@ -126,6 +126,8 @@ func TestParseValues(t *testing.T) {
 			func(c *Configuration) bool { return c.Storage.Cache["blobdescriptor"] == "redis" }},
 		{"cache layerinfo alias", base + "  cache:\n    layerinfo: inmemory\n",
 			func(c *Configuration) bool { return c.Storage.Cache["layerinfo"] == "inmemory" }},
+		{"auth empty string", base + "auth: \"\"\n",
+			func(c *Configuration) bool { return c.Auth.Htpasswd == nil }},
 		{"auth none", base + "auth:\n  none: {}\n",
 			func(c *Configuration) bool { return c.Auth.Htpasswd == nil }},
 		{"auth htpasswd", base + "auth:\n  htpasswd:\n    realm: basic-realm\n    path: /auth/htpasswd\n",

@@ -18,6 +18,9 @@ func TestParseErrors(t *testing.T) {
 		want       string // the error must start with this
 	}{
 		{"no version", "storage: inmemory\n", nil, "version: required"},
+		{"empty file", "", nil, "version: required"},
+		{"comments only", "# nothing here\n", nil, "version: required"},
+		{"storage empty string", "version: 0.1\nstorage: \"\"\n", nil, "storage: a storage driver is required"},
 		{"other version", "version: 0.2\nstorage: inmemory\n", nil, `version: unsupported version "0.2"`},
 		{"version not scalar", "version: [0.1]\nstorage: inmemory\n", nil, "version: expected string"},
 		{"not yaml", "version: 0.1\n  storage: [\n", nil, "not valid YAML"},

@@ -80,6 +80,9 @@ func (d *decoder) log(n *yaml.Node, path string, c *Configuration) {
 // without parameters (this is what REGISTRY_STORAGE=inmemory produces).
 func (d *decoder) storage(n *yaml.Node, path string, s *Storage) {
 	n = deref(n)
+	if n.Kind == yaml.ScalarNode && n.Value == "" {
+		return // no driver: finish reports it
+	}
 	if n.Kind == yaml.ScalarNode && !isNull(n) {
 		d.storageDriver(s, join(path, n.Value), n.Value, nil)
 		return
@@ -176,6 +179,9 @@ func (d *decoder) auth(n *yaml.Node, path string, a *Auth) {
 		default:
 			d.fail(p, "unknown auth provider (supported: htpasswd)")
 		}
+	}
+	if n.Kind == yaml.ScalarNode && n.Value == "" {
+		return // "auth:" or auth: "": no authentication
 	}
 	if n.Kind == yaml.ScalarNode && !isNull(n) {
 		provider(n.Value, nil, join(path, n.Value))
