@@ -310,6 +310,10 @@ func (d *Driver) Walk(ctx context.Context, p string, f driver.WalkFn) error {
 	if err != nil {
 		return err
 	}
+	return d.walk(ctx, infos, f)
+}
+
+func (d *Driver) walk(ctx context.Context, infos []driver.FileInfo, f driver.WalkFn) error {
 	for _, fi := range infos {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -323,18 +327,16 @@ func (d *Driver) Walk(ctx context.Context, p string, f driver.WalkFn) error {
 		case err != nil:
 			return err
 		case fi.IsDir():
-			err := d.Walk(ctx, fi.Path(), f)
-			if err != nil && !isNotFound(err) {
+			sub, err := d.children(fi.Path())
+			if err != nil {
+				continue // deleted since its directory was listed
+			}
+			if err := d.walk(ctx, sub, f); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
-}
-
-func isNotFound(err error) bool {
-	var nf driver.PathNotFoundError
-	return errors.As(err, &nf)
 }
 
 var _ driver.StorageDriver = (*Driver)(nil)

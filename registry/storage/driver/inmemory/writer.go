@@ -3,6 +3,7 @@ package inmemory
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/wharf-project/wharf/registry/storage/driver"
@@ -39,7 +40,7 @@ func (d *Driver) Writer(_ context.Context, p string, append bool) (driver.FileWr
 			return nil, err
 		}
 	case n.isDir():
-		return nil, driver.PathNotFoundError{Path: p, DriverName: DriverName}
+		return nil, fmt.Errorf("%s: cannot write %s: it is a directory", DriverName, p)
 	case !append:
 		// A fresh slice: readers of the old content keep theirs.
 		n.data, n.modTime = nil, time.Now()

@@ -1,0 +1,8 @@
+//go:build !linux
+
+package filesystem
+
+import "os"
+
+// syncData makes f's content durable; fdatasync is Linux's cheaper form.
+func syncData(f *os.File) error { return f.Sync() }
