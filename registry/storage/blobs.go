@@ -116,3 +116,13 @@ func (r *Repository) MountBlob(ctx context.Context, from string, d digest.Digest
 	}
 	return size, r.linkBlob(ctx, d)
 }
+
+// MountAny links blob d into r if the registry holds it at all: the spec's
+// automatic content discovery for a mount request without "from".
+func (r *Repository) MountAny(ctx context.Context, d digest.Digest) (int64, error) {
+	size, err := r.reg.blobSize(ctx, d)
+	if err != nil {
+		return 0, err
+	}
+	return size, r.linkBlob(ctx, d)
+}
