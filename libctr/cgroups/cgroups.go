@@ -1,0 +1,178 @@
+// Package cgroups puts a container's processes into control groups, sets
+// their limits, freezes and thaws them, reads their statistics and reports
+// OOM kills. Both hierarchies are supported behind one Manager:
+//
+//	v1 (one hierarchy per controller)      v2 (one unified hierarchy)
+//	/sys/fs/cgroup/                        /sys/fs/cgroup/
+//	├── memory/<path>/memory.limit_in_bytes └── <path>/
+//	├── cpu/<path>/cpu.shares                   ├── memory.max
+//	├── pids/<path>/pids.max                    ├── cpu.weight, cpu.max
+//	├── freezer/<path>/freezer.state            ├── pids.max
+//	└── ...                                     └── cgroup.freeze, cgroup.events
+//
+// New picks v2 when /sys/fs/cgroup itself is a cgroup2 filesystem, and v1
+// otherwise (a hybrid host's /sys/fs/cgroup/unified is left alone).
+package cgroups
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wharf-project/wharf/libctr/configs"
+)
+
+// ErrNotSupported is returned for a limit this host's cgroups cannot set.
+var ErrNotSupported = errors.New("not supported by this host's cgroups")
+
+// Manager controls one container's cgroup.
+type Manager interface {
+	// Apply creates the cgroup (every hierarchy on v1) and moves pid into it.
+	Apply(pid int) error
+	// Set writes the limits in r.
+	Set(r *configs.Resources) error
+	// Freeze freezes or thaws every process and waits until the kernel
+	// reports the new state, or ctx ends.
+	Freeze(ctx context.Context, state configs.FreezerState) error
+	// FreezerState reports the current state.
+	FreezerState() (configs.FreezerState, error)
+	// Pids lists every process in the cgroup and its descendants.
+	Pids() ([]int, error)
+	// Stats reads the usage counters.
+	Stats() (*Stats, error)
+	// OOMKillCount is how many processes the OOM killer killed in the cgroup.
+	OOMKillCount() (uint64, error)
+	// NotifyOOM returns a channel that receives a value on each OOM event
+	// and is closed when the cgroup is removed or ctx ends.
+	NotifyOOM(ctx context.Context) (<-chan struct{}, error)
+	// Destroy removes the cgroup, waiting (until ctx ends) for it to empty.
+	Destroy(ctx context.Context) error
+	// Exists reports whether the cgroup directory is still there.
+	Exists() bool
+	// Paths returns the directory per controller (v1) or {"": dir} (v2).
+	Paths() map[string]string
+}
+
+// IsV2 reports whether the host runs the unified hierarchy only.
+func IsV2() bool {
+	var st unix.Statfs_t
+	return unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
+}
+
+// New returns the manager for cg on this host.
+func New(cg *configs.Cgroup) (Manager, error) {
+	if IsV2() {
+		return NewV2("/sys/fs/cgroup", cg.Path), nil
+	}
+	return NewV1(cg.Path)
+}
+
+func writeFile(dir, file, data string) error {
+	return os.WriteFile(dir+"/"+file, []byte(data), 0o644)
+}
+
+func readFile(dir, file string) (string, error) {
+	b, err := os.ReadFile(dir + "/" + file)
+	return strings.TrimSpace(string(b)), err
+}
+
+func readUint(dir, file string) (uint64, error) {
+	s, err := readFile(dir, file)
+	if err != nil {
+		return 0, err
+	}
+	if s == "max" {
+		return ^uint64(0), nil
+	}
+	return strconv.ParseUint(s, 10, 64)
+}
+
+// readKeyed parses "key value" lines (memory.stat, cpu.stat, ...).
+func readKeyed(dir, file string) (map[string]uint64, error) {
+	s, err := readFile(dir, file)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]uint64{}
+	for _, line := range strings.Split(s, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 2 {
+			if v, err := strconv.ParseUint(f[1], 10, 64); err == nil {
+				out[f[0]] = v
+			}
+		}
+	}
+	return out, nil
+}
+
+func readPids(dir string) ([]int, error) {
+	var pids []int
+	err := walkDirs(dir, func(d string) error {
+		s, err := readFile(d, "cgroup.procs")
+		if err != nil {
+			return err
+		}
+		for _, f := range strings.Fields(s) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				pids = append(pids, pid)
+			}
+		}
+		return nil
+	})
+	return pids, err
+}
+
+// walkDirs calls fn for dir and every directory below it, parents first.
+func walkDirs(dir string, fn func(string) error) error {
+	if err := fn(dir); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			if err := walkDirs(dir+"/"+e.Name(), fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// removeTree removes dir and its child cgroups, deepest first; rmdir is
+// the only way to remove a cgroup directory.
+func removeTree(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			if err := removeTree(dir + "/" + e.Name()); err != nil {
+				return err
+			}
+		}
+	}
+	if err := unix.Rmdir(dir); err != nil && !errors.Is(err, unix.ENOENT) {
+		return &os.PathError{Op: "rmdir", Path: dir, Err: err}
+	}
+	return nil
+}
+
+// newPollFile wraps a non-blocking descriptor so that reads park in the
+// runtime poller and Close wakes them.
+func newPollFile(fd int, name string) *os.File { return os.NewFile(uintptr(fd), name) }
+
+var (
+	_ Manager = (*v1)(nil)
+	_ Manager = (*v2)(nil)
+)

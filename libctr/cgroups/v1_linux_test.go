@@ -1,0 +1,115 @@
+package cgroups
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wharf-project/wharf/libctr/configs"
+)
+
+// testV1 returns a manager for a fresh v1 cgroup holding a sleeping host
+// process, and removes both when the test ends.
+func testV1(t *testing.T) (Manager, *exec.Cmd) {
+	t.Helper()
+	if os.Getuid() != 0 {
+		t.Skip("needs root to create cgroups")
+	}
+	if IsV2() {
+		t.Skip("host runs the unified hierarchy; v1 not available")
+	}
+	m, err := NewV1(fmt.Sprintf("/wharf-test/%s-%d", strings.ReplaceAll(t.Name(), "/", "_"), os.Getpid()))
+	if err != nil {
+		t.Skip("no v1 controllers: ", err)
+	}
+	cmd := exec.Command("sleep", "1000")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = m.Freeze(context.Background(), configs.Thawed)
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := m.Destroy(ctx); err != nil {
+			t.Errorf("destroy: %v", err)
+		}
+		for _, mnt := range m.Paths() {
+			_ = os.Remove(filepath.Dir(mnt)) // the shared /wharf-test parent, when empty
+		}
+	})
+	if err := m.Apply(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	return m, cmd
+}
+
+func TestV1LimitsReadBack(t *testing.T) {
+	m, cmd := testV1(t)
+	r := &configs.Resources{Memory: 64 << 20, PidsLimit: 20, CPUShares: 512, CPUQuota: 20000, CPUPeriod: 100000,
+		Devices: []configs.DeviceRule{{Type: 'a', Major: -1, Minor: -1, Access: "rwm"}, {Type: 'c', Major: 1, Minor: 3, Access: "rwm", Allow: true}}}
+	if err := m.Set(r); err != nil {
+		t.Fatal(err)
+	}
+	p := m.Paths()
+	for dir, want := range map[string]string{
+		p["memory"] + "/memory.limit_in_bytes": "67108864", p["pids"] + "/pids.max": "20",
+		p["cpu"] + "/cpu.shares": "512", p["cpu"] + "/cpu.cfs_quota_us": "20000", p["devices"] + "/devices.list": "c 1:3 rwm",
+	} {
+		b, err := os.ReadFile(dir)
+		if err != nil || strings.TrimSpace(string(b)) != want {
+			t.Errorf("%s = %q (%v), want %q", dir, b, err, want)
+		}
+	}
+	pids, err := m.Pids()
+	if err != nil || !slices.Contains(pids, cmd.Process.Pid) {
+		t.Errorf("pids %v (%v) lack %d", pids, err, cmd.Process.Pid)
+	}
+	s, err := m.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Pids.Current != 1 || s.Pids.Limit != 20 || s.Memory.Usage.Limit != 64<<20 {
+		t.Errorf("stats pids %+v memory %+v", s.Pids, s.Memory.Usage)
+	}
+}
+
+func TestV1FreezeThaw(t *testing.T) {
+	m, cmd := testV1(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := m.Freeze(ctx, configs.Frozen); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := m.FreezerState(); err != nil || st != configs.Frozen {
+		t.Fatalf("state %q %v", st, err)
+	}
+	if err := m.Freeze(ctx, configs.Thawed); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := m.FreezerState(); err != nil || st != configs.Thawed {
+		t.Fatalf("state %q %v", st, err)
+	}
+	_ = cmd
+}
+
+func TestV1DestroyWaitsForEmpty(t *testing.T) {
+	m, cmd := testV1(t)
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := m.Destroy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m.Exists() {
+		t.Errorf("cgroup dirs left: %v", m.Paths())
+	}
+}

@@ -1,0 +1,157 @@
+//go:build linux && cgo
+
+// Package nsenter is the small C part of libctr that must run before the Go
+// runtime starts threads: setns(2) into a user or mount namespace fails in a
+// multi-threaded process, and setns into a pid namespace only affects the
+// children of the caller. Importing this package (for its side effect) links
+// a C constructor into the binary that runs before the Go runtime on every
+// start and does nothing unless the environment asks for it.
+//
+// # Protocol
+//
+// The parent starts the binary (re-executed as "init", see libctr) with:
+//
+//	_LIBCTR_NSENTER_PATHS=user:/proc/42/ns/user,net:/proc/42/ns/net,...,mnt:/proc/42/ns/mnt
+//	    namespaces to join, in this order (user first, mnt last)
+//	_LIBCTR_SYNCFD=<n>
+//	    one end of a socketpair shared with the parent
+//	_LIBCTR_NSENTER_DETACH=1 (optional)
+//	    exit the intermediate process as soon as the child's pid is known
+//	_LIBCTR_NSENTER_NOFORK=1 (optional)
+//	    only join, then continue into Go: steps 2-5 are skipped (used when a
+//	    new container joins namespaces by path but not a pid namespace)
+//
+// and the constructor then:
+//
+//  1. opens every path, then setns(2) into each in order;
+//  2. reads one byte from SYNCFD: the parent sends it after it has added the
+//     process to the container's cgroups;
+//  3. forks; the child returns from the constructor and becomes the Go
+//     program (now inside the container's pid namespace);
+//  4. writes the child's pid as a native-endian int32 to SYNCFD
+//     (or -1 followed by an error line if anything above failed);
+//  5. unless detached, waits for the child and exits with its status
+//     (128+signal when the child was killed), so that the parent can wait
+//     for the intermediate process as if it were the container process.
+package nsenter
+
+/*
+// nsexec.c: join the namespaces of a running container before the Go
+// runtime starts any thread. See nsenter.go for the protocol.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_NS 8
+
+static void bail(int syncfd, const char *what, const char *arg)
+{
+	char msg[512];
+	int n = snprintf(msg, sizeof msg, "nsenter: %s %s: %s\n", what, arg ? arg : "", strerror(errno));
+	if (syncfd >= 0) {
+		// A negative pid tells the parent to read an error line instead.
+		int32_t neg = -1;
+		(void)!write(syncfd, &neg, sizeof neg);
+		(void)!write(syncfd, msg, (size_t)n);
+	}
+	(void)!write(2, msg, (size_t)n);
+	_exit(1);
+}
+
+static int nstype(const char *name)
+{
+	if (!strcmp(name, "user")) return CLONE_NEWUSER;
+	if (!strcmp(name, "ipc")) return CLONE_NEWIPC;
+	if (!strcmp(name, "uts")) return CLONE_NEWUTS;
+	if (!strcmp(name, "net")) return CLONE_NEWNET;
+	if (!strcmp(name, "pid")) return CLONE_NEWPID;
+	if (!strcmp(name, "cgroup")) return CLONE_NEWCGROUP;
+	if (!strcmp(name, "mnt")) return CLONE_NEWNS;
+	return -1;
+}
+
+__attribute__((constructor)) static void libctr_nsexec(void)
+{
+	const char *paths = getenv("_LIBCTR_NSENTER_PATHS");
+	const char *sync = getenv("_LIBCTR_SYNCFD");
+	if (paths == NULL || sync == NULL)
+		return;
+	int syncfd = atoi(sync);
+	int detach = getenv("_LIBCTR_NSENTER_DETACH") != NULL;
+	int nofork = getenv("_LIBCTR_NSENTER_NOFORK") != NULL;
+
+	// Open every path first: joining the mount namespace changes what
+	// /proc/<pid>/ns/... means for the paths after it.
+	int fds[MAX_NS], types[MAX_NS], n = 0;
+	char *list = strdup(paths), *save = NULL;
+	if (list == NULL)
+		bail(syncfd, "strdup", NULL);
+	for (char *tok = strtok_r(list, ",", &save); tok && n < MAX_NS; tok = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(tok, ':');
+		if (colon == NULL || *tok == '\0')
+			continue;
+		*colon = '\0';
+		types[n] = nstype(tok);
+		if (types[n] < 0) {
+			errno = EINVAL;
+			bail(syncfd, "unknown namespace", tok);
+		}
+		fds[n] = open(colon + 1, O_RDONLY | O_CLOEXEC);
+		if (fds[n] < 0)
+			bail(syncfd, "open", colon + 1);
+		n++;
+	}
+	for (int i = 0; i < n; i++) {
+		if (setns(fds[i], types[i]) < 0)
+			bail(syncfd, "setns", strchr(paths, ':') ? paths : "");
+		close(fds[i]);
+	}
+	free(list);
+	if (nofork)
+		return; // joined; new namespaces were made by clone(2) already
+
+	// Wait until the parent has put us into the container's cgroups, so
+	// that the child forked below starts inside them.
+	char go;
+	if (read(syncfd, &go, 1) != 1)
+		bail(syncfd, "read go-ahead from parent", NULL);
+
+	// setns(CLONE_NEWPID) only moves our children: fork so the process
+	// that becomes the Go program is inside the container's pid namespace.
+	pid_t child = fork();
+	if (child < 0)
+		bail(syncfd, "fork", NULL);
+	if (child == 0)
+		return; // continue into the Go runtime as the container process
+	int32_t pid = (int32_t)child;
+	if (write(syncfd, &pid, sizeof pid) != sizeof pid) {
+		kill(child, SIGKILL);
+		_exit(1);
+	}
+	if (detach)
+		_exit(0);
+	// Proxy mode: stay as the parent's direct child and hand on the exit
+	// status of the container process, 128+signal when it was killed.
+	int status;
+	while (waitpid(child, &status, 0) < 0) {
+		if (errno != EINTR)
+			_exit(1);
+	}
+	if (WIFSIGNALED(status))
+		_exit(128 + WTERMSIG(status));
+	_exit(WEXITSTATUS(status));
+}
+*/
+import "C"
+
+// Enabled reports whether the constructor is linked into this binary.
+const Enabled = true

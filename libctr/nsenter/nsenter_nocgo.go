@@ -1,0 +1,7 @@
+//go:build !linux || !cgo
+
+package nsenter
+
+// Enabled reports whether the constructor is linked into this binary; it is
+// not when cgo is off, and joining a running container's namespaces fails.
+const Enabled = false
