@@ -85,15 +85,21 @@ func (s *Server) Close() error {
 
 // routes adds the endpoints outside /v2: the alive check and health.
 func (s *Server) routes(api http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/v2/", api)
-	mux.Handle("/v2", api)
-	mux.HandleFunc("/debug/health", s.serveHealth)
-	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-cache")
-		w.WriteHeader(http.StatusOK)
+	// The API sees paths as sent: no cleaning or redirects of dot segments,
+	// so a name like "a/../b" is refused as NAME_INVALID, not redirected.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch p := r.URL.Path; {
+		case p == "/v2" || strings.HasPrefix(p, "/v2/"):
+			api.ServeHTTP(w, r)
+		case p == "/debug/health":
+			s.serveHealth(w, r)
+		case p == "/":
+			w.Header().Set("Cache-Control", "no-cache")
+			w.WriteHeader(http.StatusOK)
+		default:
+			http.NotFound(w, r)
+		}
 	})
-	return mux
 }
 
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
