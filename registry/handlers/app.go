@@ -28,8 +28,8 @@ import (
 
 // Options are the parts of the registry's config the API obeys.
 type Options struct {
-	DeleteEnabled bool   // storage.delete.enabled
-	ReadOnly      bool   // storage.maintenance.readonly.enabled
+	DeleteEnabled bool // storage.delete.enabled
+	ReadOnly      bool // storage.maintenance.readonly.enabled
 	Logger        *slog.Logger
 }
 

@@ -59,7 +59,9 @@ func tagsPath(name string) string { return path.Join(manifestsPath(name), "tags"
 
 func tagPath(name, tag string) string { return path.Join(tagsPath(name), tag) }
 
-func tagCurrentLinkPath(name, tag string) string { return path.Join(tagPath(name, tag), "current", "link") }
+func tagCurrentLinkPath(name, tag string) string {
+	return path.Join(tagPath(name, tag), "current", "link")
+}
 
 func tagIndexLinkPath(name, tag string, d digest.Digest) string {
 	return path.Join(tagPath(name, tag), "index", d.Algorithm().String(), d.Encoded(), "link")
@@ -69,4 +71,6 @@ func uploadsPath(name string) string { return path.Join(repoPath(name), "_upload
 
 func uploadDataPath(name, id string) string { return path.Join(uploadsPath(name), id, "data") }
 
-func uploadStartedAtPath(name, id string) string { return path.Join(uploadsPath(name), id, "startedat") }
+func uploadStartedAtPath(name, id string) string {
+	return path.Join(uploadsPath(name), id, "startedat")
+}
