@@ -50,7 +50,8 @@ A key set both in the file and by a flag is refused, as is an unknown key.`,
 			if err != nil {
 				return err
 			}
-			return runDaemon(merged)
+			reload := func() (daemon.Config, error) { return mergeConfig(cmd.Flags(), cfg, configFile) }
+			return runDaemon(merged, reload)
 		},
 	}
 	f := cmd.Flags()
@@ -112,9 +113,13 @@ func mergeConfig(fs *pflag.FlagSet, flags daemon.Config, path string) (daemon.Co
 	return cfg, cfg.Validate()
 }
 
-func runDaemon(cfg daemon.Config) error {
-	level, _ := daemon.ParseLogLevel(cfg.LogLevel)
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+// runDaemon listens, starts the daemon, serves until SIGTERM/SIGINT and
+// reloads the configuration on SIGHUP (reload re-reads flags and file).
+func runDaemon(cfg daemon.Config, reload func() (daemon.Config, error)) error {
+	var level slog.LevelVar
+	l, _ := daemon.ParseLogLevel(cfg.LogLevel)
+	level.Set(l)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: &level}))
 	slog.SetDefault(log)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
@@ -140,37 +145,57 @@ func runDaemon(cfg daemon.Config) error {
 	for _, p := range daemonPlugins {
 		rs, err := p(ctx, d)
 		if err != nil {
-			shutdown(srv, d, cfg, log)
+			shutdown(srv, d, log)
 			return err
 		}
 		routers = append(routers, rs...)
 	}
 	if err := srv.Register(routers...); err != nil {
-		shutdown(srv, d, cfg, log)
+		shutdown(srv, d, log)
 		return err
 	}
 	srv.Ready()
 	log.Info("daemon has completed initialization", "version", buildinfo.Version, "data-root", cfg.DataRoot,
 		"hosts", strings.Join(cfg.Hosts, ","))
 
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	var serveErr error
-	select {
-	case <-ctx.Done():
-		log.Info("processing signal, shutting down")
-	case serveErr = <-srv.Errors():
-		log.Error("api listener failed, shutting down", "error", serveErr)
+loop:
+	for {
+		select {
+		case <-hup:
+			next, err := reload()
+			if err == nil {
+				err = d.Reload(ctx, next)
+			}
+			if err != nil {
+				log.Error("reload configuration failed, keeping the old one", "error", err)
+				continue
+			}
+			l, _ := daemon.ParseLogLevel(next.LogLevel)
+			level.Set(l)
+			log.Info("configuration reloaded")
+		case <-ctx.Done():
+			log.Info("processing signal, shutting down")
+			break loop
+		case serveErr = <-srv.Errors():
+			log.Error("api listener failed, shutting down", "error", serveErr)
+			break loop
+		}
 	}
-	if err := shutdown(srv, d, cfg, log); err != nil && serveErr == nil {
+	if err := shutdown(srv, d, log); err != nil && serveErr == nil {
 		serveErr = err
 	}
 	return serveErr
 }
 
 // shutdown is the seed's orderly stop: end event streams and refuse new
-// connections, give running requests cfg.ShutdownTimeout to finish, then run
+// connections, give running requests shutdown-timeout to finish, then run
 // the shutdown hooks (stores flush and close) with the same bound again.
-func shutdown(srv *server.Server, d *daemon.Daemon, cfg daemon.Config, log *slog.Logger) error {
-	bound := time.Duration(cfg.ShutdownTimeout) * time.Second
+func shutdown(srv *server.Server, d *daemon.Daemon, log *slog.Logger) error {
+	bound := time.Duration(d.Config().ShutdownTimeout) * time.Second
 	d.Events.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), bound)
 	defer cancel()

@@ -41,7 +41,7 @@ func (d *Daemon) AuthenticateToRegistry(ctx context.Context, auth *registry.Auth
 	}
 	host := registryHost(auth.ServerAddress)
 	schemes := []string{"https"}
-	insecure := d.Config.InsecureRegistry(host)
+	insecure := d.InsecureRegistry(host)
 	if insecure {
 		schemes = append(schemes, "http")
 	}

@@ -55,7 +55,6 @@ type StorageDriverInfo interface {
 
 // Daemon is the running engine.
 type Daemon struct {
-	Config Config
 	Events *events.Bus
 	// Images is the image store; nil until one is plugged in.
 	Images ImageStore
@@ -65,8 +64,21 @@ type Daemon struct {
 	started time.Time
 
 	mu    sync.Mutex
+	cfg   Config // guarded by mu: Reload changes it
 	hooks []func(context.Context) error
 	down  bool
+}
+
+// Config returns a copy of the configuration in force.
+func (d *Daemon) Config() Config {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	c := d.cfg
+	c.Hosts = append([]string(nil), c.Hosts...)
+	c.InsecureRegistries = append([]string(nil), c.InsecureRegistries...)
+	c.RegistryMirrors = append([]string(nil), c.RegistryMirrors...)
+	c.Labels = append([]string(nil), c.Labels...)
+	return c
 }
 
 // New prepares the data and exec roots, the engine ID and the pidfile. cfg
@@ -85,7 +97,7 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Daemon{Config: cfg, Events: events.New(), id: id, log: log, started: time.Now()}
+	d := &Daemon{cfg: cfg, Events: events.New(), id: id, log: log, started: time.Now()}
 	if cfg.Pidfile != "" {
 		if err := writePidfile(cfg.Pidfile); err != nil {
 			return nil, err

@@ -32,6 +32,7 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 	hostname, _ := os.Hostname()
 	osName, osVersion := osRelease()
 	cg := readCgroups()
+	cfg := d.Config()
 
 	info := &system.Info{
 		ID:                 d.id,
@@ -47,7 +48,7 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 		PidsLimit:          cg.pids,
 		OomKillDisable:     cg.version == "1" && cg.memory,
 		IPv4Forwarding:     readTrim("/proc/sys/net/ipv4/ip_forward") == "1",
-		Debug:              d.Config.Debug,
+		Debug:              cfg.Debug,
 		NFd:                countFDs(),
 		NGoroutines:        runtime.NumGoroutine(),
 		SystemTime:         time.Now().Format(time.RFC3339Nano),
@@ -64,13 +65,13 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 		RegistryConfig:     d.RegistryServiceConfig(),
 		NCPU:               runtime.NumCPU(),
 		MemTotal:           int64(si.Totalram) * int64(si.Unit),
-		DockerRootDir:      d.Config.DataRoot,
+		DockerRootDir:      cfg.DataRoot,
 		HTTPProxy:          os.Getenv("HTTP_PROXY"),
 		HTTPSProxy:         os.Getenv("HTTPS_PROXY"),
 		NoProxy:            os.Getenv("NO_PROXY"),
 		Name:               hostname,
-		Labels:             append([]string{}, d.Config.Labels...),
-		ExperimentalBuild:  d.Config.Experimental,
+		Labels:             append([]string{}, cfg.Labels...),
+		ExperimentalBuild:  cfg.Experimental,
 		ServerVersion:      buildinfo.Version,
 		Runtimes:           map[string]system.RuntimeWithStatus{"wharf": {Runtime: system.Runtime{Path: selfPath()}}},
 		DefaultRuntime:     "wharf",
@@ -95,8 +96,8 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 			info.Driver, info.DriverStatus = sd.StorageDriver()
 		}
 	}
-	for _, h := range d.Config.Hosts {
-		if strings.HasPrefix(h, "tcp://") && !d.Config.TLS {
+	for _, h := range cfg.Hosts {
+		if strings.HasPrefix(h, "tcp://") && !cfg.TLS {
 			info.Warnings = append(info.Warnings, "WARNING: API is accessible on http://"+strings.TrimPrefix(h, "tcp://")+" without encryption.")
 		}
 	}
@@ -105,6 +106,7 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 
 // SystemVersion answers GET /version.
 func (d *Daemon) SystemVersion(context.Context) (types.Version, error) {
+	cfg := d.Config()
 	var uts unix.Utsname
 	_ = unix.Uname(&uts)
 	kernel := unix.ByteSliceToString(uts.Release[:])
@@ -117,7 +119,7 @@ func (d *Daemon) SystemVersion(context.Context) (types.Version, error) {
 		Os:            runtime.GOOS,
 		Arch:          runtime.GOARCH,
 		KernelVersion: kernel,
-		Experimental:  d.Config.Experimental,
+		Experimental:  cfg.Experimental,
 	}
 	v.Platform.Name = "wharf"
 	v.Components = []types.ComponentVersion{{
@@ -180,14 +182,15 @@ func (d *Daemon) SystemDiskUsage(ctx context.Context, opts types.DiskUsageOption
 // RegistryServiceConfig is the registry part of /info: insecure CIDRs (with
 // dockerd's default 127.0.0.0/8), insecure registries by name, mirrors.
 func (d *Daemon) RegistryServiceConfig() *registry.ServiceConfig {
+	cfg := d.Config()
 	sc := &registry.ServiceConfig{
 		InsecureRegistryCIDRs: []*registry.NetIPNet{},
 		IndexConfigs: map[string]*registry.IndexInfo{
-			"docker.io": {Name: "docker.io", Mirrors: nonNil(d.Config.RegistryMirrors), Secure: true, Official: true},
+			"docker.io": {Name: "docker.io", Mirrors: nonNil(cfg.RegistryMirrors), Secure: true, Official: true},
 		},
-		Mirrors: nonNil(d.Config.RegistryMirrors),
+		Mirrors: nonNil(cfg.RegistryMirrors),
 	}
-	for _, r := range append([]string{"127.0.0.0/8"}, d.Config.InsecureRegistries...) {
+	for _, r := range append([]string{"127.0.0.0/8"}, cfg.InsecureRegistries...) {
 		if _, n, err := net.ParseCIDR(r); err == nil {
 			sc.InsecureRegistryCIDRs = append(sc.InsecureRegistryCIDRs, (*registry.NetIPNet)(n))
 			continue

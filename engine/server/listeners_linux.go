@@ -117,9 +117,11 @@ func listenUnix(path, group string, log *slog.Logger) (net.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.Chown(path, 0, gid); err != nil {
-		l.Close()
-		return nil, err
+	if os.Geteuid() == 0 {
+		if err := os.Chown(path, 0, gid); err != nil {
+			l.Close()
+			return nil, err
+		}
 	}
 	if err := os.Chmod(path, 0o660); err != nil {
 		l.Close()

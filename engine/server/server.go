@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/docker/docker/api/types/versions"
@@ -63,6 +64,8 @@ type Server struct {
 	routes []route
 	wg     sync.WaitGroup
 	errs   chan error
+
+	held atomic.Int64 // requests waiting for Ready
 }
 
 // New returns a server with no routes that is not ready yet.
@@ -122,6 +125,9 @@ func (s *Server) Serve(listeners ...net.Listener) {
 	}
 }
 
+// Held reports how many requests are waiting for Ready.
+func (s *Server) Held() int { return int(s.held.Load()) }
+
 // Errors returns a channel that receives a listener's fatal error.
 func (s *Server) Errors() <-chan error { return s.errs }
 
@@ -143,8 +149,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	select {
 	case <-s.ready:
-	case <-r.Context().Done():
-		return
+	default:
+		s.held.Add(1)
+		select {
+		case <-s.ready:
+			s.held.Add(-1)
+		case <-r.Context().Done():
+			s.held.Add(-1)
+			return
+		}
 	}
 	version, path := splitVersion(r.URL)
 	s.mu.RLock()
