@@ -140,7 +140,11 @@ func (d *Driver) put(p string, n *node) error {
 	if err != nil {
 		return err
 	}
-	parent.children[names[len(names)-1]] = n
+	name := names[len(names)-1]
+	if old := parent.children[name]; old != nil && old.isDir() {
+		return fmt.Errorf("%s: cannot store %s: it is a directory", DriverName, p)
+	}
+	parent.children[name] = n
 	parent.modTime = n.modTime
 	return nil
 }
@@ -270,6 +274,11 @@ func (d *Driver) Move(_ context.Context, src, dst string) error {
 	}
 	if strings.HasPrefix(dst, src+"/") || strings.HasPrefix(src, dst+"/") {
 		return fmt.Errorf("%s: cannot move %s to %s: one holds the other", DriverName, src, dst)
+	}
+	// What rename(2) refuses: a file over a directory, a directory over
+	// a file or over a directory with something in it.
+	if old := d.find(dst); old != nil && (old.isDir() != n.isDir() || len(old.children) > 0) {
+		return fmt.Errorf("%s: cannot move %s to %s: the destination is in the way", DriverName, src, dst)
 	}
 	names := split(dst)
 	parent, err := d.mkdirs(dst, names[:len(names)-1])

@@ -53,6 +53,13 @@ func (w *writer) Write(p []byte) (int, error) {
 		return 0, w.done
 	}
 	w.d.mu.Lock()
+	if len(w.n.data)+len(p) > cap(w.n.data) {
+		// Double, as append does only for small slices: an upload of
+		// many MiB then costs one copy of itself, not several.
+		grown := make([]byte, len(w.n.data), max(2*cap(w.n.data), len(w.n.data)+len(p)))
+		copy(grown, w.n.data)
+		w.n.data = grown
+	}
 	w.n.data = append(w.n.data, p...)
 	w.n.modTime = time.Now()
 	w.d.mu.Unlock()

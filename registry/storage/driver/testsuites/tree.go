@@ -14,6 +14,7 @@ func init() {
 		testCase{"Move", testMove},
 		testCase{"MoveDirectory", testMoveDirectory},
 		testCase{"Delete", testDelete},
+		testCase{"DirectoryInTheWay", testDirectoryInTheWay},
 		testCase{"Walk", testWalk},
 		testCase{"InvalidPaths", testInvalidPaths},
 	)
@@ -247,4 +248,27 @@ func testInvalidPaths(s *suite) {
 		s.t.Error("Move to / was not rejected as an invalid path")
 	}
 	s.expectContent(ok, []byte("ok"))
+}
+
+// testDirectoryInTheWay checks that content never silently replaces a
+// directory: the files below it stay.
+func testDirectoryInTheWay(s *suite) {
+	top := s.top()
+	s.layout(top+"/dir/file", top+"/other")
+	if err := s.d.PutContent(s.ctx, top+"/dir", []byte("x")); err == nil {
+		s.t.Fatal("PutContent onto a directory succeeded")
+	}
+	if w, err := s.d.Writer(s.ctx, top+"/dir", false); err == nil {
+		w.Cancel(s.ctx)
+		s.t.Fatal("Writer onto a directory succeeded")
+	}
+	if err := s.d.Move(s.ctx, top+"/other", top+"/dir"); err == nil {
+		s.t.Fatal("Move of a file onto a directory succeeded")
+	}
+	if err := s.d.PutContent(s.ctx, top+"/other/below", []byte("x")); err == nil {
+		s.t.Fatal("PutContent below a file succeeded")
+	}
+	s.expectContent(top+"/dir/file", randomBytes(100, 10))
+	s.expectContent(top+"/other", randomBytes(101, 20))
+	s.expectList(top, top+"/dir", top+"/other")
 }
