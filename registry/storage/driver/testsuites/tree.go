@@ -67,8 +67,9 @@ func testStat(s *suite) {
 
 func testList(s *suite) {
 	top := s.top()
-	s.layout(top+"/a/1", top+"/a/2", top+"/b/x/y", top+"/c")
-	s.expectList(top, top+"/a", top+"/b", top+"/c")
+	s.layout(top+"/a/1", top+"/a/2", top+"/b/x/y", top+"/c", top+"/ab/3")
+	s.expectList(top, top+"/a", top+"/ab", top+"/b", top+"/c")
+	// Sibling names sharing a prefix stay apart (object stores list by prefix).
 	s.expectList(top+"/a", top+"/a/1", top+"/a/2")
 	s.expectList(top+"/b", top+"/b/x")
 
@@ -125,7 +126,7 @@ func testMoveDirectory(s *suite) {
 
 func testDelete(s *suite) {
 	top := s.top()
-	s.layout(top+"/keep", top+"/file", top+"/tree/a", top+"/tree/b/c", top+"/tree/b/d")
+	s.layout(top+"/keep", top+"/file", top+"/tree/a", top+"/tree/b/c", top+"/tree/b/d", top+"/treetop", top+"/file2")
 
 	if err := s.d.Delete(s.ctx, top+"/file"); err != nil {
 		s.t.Fatalf("Delete(file): %v", err)
@@ -140,8 +141,10 @@ func testDelete(s *suite) {
 			s.t.Fatalf("Stat(%s) after deleting the tree: got %v, want PathNotFoundError", p, err)
 		}
 	}
-	s.expectList(top, top+"/keep")
+	// Only that path: not the siblings whose names start with it.
+	s.expectList(top, top+"/file2", top+"/keep", top+"/treetop")
 	s.expectContent(top+"/keep", randomBytes(100, 10))
+	s.expectContent(top+"/treetop", randomBytes(105, 60))
 
 	if err := s.d.Delete(s.ctx, top+"/tree"); !isErr[driver.PathNotFoundError](err) {
 		s.t.Fatalf("Delete(missing): got %v, want PathNotFoundError", err)
