@@ -47,9 +47,11 @@ type StorageDriver interface {
 	Walk(ctx context.Context, path string, f WalkFn) error
 }
 
-// FileWriter writes content to a path. Content becomes visible at the path
-// only through Commit; Close without Commit keeps what was written so a later
-// Writer(..., append=true) can continue it; Cancel removes it.
+// FileWriter writes content straight to a path, as distribution's drivers do
+// (the registry writes uploads to their own paths and moves them into place).
+// Commit makes the content durable; Close without Commit keeps what was
+// written so a later Writer(..., append=true) can continue it; Cancel
+// removes it.
 type FileWriter interface {
 	io.WriteCloser
 	// Size is the number of bytes written so far, including earlier sessions.
