@@ -266,8 +266,14 @@ func TestManifestsTagsReferrers(t *testing.T) {
 			t.Fatalf("filtered referrers %+v", idx)
 		}
 
-		for _, tag := range []string{"v2", "v3", "a"} {
+		for _, tag := range []string{"v2", "a"} {
 			wantStatus(t, c.do("PUT", "/v2/repo/manifests/"+tag, ct, m), 201)
+		}
+		// A push by digest can tag too (?tag=).
+		resp = c.do("PUT", "/v2/repo/manifests/"+md.String()+"?tag=v3", ct, m)
+		wantStatus(t, resp, 201)
+		if resp.Header.Get("OCI-Tag") != "v3" {
+			t.Fatalf("OCI-Tag %q", resp.Header.Get("OCI-Tag"))
 		}
 		resp = c.do("GET", "/v2/repo/tags/list?n=2", nil, nil)
 		wantStatus(t, resp, 200)

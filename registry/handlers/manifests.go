@@ -126,10 +126,24 @@ func (a *App) putManifest(ctx context.Context, w http.ResponseWriter, r *http.Re
 	if len(content) > storage.MaxManifestSize {
 		return errcode.ErrorCode{Value: "MANIFEST_INVALID", Message: "manifest too big", HTTPStatus: http.StatusRequestEntityTooLarge}
 	}
+	// Tags to apply along with a push by digest (?tag=a&tag=b, spec draft).
+	tags := r.URL.Query()["tag"]
+	for _, t := range tags {
+		if !tagRe.MatchString(t) {
+			return errcode.ErrorCodeTagInvalid.WithDetail(t)
+		}
+	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	m, err := a.reg.Repository(req.name).PutManifest(ctx, req.ref, ct, content)
+	repo := a.reg.Repository(req.name)
+	m, err := repo.PutManifest(ctx, req.ref, ct, content)
 	if err != nil {
 		return err
+	}
+	for _, t := range tags {
+		if err := repo.Tag(ctx, t, m.Digest); err != nil {
+			return err
+		}
+		w.Header().Add("OCI-Tag", t)
 	}
 	if m.Subject != nil {
 		w.Header().Set("OCI-Subject", m.Subject.Digest.String())
