@@ -1,0 +1,312 @@
+package libctr
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wharf-project/wharf/libctr/cgroups"
+	"github.com/wharf-project/wharf/libctr/configs"
+)
+
+// Container is one container of a Factory. Its methods may be called from
+// any process that loaded it; Process.Wait only from the one that started
+// the process.
+type Container struct {
+	id      string
+	dir     string
+	factory *Factory
+	cgroup  cgroups.Manager
+	state   State
+	init    *Process // set in the process that called Start
+}
+
+// ID is the container's id.
+func (c *Container) ID() string { return c.id }
+
+// Config is the container's configuration.
+func (c *Container) Config() configs.Config { return c.state.Config }
+
+// State returns a copy of the recorded state.
+func (c *Container) State() State { return c.state }
+
+// Cgroup is the container's cgroup manager.
+func (c *Container) Cgroup() cgroups.Manager { return c.cgroup }
+
+// SetBundle records the bundle directory the container came from.
+func (c *Container) SetBundle(dir string) error {
+	c.state.Bundle = dir
+	return c.save()
+}
+
+// Status works the status out from what the kernel says now.
+func (c *Container) Status() Status {
+	if c.state.InitPid == 0 {
+		return Creating
+	}
+	if !alive(c.state.InitPid, c.state.InitStartTime) {
+		return Stopped
+	}
+	if _, err := os.Stat(filepath.Join(c.dir, fifoName)); err == nil {
+		return Created
+	}
+	if st, _ := c.cgroup.FreezerState(); st == configs.Frozen {
+		return Paused
+	}
+	return Running
+}
+
+// OCIState is the state in the runtime spec's shape.
+func (c *Container) OCIState() OCIState {
+	s := OCIState{Version: c.state.Config.Version, ID: c.id, Status: c.Status().String(), Bundle: c.state.Bundle, Annotations: c.state.Config.Labels}
+	if s.Status != "stopped" {
+		s.Pid = c.state.InitPid
+	}
+	return s
+}
+
+// Start creates the container's namespaces, cgroups and rootfs with p as
+// its init, which then waits for Exec before it runs p.Args.
+func (c *Container) Start(p *Process) error {
+	if c.state.InitPid != 0 {
+		return fmt.Errorf("container %s already started: %w", c.id, ErrBadState)
+	}
+	if err := p.Process.Validate(); err != nil {
+		return err
+	}
+	cfg := &c.state.Config
+	fifo := filepath.Join(c.dir, fifoName)
+	if err := unix.Mkfifo(fifo, 0o622); err != nil {
+		return fmt.Errorf("exec fifo: %w", err)
+	}
+	_ = os.Chmod(fifo, 0o622) // the umask may have taken write bits away
+	fifoFd, err := unix.Open(fifo, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	fifoFile := os.NewFile(uintptr(fifoFd), "exec.fifo")
+	defer fifoFile.Close()
+
+	var joins []configs.Namespace
+	var flags uintptr
+	for _, t := range configs.NamespaceOrder {
+		ns, ok := cfg.Namespaces.Get(t)
+		switch {
+		case !ok:
+		case ns.Path != "":
+			joins = append(joins, ns)
+		case t != configs.NEWCGROUP: // unshared by the init, inside its cgroup
+			flags |= cloneFlag[t]
+		}
+	}
+	cmd, parent, child, err := c.initCmd(p, []*os.File{fifoFile})
+	if err != nil {
+		return err
+	}
+	defer parent.Close()
+	cmd.Env = append(cmd.Env, "_LIBCTR_FIFOFD="+strconv.Itoa(3+len(p.ExtraFiles)+1))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags}
+	if flags&unix.CLONE_NEWUSER != 0 {
+		cmd.SysProcAttr.UidMappings = idMaps(cfg.UIDMappings)
+		cmd.SysProcAttr.GidMappings = idMaps(cfg.GIDMappings)
+		cmd.SysProcAttr.GidMappingsEnableSetgroups = true
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
+	}
+	joinPid := false
+	if len(joins) > 0 {
+		var paths []string
+		for _, ns := range joins {
+			paths = append(paths, string(ns.Type)+":"+ns.Path)
+			joinPid = joinPid || ns.Type == configs.NEWPID
+		}
+		cmd.Env = append(cmd.Env, "_LIBCTR_NSENTER_PATHS="+strings.Join(paths, ","), "_LIBCTR_SYNCFD="+strconv.Itoa(3+len(p.ExtraFiles)))
+		if joinPid {
+			cmd.Env = append(cmd.Env, "_LIBCTR_NSENTER_DETACH=1")
+		} else {
+			cmd.Env = append(cmd.Env, "_LIBCTR_NSENTER_NOFORK=1")
+		}
+	}
+	if err := startCmd(cmd, child); err != nil {
+		return fmt.Errorf("start container init: %w", err)
+	}
+	p.cmd, p.pid = cmd, cmd.Process.Pid
+	c.init = p
+	fail := func(err error) error {
+		_ = cmd.Process.Kill()
+		if p.pid != cmd.Process.Pid {
+			_ = syscall.Kill(p.pid, syscall.SIGKILL)
+		}
+		_, _ = p.Wait()
+		return err
+	}
+	if err := c.cgroup.Apply(cmd.Process.Pid); err != nil {
+		return fail(err)
+	}
+	if joinPid {
+		pid, err := nsenterHandshake(parent)
+		if err != nil {
+			return fail(err)
+		}
+		p.pid, p.detached = pid, true
+		if err := c.cgroup.Apply(pid); err != nil {
+			return fail(err)
+		}
+	}
+	if err := c.cgroup.Set(cfg.Cgroups.Resources); err != nil {
+		return fail(err)
+	}
+	c.state.InitPid = p.pid
+	_, c.state.InitStartTime, _ = procStat(p.pid)
+	c.state.Created = time.Now().UTC()
+	if err := c.handshake(parent, &initMessage{ID: c.id, Config: cfg, Process: &p.Process}); err != nil {
+		return fail(err)
+	}
+	if err := c.save(); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+var cloneFlag = map[configs.NamespaceType]uintptr{
+	configs.NEWNS: unix.CLONE_NEWNS, configs.NEWPID: unix.CLONE_NEWPID, configs.NEWUTS: unix.CLONE_NEWUTS,
+	configs.NEWIPC: unix.CLONE_NEWIPC, configs.NEWNET: unix.CLONE_NEWNET, configs.NEWUSER: unix.CLONE_NEWUSER,
+	configs.NEWCGROUP: unix.CLONE_NEWCGROUP,
+}
+
+func idMaps(in []configs.IDMap) []syscall.SysProcIDMap {
+	var out []syscall.SysProcIDMap
+	for _, m := range in {
+		out = append(out, syscall.SysProcIDMap{ContainerID: int(m.ContainerID), HostID: int(m.HostID), Size: int(m.Size)})
+	}
+	return out
+}
+
+// initCmd prepares "<InitPath> <InitArgs>" with the init pipe after the
+// process's extra files, plus the given files after that.
+func (c *Container) initCmd(p *Process, more []*os.File) (cmd *exec.Cmd, parent, child *os.File, err error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	parent, child = os.NewFile(uintptr(fds[0]), "initpipe-parent"), os.NewFile(uintptr(fds[1]), "initpipe-child")
+	cmd = &exec.Cmd{
+		Path:       c.factory.InitPath,
+		Args:       append([]string{"wharf"}, c.factory.InitArgs...),
+		Stdin:      p.Stdin,
+		Stdout:     p.Stdout,
+		Stderr:     p.Stderr,
+		ExtraFiles: append(append(append([]*os.File(nil), p.ExtraFiles...), child), more...),
+		Env:        []string{"_LIBCTR_INITPIPE=" + strconv.Itoa(3+len(p.ExtraFiles))},
+		WaitDelay:  5 * time.Second,
+	}
+	return cmd, parent, child, nil
+}
+
+// startCmd starts cmd and closes the parent's copy of the child's end of
+// the init pipe, so that the parent sees EOF when the child dies.
+func startCmd(cmd *exec.Cmd, child *os.File) error {
+	err := cmd.Start()
+	child.Close()
+	return err
+}
+
+// handshake sends the init message and serves the child until "ready".
+func (c *Container) handshake(parent *os.File, msg *initMessage) error {
+	enc, dec := json.NewEncoder(parent), json.NewDecoder(parent)
+	if err := enc.Encode(msg); err != nil {
+		return fmt.Errorf("send init config: %w", err)
+	}
+	for {
+		m, err := readSync(dec)
+		if err != nil {
+			return err
+		}
+		switch m.Type {
+		case syncReady:
+			return nil
+		case syncHooks:
+			st := c.OCIState()
+			st.Status, st.Pid = "creating", c.state.InitPid
+			for _, hooks := range [][]configs.Hook{c.state.Config.Hooks.Prestart, c.state.Config.Hooks.CreateRuntime} {
+				if err := runHooks(hooks, st); err != nil {
+					return err
+				}
+			}
+			if err := enc.Encode(syncMessage{Type: syncResume}); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("unexpected message %q from init", m.Type)
+		}
+	}
+}
+
+// nsenterHandshake lets the nsenter constructor fork and returns the pid
+// of the child that is now inside the joined pid namespace.
+func nsenterHandshake(parent *os.File) (int, error) {
+	if _, err := parent.Write([]byte{'G'}); err != nil {
+		return 0, fmt.Errorf("nsenter go-ahead: %w", err)
+	}
+	var pid int32
+	if err := binary.Read(parent, binary.NativeEndian, &pid); err != nil {
+		return 0, fmt.Errorf("nsenter: read pid: %w", err)
+	}
+	if pid <= 0 {
+		line := make([]byte, 512)
+		n, _ := parent.Read(line)
+		return 0, fmt.Errorf("%s", strings.TrimSpace(string(line[:n])))
+	}
+	return int(pid), nil
+}
+
+// Exec lets a created container's init exec the user's program, by
+// opening the exec fifo for reading, then runs the poststart hooks.
+func (c *Container) Exec() error {
+	fifo := filepath.Join(c.dir, fifoName)
+	f, err := os.OpenFile(fifo, os.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("container %s is not in the created state: %w", c.id, ErrBadState)
+		}
+		return err
+	}
+	defer f.Close()
+	buf := make([]byte, 1)
+	for delay := time.Millisecond; ; delay = min(2*delay, 20*time.Millisecond) {
+		n, err := f.Read(buf)
+		if n > 0 {
+			break
+		}
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, syscall.EAGAIN) {
+			return err
+		}
+		if !alive(c.state.InitPid, c.state.InitStartTime) {
+			_ = os.Remove(fifo)
+			return fmt.Errorf("container init exited before start: %w", ErrNotRunning)
+		}
+		time.Sleep(delay)
+	}
+	if err := os.Remove(fifo); err != nil {
+		return err
+	}
+	return runHooks(c.state.Config.Hooks.Poststart, c.OCIState())
+}
+
+// Run is Start followed by Exec.
+func (c *Container) Run(p *Process) error {
+	if err := c.Start(p); err != nil {
+		return err
+	}
+	return c.Exec()
+}

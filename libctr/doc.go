@@ -1,0 +1,51 @@
+// Package libctr runs containers the way libcontainer does: a Factory
+// creates and loads Containers, a Container runs Processes, and the
+// container's first process is this very binary re-executed as "init",
+// configured over a pipe before it execs the user's program.
+//
+// # Lifecycle
+//
+//	f, _ := libctr.New("/run/wharf/runtime")       // state lives in <root>/<id>/
+//	c, _ := f.Create("web", config)                // validates, makes the state dir
+//	p := &libctr.Process{Process: proc, Stdout: os.Stdout}
+//	_ = c.Start(p)   // status "created": init is set up, blocked on exec.fifo
+//	_ = c.Exec()     // status "running": init execs proc.Args
+//	_, _ = p.Wait()  // only in the process that started it
+//	_ = c.Destroy()  // kills what is left, removes cgroups and the state dir
+//
+// A later process finds the container again with f.Load("web"); that is
+// how `wharf runtime start|state|kill|delete` work between invocations.
+//
+// # The init protocol
+//
+// The parent starts InitPath (normally /proc/self/exe) with the arguments
+// InitArgs (normally ["init"]); the program must call Init before it does
+// anything else (wharf's cmd/wharf/init_linux.go does so in an init
+// function, before cobra parses any flag). New namespaces are made by
+// clone(2) through SysProcAttr (Cloneflags, uid/gid maps); namespaces
+// joined by path are joined by the nsenter constructor before the Go
+// runtime starts. The environment carries file descriptor numbers:
+//
+//	_LIBCTR_INITPIPE=<fd>   a socket to the parent; both sides speak JSON
+//	_LIBCTR_FIFOFD=<fd>     an O_PATH descriptor of <state dir>/exec.fifo
+//	                        (standard init only)
+//	_LIBCTR_NSENTER_PATHS, _LIBCTR_SYNCFD, ...   see package nsenter
+//
+// On the pipe, the parent first sends one initMessage (the Config, the
+// Process, and whether this is the container's init or an exec). The child
+// answers with syncMessages:
+//
+//	child                                 parent
+//	  <- initMessage {config, process}      (sent after the child joined the cgroups)
+//	  unshare cgroup ns, mounts, /dev
+//	  -> {"type":"hooks"}                    runs prestart + createRuntime hooks
+//	  <- {"type":"resume"}
+//	  pivot_root, sysctls, masked paths, hostname, rlimits, user, caps
+//	  -> {"type":"ready"}                    records the state: "created"
+//	  open /proc/self/fd/<FIFOFD> for writing (blocks until `start`
+//	  opens the fifo for reading), then execve(process.args)
+//
+// Any failure is sent as {"type":"error","message":...} and the child
+// exits; the parent then removes everything it made. An exec'd process
+// goes through the same steps minus the rootfs work.
+package libctr

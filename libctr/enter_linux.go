@@ -1,0 +1,65 @@
+package libctr
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/wharf-project/wharf/libctr/configs"
+	"github.com/wharf-project/wharf/libctr/nsenter"
+)
+
+// Enter starts p inside the running container: the nsenter constructor
+// joins every namespace of the container's init and forks into its pid
+// namespace; the parent puts the process into the container's cgroup
+// before that fork. p.Wait returns the program's exit status.
+func (c *Container) Enter(p *Process) error {
+	if !nsenter.Enabled {
+		return fmt.Errorf("exec into a container needs a binary built with cgo (package nsenter)")
+	}
+	if st := c.Status(); st != Running && st != Created {
+		return fmt.Errorf("container %s is %s: %w", c.id, st, ErrBadState)
+	}
+	if err := p.Process.Validate(); err != nil {
+		return err
+	}
+	var paths []string
+	for _, t := range configs.NamespaceOrder {
+		if c.state.Config.Namespaces.Contains(t) {
+			paths = append(paths, fmt.Sprintf("%s:/proc/%d/ns/%s", t, c.state.InitPid, t))
+		}
+	}
+	cmd, parent, child, err := c.initCmd(p, nil)
+	if err != nil {
+		return err
+	}
+	defer parent.Close()
+	fd := strconv.Itoa(3 + len(p.ExtraFiles))
+	cmd.Env = append(cmd.Env, "_LIBCTR_NSENTER_PATHS="+strings.Join(paths, ","), "_LIBCTR_SYNCFD="+fd)
+	if err := startCmd(cmd, child); err != nil {
+		return fmt.Errorf("start exec process: %w", err)
+	}
+	p.cmd, p.pid = cmd, cmd.Process.Pid
+	fail := func(err error) error {
+		_ = cmd.Process.Kill()
+		if p.pid != cmd.Process.Pid {
+			_ = syscall.Kill(p.pid, syscall.SIGKILL)
+		}
+		_, _ = p.Wait()
+		return err
+	}
+	if err := c.cgroup.Apply(cmd.Process.Pid); err != nil {
+		return fail(err)
+	}
+	pid, err := nsenterHandshake(parent)
+	if err != nil {
+		return fail(err)
+	}
+	p.pid = pid
+	cfg := c.state.Config
+	if err := c.handshake(parent, &initMessage{Exec: true, ID: c.id, Config: &cfg, Process: &p.Process}); err != nil {
+		return fail(err)
+	}
+	return nil
+}

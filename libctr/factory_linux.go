@@ -1,0 +1,119 @@
+package libctr
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/wharf-project/wharf/libctr/cgroups"
+	"github.com/wharf-project/wharf/libctr/configs"
+)
+
+// Error classes, for errors.Is.
+var (
+	ErrExist      = errors.New("container already exists")
+	ErrNotExist   = errors.New("container does not exist")
+	ErrNotRunning = errors.New("container is not running")
+	ErrBadState   = errors.New("operation not allowed in the container's state")
+)
+
+// Factory creates and loads containers whose state lives under Root:
+//
+//	<Root>/
+//	└── <id>/
+//	    ├── state.json   the State: config, init pid and start time, created
+//	    └── exec.fifo    exists from create until start
+type Factory struct {
+	Root string
+	// InitPath and InitArgs are what the parent executes as the
+	// container's init; the program must call Init when started so.
+	InitPath string
+	InitArgs []string
+}
+
+// New returns a factory rooted at root, re-executing this binary as
+// "<self> init".
+func New(root string) (*Factory, error) {
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	return &Factory{Root: abs, InitPath: "/proc/self/exe", InitArgs: []string{"init"}}, nil
+}
+
+// Create validates the id and config and records a new container; nothing
+// runs until Start.
+func (f *Factory) Create(id string, cfg *configs.Config) (*Container, error) {
+	if err := configs.ValidateID(id); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Cgroups == nil {
+		cfg.Cgroups = &configs.Cgroup{Path: "/wharf/" + id, Resources: &configs.Resources{}}
+	}
+	dir := filepath.Join(f.Root, id)
+	if err := os.Mkdir(dir, 0o711); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("container %q: %w", id, ErrExist)
+		}
+		return nil, err
+	}
+	mgr, err := cgroups.New(cfg.Cgroups)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	c := &Container{id: id, dir: dir, factory: f, cgroup: mgr, state: State{ID: id, Config: *cfg}}
+	if err := c.save(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return c, nil
+}
+
+// Load finds a container created earlier, by this process or another.
+func (f *Factory) Load(id string) (*Container, error) {
+	if err := configs.ValidateID(id); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(f.Root, id)
+	b, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("container %q: %w", id, ErrNotExist)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := &Container{id: id, dir: dir, factory: f}
+	if err := json.Unmarshal(b, &c.state); err != nil {
+		return nil, fmt.Errorf("container %q: corrupt state: %w", id, err)
+	}
+	if c.cgroup, err = cgroups.New(c.state.Config.Cgroups); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// List returns the ids of all containers under Root, sorted.
+func (f *Factory) List() ([]string, error) {
+	entries, err := os.ReadDir(f.Root)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, e := range entries {
+		if _, err := os.Stat(filepath.Join(f.Root, e.Name(), stateFile)); e.IsDir() && err == nil {
+			ids = append(ids, e.Name())
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
+}

@@ -1,0 +1,273 @@
+package libctr
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wharf-project/wharf/libctr/configs"
+)
+
+// Init is the container side of the init protocol (see the package doc).
+// A program re-executed as the container's init calls it before anything
+// else; it configures the container and execs the user's process, so it
+// never returns. On failure it reports the error to the parent and exits.
+func Init() {
+	runtime.LockOSThread() // namespace, capability and no_new_privs changes are per thread
+	fd, err := strconv.Atoi(os.Getenv("_LIBCTR_INITPIPE"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "libctr init: not started by libctr (no _LIBCTR_INITPIPE)")
+		os.Exit(1)
+	}
+	unix.CloseOnExec(fd)
+	pipe := os.NewFile(uintptr(fd), "initpipe")
+	err = initMain(pipe)
+	// initMain only returns on failure.
+	if encErr := json.NewEncoder(pipe).Encode(syncMessage{Type: syncError, Message: err.Error()}); encErr != nil {
+		fmt.Fprintln(os.Stderr, "libctr init:", err)
+	}
+	os.Exit(1)
+}
+
+func initMain(pipe *os.File) error {
+	dec, enc := json.NewDecoder(pipe), json.NewEncoder(pipe)
+	var msg initMessage
+	if err := dec.Decode(&msg); err != nil {
+		return fmt.Errorf("read init message: %w", err)
+	}
+	cfg, proc := msg.Config, msg.Process
+	if cfg == nil || proc == nil {
+		return errors.New("init message without config or process")
+	}
+	if !msg.Exec {
+		if err := setupContainer(cfg, dec, enc); err != nil {
+			return err
+		}
+	}
+	if proc.OomScoreAdj != nil {
+		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*proc.OomScoreAdj)), 0); err != nil {
+			return fmt.Errorf("oom_score_adj: %w", err)
+		}
+	}
+	for _, rl := range proc.Rlimits {
+		lim := unix.Rlimit{Cur: rl.Soft, Max: rl.Hard}
+		if err := unix.Prlimit(0, rl.Type, &lim, nil); err != nil {
+			return fmt.Errorf("rlimit %d (soft %d, hard %d): %w", rl.Type, rl.Soft, rl.Hard, err)
+		}
+	}
+	env := processEnv(proc)
+	path, err := lookPath(proc.Args[0], env)
+	if err != nil {
+		return err
+	}
+	c, err := resolveCaps(proc.Capabilities)
+	if err != nil {
+		return err
+	}
+	if err := enc.Encode(syncMessage{Type: syncReady}); err != nil {
+		return err
+	}
+	// From here on the parent no longer listens: errors go to stderr.
+	_ = pipe.Close()
+	if err := finalize(proc, c, msg.Exec); err != nil {
+		fmt.Fprintln(os.Stderr, "libctr init:", err)
+		os.Exit(127)
+	}
+	err = unix.Exec(path, proc.Args, env)
+	fmt.Fprintf(os.Stderr, "libctr init: exec %s: %v\n", path, err)
+	os.Exit(127)
+	return nil
+}
+
+// setupContainer does everything the container's first process needs that
+// a process joining it later does not: the cgroup namespace, the rootfs,
+// hostname, sysctls, masked and readonly paths.
+func setupContainer(cfg *configs.Config, dec *json.Decoder, enc *json.Encoder) error {
+	if ns, ok := cfg.Namespaces.Get(configs.NEWCGROUP); ok && ns.Path == "" {
+		// Made here rather than by clone(2): the parent has moved us into
+		// the container's cgroup by now, so it becomes the namespace root.
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return fmt.Errorf("unshare cgroup namespace: %w", err)
+		}
+	}
+	if !cfg.Namespaces.Contains(configs.NEWNS) {
+		return errors.New("a container needs a mount namespace")
+	}
+	hooks := func() error {
+		if len(cfg.Hooks.Prestart) == 0 && len(cfg.Hooks.CreateRuntime) == 0 {
+			return nil
+		}
+		if err := enc.Encode(syncMessage{Type: syncHooks}); err != nil {
+			return err
+		}
+		m, err := readSync(dec)
+		if err != nil {
+			return err
+		}
+		if m.Type != syncResume {
+			return fmt.Errorf("unexpected %q while waiting for hooks", m.Type)
+		}
+		return nil
+	}
+	if err := prepareRootfs(cfg, cfg.Namespaces.Contains(configs.NEWUSER), hooks); err != nil {
+		return err
+	}
+	if cfg.Namespaces.Contains(configs.NEWUTS) {
+		if cfg.Hostname != "" {
+			if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
+				return fmt.Errorf("sethostname: %w", err)
+			}
+		}
+		if cfg.Domainname != "" {
+			if err := unix.Setdomainname([]byte(cfg.Domainname)); err != nil {
+				return fmt.Errorf("setdomainname: %w", err)
+			}
+		}
+	}
+	if err := writeSysctls(cfg.Sysctl); err != nil {
+		return err
+	}
+	if err := readonlyPaths(cfg.ReadonlyPaths); err != nil {
+		return err
+	}
+	if err := maskPaths(cfg.MaskPaths); err != nil {
+		return err
+	}
+	if cfg.Readonlyfs {
+		if err := remount("/", unix.MS_RDONLY); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finalize drops privileges in the order the kernel requires (bounding
+// set while CAP_SETPCAP is still there, keep capabilities across setuid,
+// then the final sets), sets no_new_privs and the umask, changes to the
+// working directory and, for the container's init, waits for `start`.
+func finalize(proc *configs.Process, c *caps, exec bool) error {
+	if c != nil {
+		if err := c.dropBounding(); err != nil {
+			return err
+		}
+		if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
+			return err
+		}
+	}
+	if err := setUser(proc); err != nil {
+		return err
+	}
+	if c != nil {
+		_ = unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0)
+		if err := c.apply(); err != nil {
+			return err
+		}
+	}
+	if proc.NoNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("no_new_privs: %w", err)
+		}
+	}
+	if proc.Umask != nil {
+		unix.Umask(int(*proc.Umask))
+	}
+	if err := unix.Chdir(proc.Cwd); err != nil {
+		return fmt.Errorf("chdir %s: %w", proc.Cwd, err)
+	}
+	if !exec {
+		return waitStart()
+	}
+	return nil
+}
+
+func setUser(proc *configs.Process) error {
+	groups := make([]int, 0, len(proc.AdditionalGids))
+	for _, g := range proc.AdditionalGids {
+		groups = append(groups, int(g))
+	}
+	if err := unix.Setgroups(groups); err != nil && !errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("setgroups: %w", err)
+	}
+	if err := unix.Setgid(int(proc.GID)); err != nil {
+		return fmt.Errorf("setgid %d: %w", proc.GID, err)
+	}
+	if err := unix.Setuid(int(proc.UID)); err != nil {
+		return fmt.Errorf("setuid %d: %w", proc.UID, err)
+	}
+	return nil
+}
+
+// waitStart blocks on the exec fifo until `start` opens it for reading.
+func waitStart() error {
+	fd := os.Getenv("_LIBCTR_FIFOFD")
+	f, err := os.OpenFile("/proc/self/fd/"+fd, os.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.Write([]byte{'0'}); err != nil {
+		return fmt.Errorf("write exec fifo: %w", err)
+	}
+	return nil
+}
+
+// processEnv is the process's env with HOME added from the container's
+// /etc/passwd when the spec leaves it out, as runc does.
+func processEnv(proc *configs.Process) []string {
+	env := append([]string(nil), proc.Env...)
+	for _, e := range env {
+		if strings.HasPrefix(e, "HOME=") {
+			return env
+		}
+	}
+	home := "/"
+	if f, err := os.Open("/etc/passwd"); err == nil {
+		s := bufio.NewScanner(f)
+		for s.Scan() {
+			fields := strings.Split(s.Text(), ":")
+			if len(fields) >= 6 && fields[2] == strconv.Itoa(int(proc.UID)) {
+				home = fields[5]
+				break
+			}
+		}
+		f.Close()
+	}
+	return append(env, "HOME="+home)
+}
+
+// lookPath resolves the program with the process's PATH, not ours.
+func lookPath(name string, env []string) (string, error) {
+	if strings.Contains(name, "/") {
+		if _, err := os.Stat(name); err != nil {
+			return "", fmt.Errorf("exec: %q: %w", name, err)
+		}
+		return name, nil
+	}
+	path := ""
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "PATH="); ok {
+			path = v
+		}
+	}
+	if path == "" {
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	}
+	for _, dir := range strings.Split(path, ":") {
+		if dir == "" {
+			dir = "."
+		}
+		p := dir + "/" + name
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("exec: %q: %w", name, exec.ErrNotFound)
+}

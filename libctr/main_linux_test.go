@@ -1,0 +1,135 @@
+package libctr_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/wharf-project/wharf/libctr"
+	"github.com/wharf-project/wharf/libctr/configs"
+	"github.com/wharf-project/wharf/libctr/internal/rootfstest"
+	_ "github.com/wharf-project/wharf/libctr/nsenter"
+	"github.com/wharf-project/wharf/libctr/specconv"
+)
+
+// TestMain doubles as the container init: the factory re-executes this
+// test binary as "<binary> init", exactly as wharf re-executes itself.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "init" {
+		libctr.Init()
+	}
+	os.Exit(m.Run())
+}
+
+var seq atomic.Int64
+
+// testContainer creates (but does not start) a container running args in
+// a fresh busybox rootfs, with the example spec's namespaces, mounts and
+// confinement, after mutate has had its say. Everything it makes is
+// removed when the test ends, and the test fails if anything is left.
+func testContainer(t *testing.T, mutate func(*specs.Spec), args ...string) *tc {
+	t.Helper()
+	if os.Getuid() != 0 {
+		t.Skip("starting containers needs root")
+	}
+	rootfs := rootfstest.Busybox(t)
+	spec := specconv.Example()
+	spec.Root = &specs.Root{Path: rootfs}
+	spec.Process.Terminal = false
+	spec.Process.Args = args
+	spec.Hostname = "wharf-test"
+	id := fmt.Sprintf("t%d-%d", os.Getpid(), seq.Add(1))
+	spec.Linux.CgroupsPath = "/wharf-test/" + id
+	if mutate != nil {
+		mutate(spec)
+	}
+	cfg, proc, err := specconv.ToConfig(spec, specconv.Options{ID: id, Bundle: rootfs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := libctr.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.Create(id, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		paths := c.Cgroup().Paths()
+		if err := c.Destroy(); err != nil {
+			t.Errorf("destroy: %v", err)
+		}
+		assertNothingLeft(t, c, paths, rootfs)
+	})
+	return &tc{Container: c, proc: *proc, rootfs: rootfs}
+}
+
+// tc is a test container with the process its spec gives.
+type tc struct {
+	*libctr.Container
+	proc   configs.Process
+	rootfs string
+}
+
+// start runs the spec's process with output into buffers.
+func (c *tc) start(t *testing.T) (p *libctr.Process, out, errb *bytes.Buffer) {
+	t.Helper()
+	out, errb = &bytes.Buffer{}, &bytes.Buffer{}
+	p = &libctr.Process{Process: c.proc, Stdout: out, Stderr: errb}
+	if err := c.Run(p); err != nil {
+		t.Fatal(err)
+	}
+	return p, out, errb
+}
+
+// run starts c with its spec'd process, lets it run to the end, and
+// returns stdout, stderr and the exit code.
+func (c *tc) run(t *testing.T) (string, string, int) {
+	t.Helper()
+	p, out, errb := c.start(t)
+	st, err := p.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), libctr.ExitCode(st)
+}
+
+// assertNothingLeft checks the host after a destroy: no state directory,
+// no cgroup directory, no mount below the rootfs.
+func assertNothingLeft(t *testing.T, c *libctr.Container, cgroupPaths map[string]string, rootfs string) {
+	t.Helper()
+	for ctrl, p := range cgroupPaths {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("cgroup %s left at %s", ctrl, p)
+		}
+		_ = os.Remove(filepath.Dir(p)) // the shared /wharf-test parent, once empty
+	}
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(mi), rootfs) {
+		t.Errorf("host mount table still mentions %s", rootfs)
+	}
+}
+
+// eventually polls cond until it holds or a generous deadline passes; the
+// machine running the tests may be busy, so only the deadline fails.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 30s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,79 @@
+package libctr
+
+import (
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/wharf-project/wharf/libctr/configs"
+)
+
+// Process is a program run in a container: the init given to Start, or
+// one added with Enter. Stdio is handed to the program as is when they are
+// *os.File, copied through pipes otherwise.
+type Process struct {
+	configs.Process
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// ExtraFiles become fds 3, 4, ... of the program (runc's --preserve-fds).
+	ExtraFiles []*os.File
+
+	cmd      *exec.Cmd
+	pid      int
+	detached bool // the pid is not our child (joined a pid namespace by path)
+
+	waitOnce sync.Once
+	state    *os.ProcessState
+	waitErr  error
+}
+
+// Pid is the program's pid in the host's pid namespace.
+func (p *Process) Pid() int { return p.pid }
+
+// Signal sends sig to the program.
+func (p *Process) Signal(sig os.Signal) error {
+	if p.pid == 0 {
+		return errors.New("process not started")
+	}
+	return syscall.Kill(p.pid, sig.(syscall.Signal))
+}
+
+// Wait waits for the program to exit. It may be called from several
+// goroutines; all get the same answer. It only works in the process that
+// started the program.
+func (p *Process) Wait() (*os.ProcessState, error) {
+	p.waitOnce.Do(func() {
+		if p.cmd == nil {
+			p.waitErr = errors.New("process not started")
+			return
+		}
+		p.waitErr = p.cmd.Wait()
+		p.state = p.cmd.ProcessState
+		if p.detached {
+			for alive(p.pid, 0) {
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		var ee *exec.ExitError
+		if errors.As(p.waitErr, &ee) {
+			p.waitErr = nil // a non-zero exit is a result, not a failure
+		}
+	})
+	return p.state, p.waitErr
+}
+
+// ExitCode is the shell's view of a finished process: the exit status, or
+// 128+signal when it was killed.
+func ExitCode(st *os.ProcessState) int {
+	if st == nil {
+		return -1
+	}
+	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return st.ExitCode()
+}

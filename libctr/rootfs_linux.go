@@ -1,0 +1,357 @@
+package libctr
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wharf-project/wharf/libctr/cgroups"
+	"github.com/wharf-project/wharf/libctr/configs"
+)
+
+// prepareRootfs builds the container's mount table inside its new mount
+// namespace, runs the hooks step, and pivots into the rootfs:
+//
+//  1. make every mount private (or the spec's rootfsPropagation), so that
+//     nothing below leaks back to the host;
+//  2. bind the rootfs onto itself: pivot_root needs a mount point;
+//  3. the spec's mounts, each destination resolved inside the rootfs;
+//  4. /dev: device nodes, /dev/pts/ptmx, the /proc/self/fd links;
+//  5. hooks(), then pivot_root (or MS_MOVE + chroot when asked or when
+//     pivot_root is impossible, as on a ramfs root).
+func prepareRootfs(cfg *configs.Config, userns bool, hooks func() error) error {
+	prop := cfg.RootPropagation
+	if prop == 0 {
+		prop = unix.MS_PRIVATE | unix.MS_REC
+	}
+	if err := unix.Mount("", "/", "", uintptr(prop), ""); err != nil {
+		return fmt.Errorf("make / %#x: %w", prop, err)
+	}
+	rootfs := cfg.Rootfs
+	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind rootfs: %w", err)
+	}
+	devMounted := false
+	for i := range cfg.Mounts {
+		m := &cfg.Mounts[i]
+		if err := mountInRoot(m, rootfs, cfg); err != nil {
+			return fmt.Errorf("mount %s on %s: %w", m.Source, m.Destination, err)
+		}
+		if m.Destination == "/dev" && m.Device != "bind" {
+			devMounted = true
+		}
+	}
+	if devMounted {
+		if err := setupDev(rootfs, cfg, userns); err != nil {
+			return err
+		}
+	}
+	if err := hooks(); err != nil {
+		return err
+	}
+	if cfg.NoPivotRoot {
+		return moveRoot(rootfs)
+	}
+	if err := pivotRoot(rootfs); err != nil {
+		if errors.Is(err, unix.EINVAL) {
+			return moveRoot(rootfs)
+		}
+		return err
+	}
+	return nil
+}
+
+func mkdirFor(dest string, dir bool) error {
+	if dir {
+		return os.MkdirAll(dest, 0o755)
+	}
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(dest, os.O_CREATE|os.O_RDONLY, 0o644)
+	if err != nil {
+		if fi, serr := os.Stat(dest); serr == nil && !fi.IsDir() {
+			return nil
+		}
+		return err
+	}
+	return f.Close()
+}
+
+func mountInRoot(m *configs.Mount, rootfs string, cfg *configs.Config) error {
+	dest, err := securePath(rootfs, m.Destination)
+	if err != nil {
+		return err
+	}
+	flags := uintptr(m.Flags)
+	switch m.Device {
+	case "bind":
+		fi, err := os.Stat(m.Source)
+		if err != nil {
+			return err
+		}
+		if err := mkdirFor(dest, fi.IsDir()); err != nil {
+			return err
+		}
+		if err := unix.Mount(m.Source, dest, "", flags&(unix.MS_BIND|unix.MS_REC), ""); err != nil {
+			return err
+		}
+		// Bind mounts ignore every other flag until a remount.
+		if flags&^(unix.MS_BIND|unix.MS_REC|unix.MS_REMOUNT) != 0 {
+			if err := remount(dest, flags&^unix.MS_REC); err != nil {
+				return err
+			}
+		}
+	case "cgroup":
+		if err := mountCgroup(m, dest, cfg); err != nil {
+			return err
+		}
+	default:
+		if err := mkdirFor(dest, true); err != nil {
+			return err
+		}
+		err := unix.Mount(m.Source, dest, m.Device, flags, m.Data)
+		if err != nil && m.Device == "sysfs" && (errors.Is(err, unix.EPERM) || errors.Is(err, unix.EBUSY)) {
+			// Without its own network namespace (or in a user namespace
+			// that does not own it) sysfs cannot be mounted afresh: bind
+			// the host's instead, readonly as the flags say.
+			if err = unix.Mount("/sys", dest, "", unix.MS_BIND|unix.MS_REC, ""); err == nil && flags&unix.MS_RDONLY != 0 {
+				err = remount(dest, flags)
+			}
+		}
+		if err != nil && m.Device == "mqueue" && errors.Is(err, unix.EPERM) {
+			err = unix.Mount("/dev/mqueue", dest, "", unix.MS_BIND|unix.MS_REC, "")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for _, p := range m.PropagationFlags {
+		if err := unix.Mount("", dest, "", uintptr(p), ""); err != nil {
+			return fmt.Errorf("propagation %#x: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// remount applies flags to an existing (bind) mount. The kernel keeps
+// "locked" flags (nodev, nosuid, noexec, ro set by a more privileged
+// namespace), so they are carried over from the current mount.
+func remount(dest string, flags uintptr) error {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dest, &st); err != nil {
+		return err
+	}
+	locked := uintptr(st.Flags) & (unix.MS_NODEV | unix.MS_NOSUID | unix.MS_NOEXEC | unix.MS_RDONLY)
+	err := unix.Mount("", dest, "", flags|unix.MS_BIND|unix.MS_REMOUNT, "")
+	if errors.Is(err, unix.EPERM) {
+		err = unix.Mount("", dest, "", flags|locked|unix.MS_BIND|unix.MS_REMOUNT, "")
+	}
+	if err != nil {
+		return fmt.Errorf("remount %s: %w", dest, err)
+	}
+	return nil
+}
+
+// mountCgroup gives the container its own cgroup directories: on v2 the
+// unified hierarchy (a fresh cgroup2 mount inside a cgroup namespace, else
+// a bind of the container's directory); on v1 a tmpfs with one bind mount
+// per controller of the container's directory in that controller.
+func mountCgroup(m *configs.Mount, dest string, cfg *configs.Config) error {
+	ro := uintptr(m.Flags) & unix.MS_RDONLY
+	base := uintptr(m.Flags) &^ unix.MS_RDONLY
+	if err := mkdirFor(dest, true); err != nil {
+		return err
+	}
+	if cgroups.IsV2() {
+		if cfg.Namespaces.Contains(configs.NEWCGROUP) {
+			return unix.Mount("cgroup2", dest, "cgroup2", uintptr(m.Flags), "")
+		}
+		src := filepath.Join("/sys/fs/cgroup", cfg.Cgroups.Path)
+		if err := unix.Mount(src, dest, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return err
+		}
+		return remount(dest, uintptr(m.Flags))
+	}
+	if err := unix.Mount("tmpfs", dest, "tmpfs", base, "mode=755"); err != nil {
+		return err
+	}
+	mounts, err := cgroups.V1Mounts()
+	if err != nil {
+		return err
+	}
+	for ctrl, mnt := range mounts {
+		sub := filepath.Join(dest, ctrl)
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			return err
+		}
+		src := filepath.Join(mnt, cfg.Cgroups.Path)
+		if err := unix.Mount(src, sub, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("bind %s: %w", src, err)
+		}
+		if err := remount(sub, base|ro); err != nil {
+			return err
+		}
+	}
+	if ro != 0 {
+		return remount(dest, base|ro)
+	}
+	return nil
+}
+
+// setupDev fills a fresh /dev: the device nodes (bind mounts of the host's
+// nodes in a user namespace, where mknod is refused), the standard links,
+// and /dev/ptmx pointing at the container's own devpts instance.
+func setupDev(rootfs string, cfg *configs.Config, userns bool) error {
+	old := unix.Umask(0)
+	defer unix.Umask(old)
+	for _, d := range cfg.Devices {
+		dest, err := securePath(rootfs, d.Path)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+			return err
+		}
+		if userns {
+			if err := mkdirFor(dest, false); err != nil {
+				return err
+			}
+			if err := unix.Mount(d.Path, dest, "", unix.MS_BIND, ""); err != nil {
+				return fmt.Errorf("bind device %s: %w", d.Path, err)
+			}
+			continue
+		}
+		mode := d.FileMode
+		switch d.Type {
+		case 'c', 'u':
+			mode |= unix.S_IFCHR
+		case 'b':
+			mode |= unix.S_IFBLK
+		case 'p':
+			mode |= unix.S_IFIFO
+		}
+		_ = os.Remove(dest)
+		if err := unix.Mknod(dest, mode, int(unix.Mkdev(uint32(d.Major), uint32(d.Minor)))); err != nil {
+			return fmt.Errorf("mknod %s: %w", d.Path, err)
+		}
+		if err := unix.Chown(dest, int(d.UID), int(d.GID)); err != nil {
+			return fmt.Errorf("chown %s: %w", d.Path, err)
+		}
+	}
+	for link, target := range map[string]string{
+		"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2",
+	} {
+		if err := os.Symlink(target, filepath.Join(rootfs, "dev", link)); err != nil && !errors.Is(err, os.ErrExist) {
+			return err
+		}
+	}
+	if _, err := os.Stat(filepath.Join(rootfs, "dev/pts/ptmx")); err == nil {
+		ptmx := filepath.Join(rootfs, "dev/ptmx")
+		_ = os.Remove(ptmx)
+		if err := os.Symlink("pts/ptmx", ptmx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pivotRoot makes rootfs the root without a second directory: pivot
+// "." onto ".", which stacks the old root on top of the new one, then
+// detach the old root from where it landed.
+func pivotRoot(rootfs string) error {
+	oldroot, err := unix.Open("/", unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(oldroot)
+	newroot, err := unix.Open(rootfs, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(newroot)
+	if err := unix.Fchdir(newroot); err != nil {
+		return err
+	}
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return fmt.Errorf("pivot_root: %w", err)
+	}
+	if err := unix.Fchdir(oldroot); err != nil {
+		return err
+	}
+	// Make sure the unmount below does not propagate to the host.
+	if err := unix.Mount("", ".", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		return err
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("detach old root: %w", err)
+	}
+	return unix.Chdir("/")
+}
+
+// moveRoot is the fallback: move the rootfs mount over / and chroot.
+func moveRoot(rootfs string) error {
+	if err := unix.Chdir(rootfs); err != nil {
+		return err
+	}
+	if err := unix.Mount(rootfs, "/", "", unix.MS_MOVE, ""); err != nil {
+		return fmt.Errorf("move rootfs: %w", err)
+	}
+	if err := unix.Chroot("."); err != nil {
+		return err
+	}
+	return unix.Chdir("/")
+}
+
+// maskPaths hides paths: a file under /dev/null, a directory under an
+// empty readonly tmpfs.
+func maskPaths(paths []string) error {
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if fi.IsDir() {
+			err = unix.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY, "size=0")
+		} else {
+			err = unix.Mount("/dev/null", p, "", unix.MS_BIND, "")
+		}
+		if err != nil {
+			return fmt.Errorf("mask %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// readonlyPaths bind-mounts each path onto itself, readonly.
+func readonlyPaths(paths []string) error {
+	for _, p := range paths {
+		if err := unix.Mount(p, p, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			if errors.Is(err, unix.ENOENT) {
+				continue
+			}
+			return fmt.Errorf("readonly %s: %w", p, err)
+		}
+		if err := remount(p, unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeSysctls(sysctl map[string]string) error {
+	for k, v := range sysctl {
+		p := filepath.Join("/proc/sys", strings.ReplaceAll(k, ".", "/"))
+		if err := os.WriteFile(p, []byte(v), 0o644); err != nil {
+			return fmt.Errorf("sysctl %s: %w", k, err)
+		}
+	}
+	return nil
+}

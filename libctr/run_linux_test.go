@@ -1,0 +1,44 @@
+package libctr_test
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRunExitCodeAndStdout(t *testing.T) {
+	c := testContainer(t, nil, "sh", "-c", "echo hello; echo oops >&2; exit 3")
+	out, errOut, code := c.run(t)
+	if out != "hello\n" || errOut != "oops\n" || code != 3 {
+		t.Fatalf("stdout %q stderr %q exit %d", out, errOut, code)
+	}
+}
+
+func TestNamespacesIsolated(t *testing.T) {
+	c := testContainer(t, nil, "sh", "-c", "hostname; echo $$; cat /proc/1/cmdline | tr '\\0' ' '; echo; cat /proc/self/mountinfo")
+	out, errOut, code := c.run(t)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.SplitN(out, "\n", 4)
+	if len(lines) < 4 || lines[0] != "wharf-test" || lines[1] != "1" || lines[2] != "sh -c "+c.proc.Args[2]+" " {
+		t.Fatalf("hostname/pid/cmdline: %q", lines[:3])
+	}
+	// The container's mount points are its own: the host's (such as the
+	// test's temp dir, or /sys/fs/cgroup/unified) are not visible.
+	points := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(lines[3]), "\n") {
+		if f := strings.Fields(line); len(f) > 4 {
+			points[f[4]] = true
+		}
+	}
+	for p := range points {
+		if strings.HasPrefix(p, "/tmp") || strings.HasPrefix(p, "/sys/fs/cgroup/unified") || strings.HasPrefix(p, "/mnt/") {
+			t.Errorf("host mount point %s visible in the container", p)
+		}
+	}
+	for _, want := range []string{"/", "/proc", "/dev", "/dev/pts", "/dev/shm", "/sys", "/sys/fs/cgroup/memory", "/proc/keys", "/proc/sys", "/sys/firmware"} {
+		if !points[want] {
+			t.Errorf("mount point %s missing: %v", want, points)
+		}
+	}
+}

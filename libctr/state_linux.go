@@ -1,0 +1,96 @@
+package libctr
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wharf-project/wharf/libctr/configs"
+)
+
+const (
+	stateFile = "state.json"
+	fifoName  = "exec.fifo"
+)
+
+// Status is where a container is in its lifecycle.
+type Status int
+
+// The statuses, named as the OCI runtime spec names them.
+const (
+	Creating Status = iota
+	Created
+	Running
+	Paused
+	Stopped
+)
+
+func (s Status) String() string {
+	return [...]string{"creating", "created", "running", "paused", "stopped"}[s]
+}
+
+// State is what is kept in state.json.
+type State struct {
+	ID            string         `json:"id"`
+	InitPid       int            `json:"init_pid"`
+	InitStartTime uint64         `json:"init_start_time"` // from /proc/<pid>/stat: tells a reused pid apart
+	Created       time.Time      `json:"created"`
+	Config        configs.Config `json:"config"`
+	Bundle        string         `json:"bundle,omitempty"`
+	Owner         string         `json:"owner,omitempty"`
+}
+
+// OCIState is the state JSON of the runtime spec (hooks' stdin).
+type OCIState struct {
+	Version     string            `json:"ociVersion"`
+	ID          string            `json:"id"`
+	Status      string            `json:"status"`
+	Pid         int               `json:"pid,omitempty"`
+	Bundle      string            `json:"bundle"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+func (c *Container) save() error {
+	b, err := json.Marshal(&c.state)
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(c.dir, stateFile+".tmp")
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(c.dir, stateFile))
+}
+
+// procStat returns the state letter and start time (field 22) of pid.
+func procStat(pid int) (state byte, start uint64, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	// The command name (field 2) may hold spaces and parentheses: fields
+	// are counted after the last ')'.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 20 {
+		return 0, 0, false
+	}
+	start, _ = strconv.ParseUint(f[19], 10, 64)
+	return f[0][0], start, true
+}
+
+// alive reports whether pid is still the process that started at start.
+func alive(pid int, start uint64) bool {
+	if pid <= 0 {
+		return false
+	}
+	st, s, ok := procStat(pid)
+	return ok && st != 'Z' && st != 'X' && (start == 0 || s == start)
+}
