@@ -1,9 +1,13 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/wharf-project/wharf/registry"
+	"github.com/wharf-project/wharf/registry/storage"
+	"github.com/wharf-project/wharf/registry/storage/driver/factory"
 )
 
 func init() {
@@ -29,5 +33,37 @@ reloads the log level.`,
 			return registry.Serve(cmd.Context(), path, cmd.ErrOrStderr())
 		},
 	})
+	reg.AddCommand(newGarbageCollectCmd())
 	rootCmd.AddCommand(reg)
+}
+
+func newGarbageCollectCmd() *cobra.Command {
+	var opts storage.GCOptions
+	cmd := &cobra.Command{
+		Use:   "garbage-collect config.yml",
+		Short: "Delete blobs no manifest refers to (run with the registry stopped or read-only)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := registry.LoadConfig(args[0])
+			if err != nil {
+				return err
+			}
+			d, err := factory.Create(cmd.Context(), cfg.Storage.Driver, cfg.Storage.Params)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			opts.Logf = func(format string, a ...any) { fmt.Fprintf(out, format+"\n", a...) }
+			res, err := storage.New(d).GarbageCollect(cmd.Context(), opts)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "%d blobs marked, %d blobs and %d manifests eligible for deletion, %d bytes\n",
+				res.Marked, res.BlobsDeleted, res.ManifestsDeleted, res.BytesFreed)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&opts.DryRun, "dry-run", "d", false, "report what would be deleted, delete nothing")
+	cmd.Flags().BoolVarP(&opts.RemoveUntagged, "delete-untagged", "m", false, "also delete manifests no tag reaches")
+	return cmd
 }
