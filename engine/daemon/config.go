@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"reflect"
 	"sort"
 	"strings"
 )
@@ -115,8 +116,18 @@ func LoadFile(path string, c *Config) (map[string]any, error) {
 		sort.Strings(unknown)
 		return nil, wrap(fmt.Errorf("the following directives don't match any configuration option: %s", strings.Join(unknown, ", ")))
 	}
-	if err := json.Unmarshal(b, c); err != nil {
+	// Decode into a fresh value and copy only the keys the file has, so
+	// slices of c (which may be bound to flags) are never written into.
+	var fc Config
+	if err := json.Unmarshal(b, &fc); err != nil {
 		return nil, wrap(err)
+	}
+	dst, src := reflect.ValueOf(c).Elem(), reflect.ValueOf(fc)
+	for i := 0; i < src.NumField(); i++ {
+		key, _, _ := strings.Cut(src.Type().Field(i).Tag.Get("json"), ",")
+		if _, ok := raw[key]; ok {
+			dst.Field(i).Set(src.Field(i))
+		}
 	}
 	return raw, nil
 }

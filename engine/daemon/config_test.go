@@ -89,3 +89,15 @@ func TestInsecureRegistry(t *testing.T) {
 		}
 	}
 }
+
+// Values bound to flags must not be overwritten through shared slices.
+func TestLoadFileLeavesCallerSlices(t *testing.T) {
+	flagHosts := []string{"unix:///flag.sock"}
+	c := Config{Hosts: flagHosts}
+	if _, err := LoadFile(writeFile(t, `{"hosts": ["unix:///file.sock"]}`), &c); err != nil {
+		t.Fatal(err)
+	}
+	if flagHosts[0] != "unix:///flag.sock" || c.Hosts[0] != "unix:///file.sock" {
+		t.Fatalf("flag slice %v, config %v", flagHosts, c.Hosts)
+	}
+}

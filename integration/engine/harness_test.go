@@ -75,6 +75,11 @@ type daemonOptions struct {
 	ExtraFiles []*os.File
 	// NoWait skips waiting for /_ping (the caller checks readiness itself).
 	NoWait bool
+	// DaemonJSON, when set, returns the daemon.json to use, given the
+	// daemon's directory. With NoHosts no -H is passed, and clients use
+	// unix://<dir>/d.sock, which the file's "hosts" should then name.
+	DaemonJSON func(dir string) string
+	NoHosts    bool
 }
 
 // startDaemon starts a daemon with default options; it is stopped (SIGTERM,
@@ -100,7 +105,10 @@ func startDaemonWith(t *testing.T, o daemonOptions) *daemonProc {
 		done:     make(chan struct{}),
 	}
 	hosts := o.Hosts
-	if len(hosts) == 0 {
+	if o.NoHosts {
+		d.Sock = filepath.Join(dir, "d.sock")
+		d.Host = "unix://" + d.Sock
+	} else if len(hosts) == 0 {
 		d.Sock = filepath.Join(dir, "d.sock")
 		d.Host = "unix://" + d.Sock
 		hosts = []string{d.Host}
@@ -113,11 +121,13 @@ func startDaemonWith(t *testing.T, o daemonOptions) *daemonProc {
 		args = append(args, "-H", h)
 	}
 	args = append(args, o.Args...)
-	if _, err := os.Stat(filepath.Join(dir, "daemon.json")); err != nil {
-		// An empty file: the host's /etc/wharf/daemon.json must not leak in.
-		if err := os.WriteFile(filepath.Join(dir, "daemon.json"), []byte("{}"), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	// At least an empty file: the host's /etc/wharf/daemon.json must not leak in.
+	daemonJSON := "{}"
+	if o.DaemonJSON != nil {
+		daemonJSON = o.DaemonJSON(dir)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "daemon.json"), []byte(daemonJSON), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	logf, err := os.Create(d.LogPath)
 	if err != nil {

@@ -36,11 +36,11 @@ func TestDockerCLIVersionInfo(t *testing.T) {
 	out = d.docker(t, "info", "--format", "{{json .}}")
 	var info struct {
 		DockerRootDir, CgroupVersion, CgroupDriver, KernelVersion, OSType, OperatingSystem, ServerVersion, ID string
-		NCPU                                                                                                int
-		MemTotal                                                                                            int64
-		RegistryConfig                                                                                      struct{ InsecureRegistryCIDRs []string }
-		Swarm                                                                                               struct{ LocalNodeState string }
-		ServerErrors                                                                                        []string
+		NCPU                                                                                                  int
+		MemTotal                                                                                              int64
+		RegistryConfig                                                                                        struct{ InsecureRegistryCIDRs []string }
+		Swarm                                                                                                 struct{ LocalNodeState string }
+		ServerErrors                                                                                          []string
 	}
 	if err := json.Unmarshal([]byte(out), &info); err != nil {
 		t.Fatalf("docker info json: %v\n%s", err, out)
