@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -260,4 +261,13 @@ func (c *client) distributionGap(t *testing.T, why string) {
 	if c.reg.Server == testregistry.Distribution && why != "" {
 		t.Skip("distribution 2.8.2 does not conform: " + why)
 	}
+}
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// sortedCopy returns s sorted, leaving s alone.
+func sortedCopy(s []string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
 }

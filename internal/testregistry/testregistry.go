@@ -156,7 +156,11 @@ func (r *Registry) stop(sig syscall.Signal) {
 func (r *Registry) cleanup() {
 	r.Stop()
 	if r.t.Failed() {
-		r.t.Logf("testregistry: %s log (%s):\n%s", r.Server, r.Host, r.Log())
+		log := r.Log()
+		if len(log) > 8<<10 {
+			log = "...\n" + log[len(log)-8<<10:]
+		}
+		r.t.Logf("testregistry: %s log (%s):\n%s", r.Server, r.Host, log)
 	}
 }
 
