@@ -28,7 +28,7 @@ type TLSConfig struct {
 //
 //	unix:///run/wharf/wharf.sock   a socket file, mode 0660, group group (as dockerd)
 //	tcp://127.0.0.1:2375           TCP, with TLS when tlsc.TLS or tlsc.Verify
-//	fd://  fd://3  fd://name       sockets passed by systemd (LISTEN_FDS)
+//	fd://  fd://3  fd://name       sockets passed by systemd (LISTEN_FDS); TCP ones get TLS too
 //
 // group is a name or number; when it is "docker" (the default) and no such
 // group exists, the socket stays root's with a warning, as dockerd does.
@@ -40,6 +40,12 @@ func Listen(hosts []string, group string, tlsc TLSConfig, log *slog.Logger) ([]n
 		}
 	}
 	var tc *tls.Config
+	if tlsc.TLS || tlsc.Verify {
+		var err error
+		if tc, err = serverTLS(tlsc); err != nil {
+			return nil, err
+		}
+	}
 	for _, h := range hosts {
 		proto, addr, ok := strings.Cut(h, "://")
 		if !ok {
@@ -58,13 +64,6 @@ func Listen(hosts []string, group string, tlsc TLSConfig, log *slog.Logger) ([]n
 			}
 			out = append(out, l)
 		case "tcp":
-			if tc == nil && (tlsc.TLS || tlsc.Verify) {
-				var err error
-				if tc, err = serverTLS(tlsc); err != nil {
-					closeAll()
-					return nil, err
-				}
-			}
 			if !strings.Contains(addr, ":") || strings.HasSuffix(addr, ":") {
 				port := "2375"
 				if tc != nil {
@@ -89,7 +88,13 @@ func Listen(hosts []string, group string, tlsc TLSConfig, log *slog.Logger) ([]n
 				closeAll()
 				return nil, err
 			}
-			out = append(out, ls...)
+			for _, l := range ls {
+				// TCP sockets from systemd get TLS like -H tcp:// ones.
+				if _, isTCP := l.Addr().(*net.TCPAddr); isTCP && tc != nil {
+					l = tls.NewListener(l, tc)
+				}
+				out = append(out, l)
+			}
 		default:
 			closeAll()
 			return nil, fmt.Errorf("invalid host %q: unsupported protocol %q", h, proto)
