@@ -87,6 +87,21 @@ func TestPullingManifests(t *testing.T) {
 			expectHeader(t, "Docker-Content-Digest", b.digest)
 		c.do("GET", "/v2/"+repo+"/manifests/"+a.digest, nil, "Accept", mtOCIManifest).expect(t, 200)
 	})
+	t.Run("pushed and pulled by sha512 digest", func(t *testing.T) {
+		c := c.with(t)
+		c.distributionGap(t, "a sha512 manifest reference is refused with DIGEST_INVALID")
+		m, blobs := imageManifest(t, mtOCIManifest, 1)
+		for _, b := range blobs {
+			c.pushBlob(repo, b.data, b.digest)
+		}
+		body := mustJSON(t, m)
+		d := sha512Digest(body)
+		c.pushManifest(repo, d, mtOCIManifest, body).expectHeader(t, "Docker-Content-Digest", d)
+		r := c.do("GET", "/v2/"+repo+"/manifests/"+d, nil).expect(t, 200).expectHeader(t, "Docker-Content-Digest", d)
+		if !bytes.Equal(r.body, body) {
+			t.Fatal("manifest differs")
+		}
+	})
 	t.Run("unknown tag is 404 MANIFEST_UNKNOWN", func(t *testing.T) {
 		c.with(t).do("GET", "/v2/"+repo+"/manifests/no-such-tag", nil).expectError(t, 404, "MANIFEST_UNKNOWN")
 	})
@@ -174,6 +189,9 @@ func TestDeletingManifests(t *testing.T) {
 		p := c.pushImage(repo, "tag-to-delete", mtOCIManifest)
 		c.do("DELETE", "/v2/"+repo+"/manifests/tag-to-delete", nil).expect(t, 202)
 		c.do("GET", "/v2/"+repo+"/manifests/tag-to-delete", nil).expectError(t, 404, "MANIFEST_UNKNOWN")
+		if tags := c.do("GET", "/v2/"+repo+"/tags/list", nil).expect(t, 200); strings.Contains(string(tags.body), "tag-to-delete") {
+			t.Fatalf("deleted tag still listed: %s", tags.body)
+		}
 		c.do("GET", "/v2/"+repo+"/manifests/"+p.digest, nil, "Accept", mtOCIManifest).expect(t, 200)
 	})
 	for _, mt := range []string{mtOCIManifest, mtDockerManifest} {

@@ -92,6 +92,8 @@ func TestPushingBlobs(t *testing.T) {
 			if r.header.Get("Location") == "" {
 				t.Fatalf("%s: 204 without Location", r.req)
 			}
+			// A blob is visible only once complete.
+			c.do("HEAD", "/v2/"+repo+"/blobs/"+digest, nil).expect(t, 404)
 			// The last chunk comes with the closing PUT.
 			r = c.do("PUT", withQuery(loc, "digest", digest), b[7000:],
 				"Content-Type", "application/octet-stream",
@@ -129,6 +131,47 @@ func TestPushingBlobs(t *testing.T) {
 		r = c.do("PATCH", r.header.Get("Location"), b.data[1000:], "Content-Type", "application/octet-stream").
 			expect(t, 202).expectHeader(t, "Range", "0-5999")
 		created(t, c.do("PUT", withQuery(r.header.Get("Location"), "digest", b.digest), nil), b.data, b.digest)
+	})
+	t.Run("empty blob", func(t *testing.T) {
+		c := c.with(t)
+		empty := sha256Digest(nil)
+		created(t, c.do("PUT", withQuery(c.startUpload("push/empty"), "digest", empty), nil), nil, empty)
+		c.do("HEAD", "/v2/push/empty/blobs/"+empty, nil).expect(t, 200).expectHeader(t, "Content-Length", "0")
+	})
+	t.Run("large blob in 1 MiB chunks", func(t *testing.T) {
+		c := c.with(t)
+		b := randomBlob(t, 8<<20+12345)
+		loc := c.startUpload("push/large")
+		for off := 0; off < len(b.data); off += 1 << 20 {
+			end := min(off+1<<20, len(b.data))
+			r := c.do("PATCH", loc, b.data[off:end], "Content-Type", "application/octet-stream",
+				"Content-Range", fmt.Sprintf("%d-%d", off, end-1)).expect(t, 202)
+			loc = r.header.Get("Location")
+		}
+		created(t, c.do("PUT", withQuery(loc, "digest", b.digest), nil), b.data, b.digest)
+	})
+	t.Run("the same blob uploaded twice at once", func(t *testing.T) {
+		// "Layer Upload De-duplication": both uploads are accepted.
+		c := c.with(t)
+		b := randomBlob(t, 4000)
+		l1, l2 := c.startUpload("push/dedup-a"), c.startUpload("push/dedup-b")
+		r1 := c.do("PATCH", l1, b.data, "Content-Type", "application/octet-stream").expect(t, 202)
+		r2 := c.do("PATCH", l2, b.data, "Content-Type", "application/octet-stream").expect(t, 202)
+		created(t, c.do("PUT", withQuery(r1.header.Get("Location"), "digest", b.digest), nil), b.data, b.digest)
+		created(t, c.do("PUT", withQuery(r2.header.Get("Location"), "digest", b.digest), nil), b.data, b.digest)
+		pulled(t, "push/dedup-a", b.data, b.digest)
+		pulled(t, "push/dedup-b", b.data, b.digest)
+	})
+	t.Run("Content-Range not matching the body is refused", func(t *testing.T) {
+		c := c.with(t)
+		c.distributionGap(t, contentRangeGap)
+		loc := c.startUpload("push/range-length")
+		r := c.do("PATCH", loc, []byte("0123456789"), "Content-Type", "application/octet-stream",
+			"Content-Range", "0-4")
+		if r.status != 416 && r.status != 400 {
+			t.Fatalf("%s: status %d, want 416 (or 400)", r.req, r.status)
+		}
+		c.do("GET", loc, nil).expect(t, 204).expectHeader(t, "Range", "0-0")
 	})
 	t.Run("out-of-order chunk is 416", func(t *testing.T) {
 		c := c.with(t)
