@@ -36,6 +36,8 @@ func TestErrorCodes(t *testing.T) {
 		{name: "name with upper case, upload", method: "POST", path: "/v2/errors/Repo/blobs/uploads/", status: 400, code: "NAME_INVALID", gap: notFoundGap},
 		{name: "name too long", method: "GET", path: "/v2/" + long + "/tags/list", status: 400, code: "NAME_INVALID", gap: "500 UNKNOWN"},
 		{name: "name too long, manifest", method: "GET", path: "/v2/" + long + "/manifests/latest", status: 400, code: "NAME_INVALID", gap: "500 UNKNOWN"},
+		{name: "name with path traversal", method: "GET", path: "/v2/errors/../../repo/tags/list", status: 400, code: "NAME_INVALID", rawBytes: true, gap: "301 redirect to the cleaned path"},
+		{name: "name with path traversal, upload", method: "POST", path: "/v2/errors/../../../etc/blobs/uploads/", status: 400, code: "NAME_INVALID", rawBytes: true, gap: "301 redirect to the cleaned path"},
 		{name: "name with escaped path traversal", method: "GET", path: "/v2/errors/%2e%2e/repo/blobs/" + b.digest, status: 400, code: "NAME_INVALID", rawBytes: true, gap: "301 redirect to the cleaned path"},
 		{name: "name with a trailing separator", method: "GET", path: "/v2/errors/repo-/tags/list", status: 400, code: "NAME_INVALID", gap: notFoundGap},
 
