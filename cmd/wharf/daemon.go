@@ -22,10 +22,10 @@ import (
 	"github.com/wharf-project/wharf/internal/buildinfo"
 )
 
-// extraRouters lets other parts of the engine (in their own files of this
+// daemonPlugins lets other parts of the engine (in their own files of this
 // package) add their routers and plug into the daemon before it serves:
 //
-//	func init() { daemonPlugins = append(daemonPlugins, func(d *daemon.Daemon) ([]router.Router, error) {...}) }
+//	func init() { daemonPlugins = append(daemonPlugins, func(ctx context.Context, d *daemon.Daemon) ([]router.Router, error) {...}) }
 //
 // A plugin registers its own cleanup with d.OnShutdown.
 var daemonPlugins []func(ctx context.Context, d *daemon.Daemon) ([]router.Router, error)
@@ -79,6 +79,7 @@ A key set both in the file and by a flag is refused, as is an unknown key.`,
 	f.IntVar(&cfg.ShutdownTimeout, "shutdown-timeout", daemon.DefaultShutdownTimeout, "Seconds to let running requests finish at shutdown")
 	f.StringArrayVar(&cfg.Labels, "label", nil, "Set key=value labels to the daemon")
 	f.BoolVar(&cfg.Experimental, "experimental", false, "Enable experimental features")
+	f.StringVarP(&cfg.StorageDriver, "storage-driver", "s", "", `Storage driver: "overlay" or "native" (default: overlay when the kernel supports it)`)
 	rootCmd.AddCommand(cmd)
 }
 

@@ -41,7 +41,8 @@ const (
 //	  "api-cors-header": "",                       // --api-cors-header
 //	  "shutdown-timeout": 15,                      // --shutdown-timeout, seconds to drain requests
 //	  "labels": ["k=v"],                           // --label
-//	  "experimental": false                        // --experimental
+//	  "experimental": false,                       // --experimental
+//	  "storage-driver": ""                         // -s, --storage-driver: overlay|native, "" picks overlay when it works
 //	}
 type Config struct {
 	Hosts              []string `json:"hosts,omitempty"`
@@ -62,6 +63,7 @@ type Config struct {
 	ShutdownTimeout    int      `json:"shutdown-timeout,omitempty"`
 	Labels             []string `json:"labels,omitempty"`
 	Experimental       bool     `json:"experimental,omitempty"`
+	StorageDriver      string   `json:"storage-driver,omitempty"`
 }
 
 // FlagNames maps a daemon.json key to its command-line flag where the two
@@ -78,7 +80,7 @@ func knownKeys() map[string]bool {
 	b, _ := json.Marshal(Config{Hosts: []string{""}, DataRoot: "x", ExecRoot: "x", Pidfile: "x", Group: "x", TLS: true,
 		TLSVerify: true, TLSCACert: "x", TLSCert: "x", TLSKey: "x", InsecureRegistries: []string{""},
 		RegistryMirrors: []string{""}, LogLevel: "x", Debug: true, CorsHeaders: "x", ShutdownTimeout: 1,
-		Labels: []string{""}, Experimental: true})
+		Labels: []string{""}, Experimental: true, StorageDriver: "x"})
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
 	keys := make(map[string]bool, len(m))
@@ -173,6 +175,11 @@ func (c *Config) Validate() error {
 	}
 	if c.TLSVerify {
 		c.TLS = true
+	}
+	switch c.StorageDriver {
+	case "", "overlay", "native":
+	default:
+		return fmt.Errorf("storage-driver: unknown driver %q (want overlay or native)", c.StorageDriver)
 	}
 	if _, err := ParseLogLevel(c.LogLevel); err != nil {
 		return err
