@@ -187,9 +187,9 @@ func (s *session) pull(ctx context.Context, named reference.Named, opts PullOpti
 		return nil, errdefs.InvalidParameter(fmt.Errorf("manifest digest %s does not match %s", top, c.Digest()))
 	}
 	if t, ok := named.(reference.Tagged); ok {
-		p.Status("", "%s: Pulling from %s", t.Tag(), reference.FamiliarName(named))
+		p.Status("", "%s: Pulling from %s", t.Tag(), reference.Path(named))
 	} else {
-		p.Status("", "%s: Pulling from %s", top, reference.FamiliarName(named))
+		p.Status("", "%s: Pulling from %s", top, reference.Path(named))
 	}
 	if isIndex(mt) {
 		var idx manifest
