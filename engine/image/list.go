@@ -82,6 +82,13 @@ func (s *Service) List(ctx context.Context, opts ListOptions) ([]imagetypes.Summ
 	if err != nil {
 		return nil, err
 	}
+	// Newest first, at full precision; ties (same config time) by ID.
+	sort.SliceStable(all, func(i, j int) bool {
+		if !all[i].created.Equal(all[j].created) {
+			return all[i].created.After(all[j].created)
+		}
+		return all[i].rec.ID < all[j].rec.ID
+	})
 	out := []imagetypes.Summary{}
 	for _, im := range all {
 		if !match(im) {
@@ -102,12 +109,6 @@ func (s *Service) List(ctx context.Context, opts ListOptions) ([]imagetypes.Summ
 			SharedSize:  -1,
 		})
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Created != out[j].Created {
-			return out[i].Created > out[j].Created
-		}
-		return out[i].ID < out[j].ID
-	})
 	return out, nil
 }
 
