@@ -35,7 +35,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	wharfBin = filepath.Join(dir, "wharf")
-	build := exec.Command("go", "build", "-o", wharfBin, "github.com/wharf-project/wharf/cmd/wharf")
+	args := []string{"build", "-o", wharfBin}
+	if os.Getenv("WHARF_TEST_RACE") != "" {
+		args = append(args, "-race") // a daemon with the race detector, for a manual check
+	}
+	build := exec.Command("go", append(args, "github.com/wharf-project/wharf/cmd/wharf")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building wharf:", err)
