@@ -237,3 +237,28 @@ func snapshotRegistry(t *testing.T, c *client, busybox, multi layout) map[string
 	get("/v2/layout/loose/blobs/" + sha256Digest([]byte("a loose blob")))
 	return snap
 }
+
+// TestEmbeddedDefault: `wharf registry serve` with no config file serves
+// pushes and pulls from skopeo (addr and root moved off :5000 and
+// /var/lib/registry through REGISTRY_* variables, as operators do).
+func TestEmbeddedDefault(t *testing.T) {
+	reg := testregistry.Start(t, testregistry.Options{Server: testregistry.Wharf, NoConfigFile: true})
+	src := busyboxLayout(t, "latest")
+	ref := "docker://" + reg.Host + "/default/busybox:latest"
+	skopeo(t, "copy", "--preserve-digests", "--dest-tls-verify=false", "oci:"+src.dir+":latest", ref)
+	out := t.TempDir()
+	skopeo(t, "copy", "--preserve-digests", "--src-tls-verify=false", ref, "oci:"+out+":latest")
+	if top := ociIndexTop(t, out); top != src.top {
+		t.Fatalf("pulled %s, want %s", top, src.top)
+	}
+	got := blobFiles(t, out)
+	for d, b := range src.blobs {
+		if !bytes.Equal(got[d], b) {
+			t.Fatalf("%s differs after the round trip", d)
+		}
+	}
+	// The data went where REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY said.
+	if _, err := os.Stat(filepath.Join(reg.Root, "docker/registry/v2/repositories/default/busybox/_manifests/tags/latest")); err != nil {
+		t.Fatalf("tag not under the configured root: %v", err)
+	}
+}

@@ -61,6 +61,10 @@ type Options struct {
 	ReadOnly bool
 	// Env is added to the process environment (REGISTRY_* overrides).
 	Env []string
+	// NoConfigFile starts `wharf registry serve` without a config file: the
+	// embedded default, with addr, root and delete set through REGISTRY_*
+	// variables (ReadOnly is not supported then).
+	NoConfigFile bool
 }
 
 // Registry is a running registry process.
@@ -190,9 +194,20 @@ func start(t testing.TB, opts Options) (*Registry, error) {
 	}
 	defer logf.Close()
 
-	cmd := exec.Command(bin, append(args, cfg)...)
+	env := cleanEnv()
+	if opts.NoConfigFile {
+		if opts.Server != Wharf || opts.ReadOnly {
+			return nil, fmt.Errorf("NoConfigFile needs the wharf server and no ReadOnly")
+		}
+		env = append(env, "REGISTRY_HTTP_ADDR="+opts.Addr,
+			"REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="+opts.Root,
+			fmt.Sprintf("REGISTRY_STORAGE_DELETE_ENABLED=%t", !opts.DisableDelete))
+	} else {
+		args = append(args, cfg)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = append(cleanEnv(), opts.Env...)
+	cmd.Env = append(env, opts.Env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return nil, err
