@@ -163,11 +163,22 @@ func TestLayoutSharedWithDistribution(t *testing.T) {
 			skopeo(t, "copy", "--all", "--preserve-digests", "--dest-tls-verify=false", "oci:"+multi.dir+":v1", "docker://"+w.Host+"/layout/nested/multi:v1")
 			wc := newClient(t, w)
 			wc.pushBlob("layout/loose", []byte("a loose blob"), sha256Digest([]byte("a loose blob")))
+			subject := wc.pushImage("layout/signed", "latest", mtOCIManifest)
+			sig := wc.pushArtifact("layout/signed", "application/vnd.example.signature.v1", subject.desc(), "sig")
 			before := snapshotRegistry(t, wc, busybox, multi)
 			w.Stop()
 
 			r := testregistry.Start(t, testregistry.Options{Server: dir.reader, Root: w.Root})
-			after := snapshotRegistry(t, newClient(t, r), busybox, multi)
+			rc := newClient(t, r)
+			after := snapshotRegistry(t, rc, busybox, multi)
+			if dir.reader == testregistry.Wharf {
+				// Manifests with a subject that distribution stored (it has no
+				// referrers API) are found by wharf's referrers API.
+				got := rc.do("GET", "/v2/layout/signed/referrers/"+subject.digest, nil).expect(t, 200)
+				if !strings.Contains(string(got.body), sig.digest) {
+					t.Errorf("referrers of a distribution-written subject: %s, want %s listed", got.body, sig.digest)
+				}
+			}
 			if len(after) != len(before) {
 				t.Errorf("%s serves %d items, %s served %d", dir.reader, len(after), dir.writer, len(before))
 			}
