@@ -94,6 +94,10 @@ func (s *Service) List(ctx context.Context, opts ListOptions) ([]imagetypes.Summ
 		if !match(im) {
 			continue
 		}
+		if pats := opts.Filters.Get("reference"); len(pats) > 0 {
+			// As dockerd: only the references that matched are shown.
+			im.tags, im.digests = keepMatching(pats, im.tags), keepMatching(pats, im.digests)
+		}
 		labels := im.cfg.Config.Labels
 		if labels == nil {
 			labels = map[string]string{}
@@ -193,6 +197,16 @@ func matchesReference(patterns, tags, digests []string) bool {
 		}
 	}
 	return false
+}
+
+func keepMatching(patterns, refs []string) []string {
+	out := []string{}
+	for _, r := range refs {
+		if matchesReference(patterns, []string{r}, nil) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // parseTimestamp reads a unix time ("1700000000[.nnn]"), an RFC 3339 time
