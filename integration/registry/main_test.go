@@ -146,8 +146,9 @@ func (r *response) expectHeader(t *testing.T, key, want string) *response {
 }
 
 // expectError fails unless the response has the status and a spec error
-// body whose errors include code, each with a code and a message.
-func (r *response) expectError(t *testing.T, status int, code string) {
+// body whose errors include code (or one of also), each error with a code
+// and a message.
+func (r *response) expectError(t *testing.T, status int, code string, also ...string) {
 	t.Helper()
 	r.expect(t, status)
 	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
@@ -171,10 +172,12 @@ func (r *response) expectError(t *testing.T, status int, code string) {
 		if e.Code == "" || e.Message == "" {
 			t.Errorf("%s: error without code or message: %s", r.req, trim(r.body))
 		}
-		found = found || e.Code == code
+		for _, c := range append([]string{code}, also...) {
+			found = found || e.Code == c
+		}
 	}
 	if !found {
-		t.Fatalf("%s: errors %s do not include %s", r.req, trim(r.body), code)
+		t.Fatalf("%s: errors %s do not include %s", r.req, trim(r.body), strings.Join(append([]string{code}, also...), " or "))
 	}
 }
 

@@ -112,8 +112,8 @@ func TestPullingManifests(t *testing.T) {
 		c.with(t).do("HEAD", "/v2/"+repo+"/manifests/no-such-tag", nil).expect(t, 404)
 	})
 	t.Run("unknown repository is 404", func(t *testing.T) {
-		r := c.with(t).do("GET", "/v2/manifests/no-such-repo/manifests/latest", nil).expect(t, 404)
-		_ = r
+		c.with(t).do("GET", "/v2/manifests/no-such-repo/manifests/latest", nil).
+			expectError(t, 404, "NAME_UNKNOWN", "MANIFEST_UNKNOWN")
 	})
 }
 
@@ -216,7 +216,8 @@ func TestDeletingManifests(t *testing.T) {
 			expectError(t, 404, "MANIFEST_UNKNOWN")
 	})
 	t.Run("unknown repository is 404", func(t *testing.T) {
-		c.with(t).do("DELETE", "/v2/no/such/repo/manifests/"+randomBlob(t, 10).digest, nil).expect(t, 404)
+		c.with(t).do("DELETE", "/v2/no/such/repo/manifests/"+randomBlob(t, 10).digest, nil).
+			expectError(t, 404, "NAME_UNKNOWN", "MANIFEST_UNKNOWN")
 	})
 }
 
