@@ -166,44 +166,6 @@ func (r *registry) putManifest(ctx context.Context, repo, tag, mediaType, digest
 	return nil
 }
 
-// pull GETs a blob, reading it into a 1 MiB buffer that is thrown away,
-// and returns the byte count. (io.Copy to io.Discard would read in 8 KiB
-// steps and make the client the bottleneck.)
-func (r *registry) pull(ctx context.Context, repo, digest string) (int64, error) {
-	u, err := r.base.Parse("/v2/" + repo + "/blobs/" + digest)
-	if err != nil {
-		return 0, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := r.hc.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("GET %s: %w", u.Path, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("GET %s: status %d", u.Path, resp.StatusCode)
-	}
-	buf := make([]byte, 1<<20)
-	var n int64
-	for {
-		k, err := resp.Body.Read(buf)
-		n += int64(k)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return n, fmt.Errorf("GET %s: %w", u.Path, err)
-		}
-	}
-	if resp.ContentLength >= 0 && n != resp.ContentLength {
-		return n, fmt.Errorf("GET %s: read %d of %d bytes", u.Path, n, resp.ContentLength)
-	}
-	return n, nil
-}
-
 // ping waits until GET /v2/ answers 200, or the deadline passes, or alive
 // reports the server process gone.
 func (r *registry) ping(ctx context.Context, deadline time.Duration, alive func() bool) error {

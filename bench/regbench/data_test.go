@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"testing"
+	"time"
 )
 
 // The digest of a variant, computed from the saved prefix state, must be
@@ -57,5 +58,28 @@ func TestCeilingServer(t *testing.T) {
 	}
 	if len(left) != 0 {
 		t.Errorf("ceiling left %d files behind", len(left))
+	}
+}
+
+// procCPU must find utime and stime past a command name with spaces and
+// parentheses; burn some CPU and see it counted.
+func TestProcCPU(t *testing.T) {
+	before, err := procCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_ = sha256Digest(randomBytes(1<<20, 3))
+		now, err := procCPU(os.Getpid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if now > before {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CPU time stayed at %s after 30 s of hashing", now)
+		}
 	}
 }

@@ -42,7 +42,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		usage()
+		printUsage()
 	}
 	var err error
 	switch os.Args[1] {
@@ -53,7 +53,7 @@ func main() {
 	case "freeport":
 		err = cmdFreeport(os.Args[2:])
 	default:
-		usage()
+		printUsage()
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "regbench:", err)
@@ -61,7 +61,7 @@ func main() {
 	}
 }
 
-func usage() {
+func printUsage() {
 	fmt.Fprintln(os.Stderr, "usage: regbench run|ceiling|freeport [flags]")
 	os.Exit(2)
 }
@@ -82,11 +82,20 @@ func cmdRun(args []string) error {
 	cfg := config{ChunkMiB: 16, Conns: 32}
 	fs.IntVar(&cfg.BlobMiB, "blob-mib", 512, "size of the large blob in MiB")
 	fs.IntVar(&cfg.Images, "images", 200, "small images per push workload")
-	fs.IntVar(&cfg.Reps, "reps", 3, "repetitions of each throughput workload (the best counts)")
+	fs.IntVar(&cfg.Reps, "reps", 5, "repetitions of each throughput workload (the best counts)")
 	fs.DurationVar(&cfg.Length, "window", 5*time.Second, "measured window of the request-rate workloads")
 	_ = fs.Parse(args)
-	if *quick {
-		cfg.BlobMiB, cfg.Images, cfg.Reps, cfg.Length = 64, 50, 2, 2*time.Second
+	if *quick { // smaller sizes, unless a flag sets one explicitly
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for name, p := range map[string]*int{"blob-mib": &cfg.BlobMiB, "images": &cfg.Images, "reps": &cfg.Reps} {
+			if !set[name] {
+				*p = map[string]int{"blob-mib": 64, "images": 50, "reps": 2}[name]
+			}
+		}
+		if !set["window"] {
+			cfg.Length = 2 * time.Second
+		}
 	}
 	if *distURL == "" || *ceilURL == "" {
 		return fmt.Errorf("run: -dist and -ceiling are required")
@@ -141,6 +150,9 @@ func cmdRun(args []string) error {
 		*distVersion, runtime.NumCPU(), cfg.BlobMiB, cfg.Images, cfg.Reps, cfg.Length, cfg.Conns)
 	if err := writeTable(os.Stdout, rows); err != nil {
 		return err
+	}
+	for _, s := range b.down {
+		fmt.Printf("%s not measured: %v\n", s.name, s.down)
 	}
 	if *profDir != "" {
 		return b.profile(ctx, *profDir, *profLen)
