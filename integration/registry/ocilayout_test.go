@@ -203,3 +203,11 @@ func blobFiles(t *testing.T, dir string) map[string][]byte {
 	}
 	return out
 }
+
+func readFile(t *testing.T, p string) []byte {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

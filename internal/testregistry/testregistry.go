@@ -19,6 +19,7 @@
 package testregistry
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -61,9 +62,12 @@ type Options struct {
 	ReadOnly bool
 	// Env is added to the process environment (REGISTRY_* overrides).
 	Env []string
+	// TLSCert and TLSKey (PEM files) serve https (http.tls); URL is then
+	// https://.
+	TLSCert, TLSKey string
 	// NoConfigFile starts `wharf registry serve` without a config file: the
 	// embedded default, with addr, root and delete set through REGISTRY_*
-	// variables (ReadOnly is not supported then).
+	// variables (ReadOnly and TLS are not supported then).
 	NoConfigFile bool
 }
 
@@ -196,8 +200,8 @@ func start(t testing.TB, opts Options) (*Registry, error) {
 
 	env := cleanEnv()
 	if opts.NoConfigFile {
-		if opts.Server != Wharf || opts.ReadOnly {
-			return nil, fmt.Errorf("NoConfigFile needs the wharf server and no ReadOnly")
+		if opts.Server != Wharf || opts.ReadOnly || opts.TLSCert != "" {
+			return nil, fmt.Errorf("NoConfigFile needs the wharf server, without ReadOnly or TLS")
 		}
 		env = append(env, "REGISTRY_HTTP_ADDR="+opts.Addr,
 			"REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="+opts.Root,
@@ -212,8 +216,12 @@ func start(t testing.TB, opts Options) (*Registry, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
+	scheme := "http://"
+	if opts.TLSCert != "" {
+		scheme = "https://"
+	}
 	r := &Registry{
-		URL: "http://" + opts.Addr, Host: opts.Addr, Root: opts.Root, Server: opts.Server,
+		URL: scheme + opts.Addr, Host: opts.Addr, Root: opts.Root, Server: opts.Server,
 		t: t, opts: opts, cmd: cmd, done: make(chan struct{}), log: logPath,
 	}
 	go func() { _ = cmd.Wait(); close(r.done) }()
@@ -227,7 +235,9 @@ func start(t testing.TB, opts Options) (*Registry, error) {
 // waitReady polls GET /v2/ until it answers 200, the process exits or 30 s
 // pass.
 func (r *Registry) waitReady() error {
-	client := &http.Client{Timeout: 5 * time.Second}
+	// Readiness only: the certificate is the test's business.
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
@@ -257,6 +267,9 @@ func config(opts Options) string {
 		fmt.Fprintf(&b, "  maintenance:\n    readonly:\n      enabled: true\n")
 	}
 	fmt.Fprintf(&b, "http:\n  addr: %s\n", opts.Addr)
+	if opts.TLSCert != "" {
+		fmt.Fprintf(&b, "  tls:\n    certificate: %s\n    key: %s\n", opts.TLSCert, opts.TLSKey)
+	}
 	if opts.Server == Distribution {
 		// distribution signs upload state with this secret, a random one
 		// per start by default, which would end uploads at a restart.
