@@ -117,7 +117,7 @@ func TestPullPushBasicAuth(t *testing.T) {
 			ManifestBytes: img.Manifest,
 			Config:        ocispec.Descriptor{MediaType: testimage.MediaTypeConfig, Digest: img.ConfigDigest, Size: int64(len(img.Config))},
 			Layers:        res.Layers,
-		}, PushOptions{Auth: auth, Store: cs, Progress: NewProgress(&out), Source: reg.Host + "/team/app"})
+		}, PushOptions{Auth: auth, Store: cs, Progress: NewProgress(&out), Sources: sourcesOf(res, reg.Host+"/team/app")})
 		if err != nil {
 			t.Fatalf("push %s: %v", repo, err)
 		}
@@ -382,3 +382,11 @@ func TestParseChallenge(t *testing.T) {
 }
 
 var _ = errors.New
+
+func sourcesOf(res *PullResult, repo string) map[digest.Digest][]string {
+	m := map[digest.Digest][]string{res.Config: {repo}}
+	for _, l := range res.Layers {
+		m[l.Digest] = []string{repo}
+	}
+	return m
+}

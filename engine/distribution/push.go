@@ -29,9 +29,10 @@ type PushOptions struct {
 	Auth     AuthConfig
 	Progress *Progress
 	Store    Store
-	// Source is the repository (full name, "host/path") the image was pulled
-	// from; blobs are mounted from it when it is on the same registry.
-	Source string
+	// Sources lists, per blob, repositories (full names, "host/path") known
+	// to hold it; a blob the target lacks is mounted from one of them on the
+	// same registry instead of uploaded.
+	Sources map[digest.Digest][]string
 }
 
 // PushResult is the aux record dockerd sends at the end of a push.
@@ -47,11 +48,17 @@ type PushResult struct {
 func (c *Client) Push(ctx context.Context, named reference.NamedTagged, img PushImage, opts PushOptions) (*PushResult, error) {
 	p := opts.Progress
 	host := reference.Domain(named)
-	var mountFrom string
+	mountFrom := map[digest.Digest]string{}
 	var extra []string
-	if src, err := reference.ParseNormalizedNamed(opts.Source); err == nil && reference.Domain(src) == host && reference.Path(src) != reference.Path(named) {
-		mountFrom = reference.Path(src)
-		extra = append(extra, "repository:"+mountFrom+":pull")
+	for d, repos := range opts.Sources {
+		for _, r := range repos {
+			src, err := reference.ParseNormalizedNamed(r)
+			if err == nil && reference.Domain(src) == host && reference.Path(src) != reference.Path(named) {
+				mountFrom[d] = reference.Path(src)
+				extra = append(extra, "repository:"+reference.Path(src)+":pull")
+				break
+			}
+		}
 	}
 	s, err := c.newSession(ctx, named, opts.Auth, "pull,push", c.endpoints(host, false), extra...)
 	if err != nil {
@@ -62,11 +69,11 @@ func (c *Client) Push(ctx context.Context, named reference.NamedTagged, img Push
 		p.Status(ShortID(img.Layers[i].Digest), "Preparing")
 	}
 	for i := len(img.Layers) - 1; i >= 0; i-- {
-		if err := s.pushBlob(ctx, img.Layers[i], ShortID(img.Layers[i].Digest), mountFrom, opts); err != nil {
+		if err := s.pushBlob(ctx, img.Layers[i], ShortID(img.Layers[i].Digest), mountFrom[img.Layers[i].Digest], opts); err != nil {
 			return nil, err
 		}
 	}
-	if err := s.pushBlob(ctx, img.Config, "", mountFrom, opts); err != nil {
+	if err := s.pushBlob(ctx, img.Config, "", mountFrom[img.Config.Digest], opts); err != nil {
 		return nil, err
 	}
 	resp, err := s.do(ctx, request{
@@ -175,5 +182,3 @@ func (c *countingReader) Read(b []byte) (int, error) {
 }
 
 func (c *countingReader) Close() error { return c.f.Close() }
-
-var _ = digest.Canonical

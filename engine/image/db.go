@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -28,10 +29,13 @@ type Record struct {
 //	images/<id>  -> Record as JSON
 //	refs/<ref>   -> image id, where ref is a normalised "name:tag" or "name@digest"
 //	layers/<chainID> -> decimal size of the layer's unpacked files
+//	sources/<digest> -> repositories ("host/path") the blob was pulled from or
+//	                    pushed to, for cross-repository mounts
 var (
-	bucketImages = []byte("images")
-	bucketRefs   = []byte("refs")
-	bucketLayers = []byte("layers") // chain ID -> size of the layer's files, as unpacked
+	bucketImages  = []byte("images")
+	bucketRefs    = []byte("refs")
+	bucketLayers  = []byte("layers")  // chain ID -> size of the layer's files, as unpacked
+	bucketSources = []byte("sources") // blob digest -> JSON list of repositories holding it
 )
 
 var errNoRecord = errors.New("no such image record")
@@ -44,7 +48,7 @@ func openDB(path string) (*db, error) {
 		return nil, fmt.Errorf("image: open metadata %s: %w", path, err)
 	}
 	err = b.Update(func(tx *bolt.Tx) error {
-		for _, n := range [][]byte{bucketImages, bucketRefs, bucketLayers} {
+		for _, n := range [][]byte{bucketImages, bucketRefs, bucketLayers, bucketSources} {
 			if _, err := tx.CreateBucketIfNotExists(n); err != nil {
 				return err
 			}
@@ -172,4 +176,44 @@ func (d *db) layerSize(chain string) int64 {
 
 func (d *db) deleteLayerSize(chain string) {
 	d.b.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketLayers).Delete([]byte(chain)) })
+}
+
+// addSources records that repo holds each of blobs.
+func (d *db) addSources(repo string, blobs ...digest.Digest) error {
+	return d.b.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSources)
+		for _, dg := range blobs {
+			var repos []string
+			if v := b.Get([]byte(dg)); v != nil {
+				json.Unmarshal(v, &repos)
+			}
+			if slices.Contains(repos, repo) {
+				continue
+			}
+			repos = append(repos, repo)
+			if len(repos) > 8 { // the most recent few are enough
+				repos = repos[len(repos)-8:]
+			}
+			v, _ := json.Marshal(repos)
+			if err := b.Put([]byte(dg), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (d *db) sources(blobs ...digest.Digest) map[digest.Digest][]string {
+	out := map[digest.Digest][]string{}
+	d.b.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSources)
+		for _, dg := range blobs {
+			var repos []string
+			if v := b.Get([]byte(dg)); v != nil && json.Unmarshal(v, &repos) == nil {
+				out[dg] = repos
+			}
+		}
+		return nil
+	})
+	return out
 }

@@ -63,6 +63,7 @@ func (s *Service) Pull(ctx context.Context, ref reference.Named, opts PullOption
 	if err != nil {
 		return err
 	}
+	s.db.addSources(reference.TrimNamed(ref).String(), append(layerDigests(rec), rec.ID)...)
 	dref, err := reference.WithDigest(reference.TrimNamed(ref), res.Digest)
 	if err == nil {
 		s.setTag(ctx, dref, rec)
@@ -106,10 +107,11 @@ func (s *Service) Push(ctx context.Context, ref reference.Named, auth distributi
 	cfgDesc := ocispec.Descriptor{MediaType: configMediaType(rec.Manifest.MediaType), Digest: rec.ID, Size: info.Size}
 	p := distribution.NewProgress(out)
 	res, err := s.registry.Push(ctx, tagged, distribution.PushImage{Manifest: rec.Manifest, ManifestBytes: mb, Config: cfgDesc, Layers: rec.Layers},
-		distribution.PushOptions{Auth: auth, Progress: p, Store: s.cs, Source: rec.Source})
+		distribution.PushOptions{Auth: auth, Progress: p, Store: s.cs, Sources: s.db.sources(append(layerDigests(rec), rec.ID)...)})
 	if err != nil {
 		return err
 	}
+	s.db.addSources(reference.TrimNamed(ref).String(), append(layerDigests(rec), rec.ID)...)
 	if dref, err := reference.WithDigest(reference.TrimNamed(ref), digest.Digest(res.Digest)); err == nil {
 		s.setTag(ctx, dref, rec)
 	}
