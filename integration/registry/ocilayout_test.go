@@ -150,6 +150,16 @@ func writeFile(t *testing.T, p string, b []byte) {
 // private HOME, failing the test on error.
 func skopeo(t *testing.T, args ...string) string {
 	t.Helper()
+	out, err := skopeoRun(t, args...)
+	if err != nil {
+		t.Fatalf("skopeo %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// skopeoRun is skopeo for commands expected to fail: it returns the error.
+func skopeoRun(t *testing.T, args ...string) (string, error) {
+	t.Helper()
 	if _, err := exec.LookPath("skopeo"); err != nil {
 		t.Skipf("skopeo not installed (Debian package skopeo, listed in .ci/deps): %v", err)
 	}
@@ -159,10 +169,7 @@ func skopeo(t *testing.T, args ...string) string {
 	cmd := exec.Command("skopeo", append([]string{"--policy", policy, "--registries.d", home}, args...)...)
 	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_RUNTIME_DIR="+home, "REGISTRY_AUTH_FILE="+filepath.Join(home, "auth.json"))
 	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("skopeo %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	return string(out), err
 }
 
 // ociIndexTop reads a layout's index.json and returns the digest of its one

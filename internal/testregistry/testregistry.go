@@ -65,9 +65,12 @@ type Options struct {
 	// TLSCert and TLSKey (PEM files) serve https (http.tls); URL is then
 	// https://.
 	TLSCert, TLSKey string
+	// Htpasswd is an htpasswd file (bcrypt entries) that turns on basic
+	// auth (auth.htpasswd, realm "testregistry").
+	Htpasswd string
 	// NoConfigFile starts `wharf registry serve` without a config file: the
 	// embedded default, with addr, root and delete set through REGISTRY_*
-	// variables (ReadOnly and TLS are not supported then).
+	// variables (ReadOnly, TLS and Htpasswd are not supported then).
 	NoConfigFile bool
 }
 
@@ -200,8 +203,8 @@ func start(t testing.TB, opts Options) (*Registry, error) {
 
 	env := cleanEnv()
 	if opts.NoConfigFile {
-		if opts.Server != Wharf || opts.ReadOnly || opts.TLSCert != "" {
-			return nil, fmt.Errorf("NoConfigFile needs the wharf server, without ReadOnly or TLS")
+		if opts.Server != Wharf || opts.ReadOnly || opts.TLSCert != "" || opts.Htpasswd != "" {
+			return nil, fmt.Errorf("NoConfigFile needs the wharf server, without ReadOnly, TLS or Htpasswd")
 		}
 		env = append(env, "REGISTRY_HTTP_ADDR="+opts.Addr,
 			"REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="+opts.Root,
@@ -232,8 +235,8 @@ func start(t testing.TB, opts Options) (*Registry, error) {
 	return r, nil
 }
 
-// waitReady polls GET /v2/ until it answers 200, the process exits or 30 s
-// pass.
+// waitReady polls GET /v2/ until it answers 200 (401 with auth), the
+// process exits or 30 s pass.
 func (r *Registry) waitReady() error {
 	// Readiness only: the certificate is the test's business.
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
@@ -247,7 +250,7 @@ func (r *Registry) waitReady() error {
 		}
 		if resp, err := client.Get(r.URL + "/v2/"); err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized {
 				return nil
 			}
 		}
@@ -265,6 +268,9 @@ func config(opts Options) string {
 	fmt.Fprintf(&b, "  delete:\n    enabled: %t\n", !opts.DisableDelete)
 	if opts.ReadOnly {
 		fmt.Fprintf(&b, "  maintenance:\n    readonly:\n      enabled: true\n")
+	}
+	if opts.Htpasswd != "" {
+		fmt.Fprintf(&b, "auth:\n  htpasswd:\n    realm: testregistry\n    path: %s\n", opts.Htpasswd)
 	}
 	fmt.Fprintf(&b, "http:\n  addr: %s\n", opts.Addr)
 	if opts.TLSCert != "" {
