@@ -126,22 +126,24 @@ func runDaemon(cfg daemon.Config, reload func() (daemon.Config, error)) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
-	// Listen first: clients that connect while the daemon starts are held
+	// The roots and the pidfile first: a second daemon on the same files
+	// stops here, before it could take over the first one's socket.
+	d, err := daemon.New(cfg, log)
+	if err != nil {
+		return err
+	}
+	// Then listen: clients that connect while the stores open are held
 	// until Ready instead of refused.
 	srv := server.New(server.Config{Version: buildinfo.Version, CORSHeaders: cfg.CorsHeaders, Experimental: cfg.Experimental, Logger: log})
 	ls, err := server.Listen(cfg.Hosts, cfg.Group, server.TLSConfig{
 		TLS: cfg.TLS, Verify: cfg.TLSVerify, CA: cfg.TLSCACert, Cert: cfg.TLSCert, Key: cfg.TLSKey,
 	}, log)
 	if err != nil {
+		_ = d.Shutdown(context.Background())
 		return err
 	}
 	srv.Serve(ls...)
 
-	d, err := daemon.New(cfg, log)
-	if err != nil {
-		_ = srv.Shutdown(context.Background())
-		return err
-	}
 	routers := []router.Router{systemrouter.New(d)}
 	for _, p := range daemonPlugins {
 		rs, err := p(ctx, d)

@@ -158,11 +158,15 @@ func TestDaemonFilesAndShutdown(t *testing.T) {
 	if _, err := os.Stat(d.DataRoot + "/engine-id"); err != nil {
 		t.Fatal(err)
 	}
-	// A second daemon on the same pidfile is refused.
-	out, err := runWharf(t, "daemon", "-H", "unix://"+d.Dir+"/other.sock", "--data-root", d.Dir+"/d2",
+	// A second daemon on the same pidfile (and socket) is refused, and
+	// leaves the first one's socket alone.
+	out, err := runWharf(t, "daemon", "-H", d.Host, "--data-root", d.Dir+"/d2",
 		"--exec-root", d.Dir+"/e2", "--pidfile", d.Pidfile, "--config-file", d.Dir+"/daemon.json")
 	if err == nil || !strings.Contains(out, "pid file found, ensure wharf is not running or delete "+d.Pidfile) {
 		t.Fatalf("second daemon: %v\n%s", err, out)
+	}
+	if r := d.do(t, "GET", "/_ping", nil, nil); r.Status != 200 {
+		t.Fatalf("first daemon after a second one was refused: %d", r.Status)
 	}
 	if err := d.stop(); err != nil {
 		t.Fatalf("SIGTERM exit: %v", err)
