@@ -22,7 +22,7 @@ import (
 func ParseReference(name string) (reference.Named, error) {
 	ref, err := reference.ParseNormalizedNamed(name)
 	if err != nil {
-		return nil, errdefs.InvalidParameter(fmt.Errorf("invalid reference format: %s: %w", name, err))
+		return nil, errdefs.InvalidParameter(err) // "invalid reference format: ...", as dockerd says
 	}
 	return reference.TagNameOnly(ref), nil
 }
@@ -32,7 +32,7 @@ func ParseReference(name string) (reference.Named, error) {
 func WithTag(repo, tag string) (reference.Named, error) {
 	named, err := reference.ParseNormalizedNamed(repo)
 	if err != nil {
-		return nil, errdefs.InvalidParameter(fmt.Errorf("invalid reference format: %s: %w", repo, err))
+		return nil, errdefs.InvalidParameter(err)
 	}
 	if tag == "" {
 		return reference.TagNameOnly(named), nil

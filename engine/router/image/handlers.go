@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 
@@ -151,6 +152,7 @@ func (ir *imageRouter) postImagesCreate(ctx context.Context, w http.ResponseWrit
 			}
 		}
 		_, err := ir.backend.Import(ctx, r.Body, image.ImportOptions{Ref: ref, Changes: r.Form["changes"], Message: r.Form.Get("message"), Platform: platform}, out)
+		drainOnError(r, err)
 		return out.finish(err)
 	case src != "":
 		return errdefs.NotImplemented(fmt.Errorf("importing from a URL is not supported: %s", src))
@@ -179,7 +181,9 @@ func (ir *imageRouter) postImagesLoad(ctx context.Context, w http.ResponseWriter
 		return err
 	}
 	out := newStream(w, "application/json")
-	return out.finish(ir.backend.Load(ctx, r.Body, httputils.BoolValue(r, "quiet"), out))
+	err := ir.backend.Load(ctx, r.Body, httputils.BoolValue(r, "quiet"), out)
+	drainOnError(r, err)
+	return out.finish(err)
 }
 
 func (ir *imageRouter) getImagesGet(ctx context.Context, w http.ResponseWriter, r *http.Request, vars map[string]string) error {
@@ -201,4 +205,16 @@ func (ir *imageRouter) getImagesGet(ctx context.Context, w http.ResponseWriter, 
 		panic(http.ErrAbortHandler) // a half-written tar must not look complete
 	}
 	return out.finish(nil)
+}
+
+// maxDrain bounds how much of a refused upload is read and dropped.
+const maxDrain = 64 << 20
+
+// drainOnError reads (a bounded part of) what is left of a refused upload,
+// so a client still sending its tar receives the error response instead of
+// a broken pipe.
+func drainOnError(r *http.Request, err error) {
+	if err != nil && r.Context().Err() == nil {
+		io.CopyN(io.Discard, r.Body, maxDrain)
+	}
 }
