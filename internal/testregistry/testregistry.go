@@ -143,6 +143,13 @@ func (r *Registry) Stop() { r.stop(syscall.SIGTERM) }
 // Kill ends the process at once (SIGKILL), as a crash would.
 func (r *Registry) Kill() { r.stop(syscall.SIGKILL) }
 
+// PID is the registry process's id, for tests that signal it or look
+// into /proc.
+func (r *Registry) PID() int { return r.cmd.Process.Pid }
+
+// Done is closed when the process has exited.
+func (r *Registry) Done() <-chan struct{} { return r.done }
+
 // Log returns what the process wrote to stdout and stderr so far.
 func (r *Registry) Log() string {
 	b, _ := os.ReadFile(r.log)
