@@ -96,6 +96,16 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 			info.Driver, info.DriverStatus = sd.StorageDriver()
 		}
 	}
+	// dockerd's host warnings, which the docker CLI prints.
+	if !info.MemoryLimit {
+		info.Warnings = append(info.Warnings, "WARNING: No memory limit support")
+	}
+	if !info.SwapLimit {
+		info.Warnings = append(info.Warnings, "WARNING: No swap limit support")
+	}
+	if !info.IPv4Forwarding {
+		info.Warnings = append(info.Warnings, "WARNING: IPv4 forwarding is disabled")
+	}
 	for _, h := range cfg.Hosts {
 		if strings.HasPrefix(h, "tcp://") && !cfg.TLS {
 			info.Warnings = append(info.Warnings, "WARNING: API is accessible on http://"+strings.TrimPrefix(h, "tcp://")+" without encryption.")
