@@ -51,6 +51,7 @@ var DefaultCertsDirs = []string{"/etc/wharf/certs.d", "/etc/docker/certs.d"}
 // Client talks to registries. It is safe for concurrent use.
 type Client struct {
 	cfg           Config
+	hub           string // docker.io's registry endpoint; tests point it elsewhere
 	insecureNets  []*net.IPNet
 	insecureHosts map[string]bool
 }
@@ -60,7 +61,7 @@ func NewClient(cfg Config) (*Client, error) {
 	if len(cfg.CertsDirs) == 0 {
 		cfg.CertsDirs = DefaultCertsDirs
 	}
-	c := &Client{cfg: cfg, insecureHosts: map[string]bool{}}
+	c := &Client{cfg: cfg, hub: "https://registry-1.docker.io", insecureHosts: map[string]bool{}}
 	for _, cidr := range []string{"127.0.0.0/8", "::1/128"} {
 		_, n, _ := net.ParseCIDR(cidr)
 		c.insecureNets = append(c.insecureNets, n)

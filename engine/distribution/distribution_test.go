@@ -390,3 +390,54 @@ func sourcesOf(res *PullResult, repo string) map[digest.Digest][]string {
 	}
 	return m
 }
+
+func TestMirrorServesDockerHubNames(t *testing.T) {
+	ctx := context.Background()
+	img, _ := testimage.Synthetic("mirrored", 1)
+	reg := startAuthRegistry(t)
+	if err := img.Push(ctx, http.DefaultClient, reg.URL, "library/mirrored", "latest", reg.User, reg.Password); err != nil {
+		t.Fatal(err)
+	}
+	// A dead first mirror, then the live one; docker.io itself points at a
+	// closed port so the test can never reach Docker Hub.
+	dead := "http://127.0.0.1:1"
+	c, err := NewClient(Config{Mirrors: []string{dead, reg.URL}, CertsDirs: []string{t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.hub = dead
+	cs, _ := newStore(t)
+	res, err := c.Pull(ctx, mustRef(t, "mirrored"), PullOptions{Store: cs, Auth: AuthConfig{Username: reg.User, Password: reg.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Config != img.ConfigDigest {
+		t.Fatalf("pulled %s from mirror", res.Config)
+	}
+	// With no working mirror the pull fails (against the dead hub).
+	c2, _ := NewClient(Config{Mirrors: []string{dead}, CertsDirs: []string{t.TempDir()}})
+	c2.hub = dead
+	if _, err := c2.Pull(ctx, mustRef(t, "mirrored"), PullOptions{Store: cs}); !errdefs.IsUnavailable(err) {
+		t.Fatalf("pull with dead mirror and hub: %v", err)
+	}
+}
+
+func TestPullByDigest(t *testing.T) {
+	ctx := context.Background()
+	img, _ := testimage.Synthetic("bydigest", 1)
+	reg := startAuthRegistry(t)
+	if err := img.Push(ctx, http.DefaultClient, reg.URL, "d", "t", reg.User, reg.Password); err != nil {
+		t.Fatal(err)
+	}
+	cs, _ := newStore(t)
+	auth := AuthConfig{Username: reg.User, Password: reg.Password}
+	ref, _ := reference.ParseNormalizedNamed(reg.Host + "/d@" + img.ManifestDigest.String())
+	res, err := newClient(t).Pull(ctx, ref, PullOptions{Store: cs, Auth: auth})
+	if err != nil || res.Config != img.ConfigDigest {
+		t.Fatalf("pull by digest: %+v %v", res, err)
+	}
+	bad, _ := reference.ParseNormalizedNamed(reg.Host + "/d@" + digest.FromString("nope").String())
+	if _, err := newClient(t).Pull(ctx, bad, PullOptions{Store: cs, Auth: auth}); !errdefs.IsNotFound(err) {
+		t.Fatalf("unknown digest: %v", err)
+	}
+}

@@ -43,7 +43,7 @@ func (c *Client) endpoints(host string, pull bool) []string {
 				eps = append(eps, strings.TrimSuffix(m, "/"))
 			}
 		}
-		return append(eps, "https://registry-1.docker.io")
+		return append(eps, c.hub)
 	}
 	eps := []string{"https://" + host}
 	if c.Insecure(host) {
