@@ -11,7 +11,6 @@ import (
 	"github.com/distribution/reference"
 	"github.com/docker/docker/api/types/filters"
 	imagetypes "github.com/docker/docker/api/types/image"
-	"github.com/opencontainers/go-digest"
 
 	"github.com/wharf-project/wharf/engine/errdefs"
 )
@@ -229,5 +228,3 @@ func parseTimestamp(v string) (time.Time, error) {
 	}
 	return time.Unix(sec, nsec), nil
 }
-
-var _ = digest.Canonical

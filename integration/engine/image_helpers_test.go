@@ -11,7 +11,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/wharf-project/wharf/internal/testimage"
 )
@@ -135,7 +134,5 @@ func (d *daemonProc) ingestEmpty() bool {
 	ents, err := os.ReadDir(filepath.Join(d.DataRoot, "content", "ingest"))
 	return err == nil && len(ents) == 0
 }
-
-var _ = time.Second
 
 func testimageSynthetic(seed string) (*testimage.Image, error) { return testimage.Synthetic(seed, 2) }
