@@ -118,3 +118,44 @@ func holdsOpen(pid int, suffix string) bool {
 	}
 	return false
 }
+
+// TestSIGHUPReloadsLogLevel: SIGHUP rereads config.yml and applies its
+// log level; a config that no longer parses is refused and the registry
+// keeps serving with what it has.
+func TestSIGHUPReloadsLogLevel(t *testing.T) {
+	reg := testregistry.Start(t, testregistry.Options{Server: testregistry.Wharf, LogLevel: "error"})
+	c := newClient(t, reg)
+	c.do("GET", "/v2/before-reload/tags/list", nil).expect(t, 404)
+
+	cfg := readFile(t, reg.ConfigFile())
+	info := bytes.Replace(cfg, []byte("level: error"), []byte("level: info"), 1)
+	if bytes.Equal(info, cfg) {
+		t.Fatalf("config has no log level to change:\n%s", cfg)
+	}
+	writeFile(t, reg.ConfigFile(), info)
+	if err := syscall.Kill(reg.PID(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	// Requests are logged (at info) once the new level is in force.
+	waitFor(t, "an access log line after SIGHUP", func() bool {
+		c.do("GET", "/v2/after-reload/tags/list", nil).expect(t, 404)
+		return strings.Contains(reg.Log(), "after-reload")
+	})
+	if strings.Contains(reg.Log(), "before-reload") {
+		t.Errorf("a request was logged at level error:\n%s", reg.Log())
+	}
+
+	writeFile(t, reg.ConfigFile(), append(info, []byte("no-such-section: {}\n")...))
+	if err := syscall.Kill(reg.PID(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the bad config refused in the log", func() bool {
+		return strings.Contains(reg.Log(), "no-such-section")
+	})
+	c.do("GET", "/v2/", nil).expect(t, 200)
+	select {
+	case <-reg.Done():
+		t.Fatal("registry exited on a bad reload")
+	default:
+	}
+}

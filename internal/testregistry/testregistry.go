@@ -65,6 +65,8 @@ type Options struct {
 	// TLSCert and TLSKey (PEM files) serve https (http.tls); URL is then
 	// https://.
 	TLSCert, TLSKey string
+	// LogLevel is log.level; empty means info.
+	LogLevel string
 	// Htpasswd is an htpasswd file (bcrypt entries) that turns on basic
 	// auth (auth.htpasswd, realm "testregistry").
 	Htpasswd string
@@ -81,11 +83,12 @@ type Registry struct {
 	Root   string // storage root directory
 	Server Server
 
-	t    testing.TB
-	opts Options
-	cmd  *exec.Cmd
-	done chan struct{}
-	log  string
+	t      testing.TB
+	opts   Options
+	cmd    *exec.Cmd
+	done   chan struct{}
+	log    string
+	config string
 }
 
 // Start starts a registry and waits until it answers GET /v2/. It is stopped
@@ -142,6 +145,10 @@ func (r *Registry) Stop() { r.stop(syscall.SIGTERM) }
 
 // Kill ends the process at once (SIGKILL), as a crash would.
 func (r *Registry) Kill() { r.stop(syscall.SIGKILL) }
+
+// ConfigFile is the config.yml the process was started with (empty with
+// NoConfigFile); tests may rewrite it and send SIGHUP.
+func (r *Registry) ConfigFile() string { return r.config }
 
 // PID is the registry process's id, for tests that signal it or look
 // into /proc.
@@ -234,6 +241,9 @@ func start(t testing.TB, opts Options) (*Registry, error) {
 		URL: scheme + opts.Addr, Host: opts.Addr, Root: opts.Root, Server: opts.Server,
 		t: t, opts: opts, cmd: cmd, done: make(chan struct{}), log: logPath,
 	}
+	if !opts.NoConfigFile {
+		r.config = cfg
+	}
 	go func() { _ = cmd.Wait(); close(r.done) }()
 	if err := r.waitReady(); err != nil {
 		r.Kill()
@@ -270,7 +280,11 @@ func (r *Registry) waitReady() error {
 // only keys both servers know.
 func config(opts Options) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "version: 0.1\nlog:\n  level: info\nstorage:\n")
+	level := opts.LogLevel
+	if level == "" {
+		level = "info"
+	}
+	fmt.Fprintf(&b, "version: 0.1\nlog:\n  level: %s\nstorage:\n", level)
 	fmt.Fprintf(&b, "  filesystem:\n    rootdirectory: %s\n", opts.Root)
 	fmt.Fprintf(&b, "  delete:\n    enabled: %t\n", !opts.DisableDelete)
 	if opts.ReadOnly {
