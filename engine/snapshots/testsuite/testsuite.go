@@ -15,6 +15,7 @@ package testsuite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -38,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 		"RemoveOrder":   testRemoveOrder,
 		"Reopen":        testReopen,
 		"DeepChain":     testDeepChain,
+		"ManyLayers":    testManyLayers,
 		"ActiveMounts":  testActiveMounts,
 		"OrphanCleanup": testOrphanCleanup,
 	} {
@@ -318,4 +320,35 @@ func testOrphanCleanup(t *testing.T, open Opener) {
 	if _, err := os.Stat(orphan); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("orphan snapshot dir survived reopen")
 	}
+}
+
+// testManyLayers stacks more layers than fit in one page of overlay mount
+// options with absolute paths (Docker allows up to 127).
+func testManyLayers(t *testing.T, open Opener) {
+	ctx := context.Background()
+	sn, _ := newSnapshotter(t, open)
+	parent := ""
+	const n = 120
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("layer-%03d", i)
+		ms, err := sn.Prepare(ctx, "prep-"+name, parent)
+		must(t, err)
+		if dir, _, ok := snapshots.UpperDir(ms); ok {
+			writeFile(t, dir, name, name) // as image unpacking does, without a mount
+		} else {
+			write(t, ms, func(d string) { writeFile(t, d, name, name) })
+		}
+		must(t, sn.Commit(ctx, name, "prep-"+name))
+		parent = name
+	}
+	ms, err := sn.Prepare(ctx, "top", parent)
+	must(t, err)
+	d := mount(t, ms)
+	for i := 0; i < n; i += 17 {
+		name := fmt.Sprintf("layer-%03d", i)
+		assertFile(t, d, name, name)
+	}
+	vms, err := sn.View(ctx, "view", parent)
+	must(t, err)
+	assertFile(t, mount(t, vms), "layer-119", "layer-119")
 }
