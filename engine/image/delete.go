@@ -63,7 +63,13 @@ func (s *Service) Delete(ctx context.Context, name string, opts DeleteOptions) (
 				tags++
 			}
 		}
-		last := tags <= 1 || isDigestRef(ref) && tags == 0
+		// The last tag takes the image (and its digest references) with it; a
+		// digest reference is the last only when no tag and no other digest
+		// reference remains.
+		last := tags <= 1
+		if isDigestRef(ref) {
+			last = tags == 0 && len(refs)-tags <= 1
+		}
 		if last && inUse && !opts.Force {
 			return nil, errdefs.Conflict(fmt.Errorf("conflict: unable to remove repository reference %q (must force) - container is using its referenced image %s", name, shortOf(rec.ID)))
 		}

@@ -241,3 +241,39 @@ func TestInterruptedIngestCleanedAtStart(t *testing.T) {
 		t.Fatalf("ingest not cleaned: %v", ents)
 	}
 }
+
+func TestDeleteDigestReference(t *testing.T) {
+	ctx := context.Background()
+	s := newService(t, t.TempDir(), "")
+	img, _ := testimage.Synthetic("digestref", 1)
+	load(t, s, img, "dg:1")
+	rec, _, err := s.resolve(ctx, "dg:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dref, err := ParseReference("dg@" + img.ManifestDigest.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.setTag(ctx, dref, rec); err != nil {
+		t.Fatal(err)
+	}
+	ins, _ := s.Inspect(ctx, "dg:1")
+	if len(ins.RepoDigests) != 1 || ins.RepoDigests[0] != "dg@"+img.ManifestDigest.String() {
+		t.Fatalf("repo digests = %v", ins.RepoDigests)
+	}
+	// Removing the digest reference while a tag remains only untags it.
+	resp, err := s.Delete(ctx, "dg@"+img.ManifestDigest.String(), DeleteOptions{})
+	if err != nil || len(resp) != 1 || resp[0].Untagged != "dg@"+img.ManifestDigest.String() {
+		t.Fatalf("delete digest ref = %+v, %v", resp, err)
+	}
+	if _, err := s.Inspect(ctx, img.ID()); err != nil {
+		t.Fatalf("image removed with its digest reference: %v", err)
+	}
+	s.setTag(ctx, dref, rec)
+	// Removing the last tag takes the digest reference and the image.
+	resp, err = s.Delete(ctx, "dg:1", DeleteOptions{})
+	if err != nil || len(resp) < 3 || resp[0].Untagged != "dg:1" || resp[1].Untagged != "dg@"+img.ManifestDigest.String() || resp[2].Deleted != img.ID() {
+		t.Fatalf("delete last tag = %+v, %v", resp, err)
+	}
+}
