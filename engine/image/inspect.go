@@ -32,7 +32,8 @@ func (s *Service) Inspect(ctx context.Context, name string) (*imagetypes.Inspect
 		created = cfg.Created.UTC().Format(time.RFC3339Nano)
 	}
 	chains := ChainIDs(cfg.RootFS.DiffIDs)
-	gd := storage.DriverData{Name: s.snName, Data: map[string]string{}}
+	driver, _ := s.StorageDriver()
+	gd := storage.DriverData{Name: driver, Data: map[string]string{}}
 	if len(chains) > 0 {
 		gd.Data["TopLayer"] = chains[len(chains)-1].String()
 	}
