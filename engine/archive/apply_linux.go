@@ -138,7 +138,9 @@ func (a *applier) entry(hdr *tar.Header, r io.Reader) error {
 			return err
 		}
 	}
-	a.unpacked[name] = true
+	for p := name; p != "." && p != "/" && !a.unpacked[p]; p = filepath.Dir(p) {
+		a.unpacked[p] = true // with its parents, which this layer may have made implicitly
+	}
 	return a.create(path, hdr, r)
 }
 

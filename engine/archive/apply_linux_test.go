@@ -133,6 +133,7 @@ func lower(t *testing.T, root string) {
 var upperLayer = []entry{
 	file("a/.wh.b", ""),
 	dir("c/"),
+	file("c/sub/deep", "s"), // c/sub made implicitly, before the opaque marker
 	file("c/.wh..wh..opq", ""),
 	file("c/new", "n"),
 }
@@ -148,7 +149,7 @@ func TestWhiteoutsDelete(t *testing.T) {
 			t.Errorf("%s still present", gone)
 		}
 	}
-	if readFile(t, filepath.Join(root, "a/keep")) != "k" || readFile(t, filepath.Join(root, "c/new")) != "n" {
+	if readFile(t, filepath.Join(root, "a/keep")) != "k" || readFile(t, filepath.Join(root, "c/new")) != "n" || readFile(t, filepath.Join(root, "c/sub/deep")) != "s" {
 		t.Error("kept files damaged")
 	}
 	for _, marker := range []string{"a/.wh.b", "c/.wh..wh..opq"} {
