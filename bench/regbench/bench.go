@@ -141,10 +141,14 @@ func (b *bench) run(ctx context.Context) []row {
 	// A pull from the page cache takes a fraction of a second, so each
 	// measurement pulls the blob until at least 1 GiB has been moved.
 	pulls := max(1, (1<<30+size-1)/size)
-	pull := b.best(ctx, "pull", func(ctx context.Context, s *server, rep int) (float64, error) {
+	pull := b.bestAmong(ctx, withCeiling, "pull", func(ctx context.Context, s *server, rep int) (float64, error) {
+		path := "/v2/bench/big/blobs/" + pullDigest
+		if s.name == "ceiling" {
+			path = "/blob" // the last blob it was sent, as large
+		}
 		return timed(pulls*size, func() error {
 			for range pulls {
-				n, err := s.reg.pull(ctx, "bench/big", pullDigest)
+				n, err := s.reg.pull(ctx, path)
 				if err != nil {
 					return err
 				}
@@ -155,7 +159,7 @@ func (b *bench) run(ctx context.Context) []row {
 			return nil
 		})
 	})
-	rows = append(rows, b.row("pull "+sizeName, "MB/s", cell{}, pull, goal{"distribution", 3, false}))
+	rows = append(rows, b.row("pull "+sizeName, "MB/s", pull["ceiling"], pull, goal{"distribution", 3, false}))
 
 	for i, conc := range []int{1, 8} {
 		sets := make([][]smallImage, b.cfg.Reps)

@@ -11,29 +11,54 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"sync"
+	"time"
 )
 
-// ceilingHandler is the machine's upper bound for a blob push: the least
-// any registry must do with an uploaded blob, and nothing more. It reads
-// the body in 1 MiB steps, writes each to a file in dir and feeds it to
-// sha256, then answers 201 with the digest. (The file is removed
-// afterwards so repeated runs do not fill the disk; the page cache keeps
-// the write honest either way, since no registry fsyncs blobs either.)
-type ceilingHandler struct{ dir string }
+// ceilingHandler is the machine's upper bound for moving a blob: the
+// least any registry must do, and nothing more.
+//
+// PUT /blob reads the body in 1 MiB steps, writes each to a new file in
+// dir and feeds it to sha256, then answers 201 with the digest. The file
+// then replaces dir/last (the one kept for GET), so the disk does not fill
+// up. Nothing is fsynced: the ceiling is the page cache's speed.
+//
+// GET /blob sends dir/last with http.ServeContent, which hands the open
+// file to the connection, i.e. sendfile(2): the pull ceiling.
+type ceilingHandler struct {
+	dir string
+	mu  *sync.RWMutex // guards dir/last
+}
+
+func newCeilingHandler(dir string) ceilingHandler {
+	return ceilingHandler{dir: dir, mu: new(sync.RWMutex)}
+}
 
 func (c ceilingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPut {
+	switch r.Method {
+	case http.MethodPut:
+		digest, err := c.store(r.Body)
+		if err != nil {
+			slog.Error("ceiling store", "err", err)
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Docker-Content-Digest", digest)
+		w.WriteHeader(http.StatusCreated)
+	case http.MethodGet:
+		c.mu.RLock()
+		defer c.mu.RUnlock()
+		f, err := os.Open(filepath.Join(c.dir, "last"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		defer f.Close()
+		http.ServeContent(w, r, "", time.Time{}, f)
+	default:
 		w.WriteHeader(http.StatusMethodNotAllowed)
-		return
 	}
-	digest, err := c.store(r.Body)
-	if err != nil {
-		slog.Error("ceiling store", "err", err)
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Docker-Content-Digest", digest)
-	w.WriteHeader(http.StatusCreated)
 }
 
 func (c ceilingHandler) store(body io.Reader) (digest string, err error) {
@@ -41,7 +66,17 @@ func (c ceilingHandler) store(body io.Reader) (digest string, err error) {
 	if err != nil {
 		return "", err
 	}
-	defer func() { err = errors.Join(err, f.Close(), os.Remove(f.Name())) }()
+	defer func() {
+		err = errors.Join(err, f.Close())
+		if err == nil {
+			c.mu.Lock()
+			err = os.Rename(f.Name(), filepath.Join(c.dir, "last"))
+			c.mu.Unlock()
+		}
+		if err != nil {
+			os.Remove(f.Name())
+		}
+	}()
 	h := sha256.New()
 	buf := make([]byte, 1<<20)
 	for {
@@ -71,7 +106,7 @@ func serveCeiling(addr, dir string) error {
 	if err != nil {
 		return err
 	}
-	return http.Serve(ln, ceilingHandler{dir: dir})
+	return http.Serve(ln, newCeilingHandler(dir))
 }
 
 // pushCeiling PUTs blob to the ceiling server and checks its digest.

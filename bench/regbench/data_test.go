@@ -36,10 +36,11 @@ func TestBigBlobVariantDigest(t *testing.T) {
 	}
 }
 
-// The ceiling server must hash what it was sent and leave nothing behind.
+// The ceiling server must hash what it was sent, serve the last blob back
+// and keep nothing else.
 func TestCeilingServer(t *testing.T) {
 	dir := t.TempDir()
-	srv := httptest.NewServer(ceilingHandler{dir: dir})
+	srv := httptest.NewServer(newCeilingHandler(dir))
 	defer srv.Close()
 	reg, err := newRegistry(srv.URL)
 	if err != nil {
@@ -52,12 +53,19 @@ func TestCeilingServer(t *testing.T) {
 	if err := reg.pushCeiling(context.Background(), sha256Digest(blob[1:]), blob); err == nil {
 		t.Error("a wrong digest was not noticed")
 	}
+	n, err := reg.pull(context.Background(), "/blob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != int64(len(blob)) {
+		t.Errorf("pulled %d bytes back, want %d", n, len(blob))
+	}
 	left, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(left) != 0 {
-		t.Errorf("ceiling left %d files behind", len(left))
+	if len(left) != 1 || left[0].Name() != "last" {
+		t.Errorf("ceiling keeps %v, want just the last blob", left)
 	}
 }
 

@@ -48,7 +48,7 @@ func (b *bench) steps() ([]step, error) {
 			return s.reg.pushChunked(ctx, "bench/profile", d, b.blob.buf, b.cfg.ChunkMiB<<20)
 		}},
 		{"pull", func(ctx context.Context, s *server, _ int) error {
-			_, err := s.reg.pull(ctx, "bench/big", pullDigest)
+			_, err := s.reg.pull(ctx, "/v2/bench/big/blobs/"+pullDigest)
 			return err
 		}},
 		{"push-images-c8", func(ctx context.Context, s *server, iter int) error {

@@ -11,7 +11,8 @@ import (
 	"time"
 )
 
-// pull GETs a blob and throws the body away, returning the byte count.
+// pull GETs path (a blob) and throws the body away, returning the byte
+// count.
 //
 // The body goes from the socket to /dev/null with splice(2) (what
 // (*os.File).ReadFrom does for a TCP source on Linux), so the client never
@@ -19,8 +20,7 @@ import (
 // about one core at loopback speeds, which on a small machine is the
 // limit: every server would then pull at the client's speed and a server
 // that sends with sendfile(2) could not show it.
-func (r *registry) pull(ctx context.Context, repo, digest string) (int64, error) {
-	path := "/v2/" + repo + "/blobs/" + digest
+func (r *registry) pull(ctx context.Context, path string) (int64, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", r.base.Host)
 	if err != nil {
