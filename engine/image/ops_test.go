@@ -233,12 +233,24 @@ func TestInterruptedIngestCleanedAtStart(t *testing.T) {
 	root := t.TempDir()
 	s := newService(t, root, "")
 	s.Close()
-	// What a crash mid-pull leaves: a partial ingest file.
+	// What a crash mid-pull leaves: a partial ingest file and a layer
+	// snapshot being unpacked.
 	os.WriteFile(filepath.Join(root, "content", "ingest", "ingest-123"), []byte("partial"), 0o600)
-	newService(t, root, "")
+	sn, err := snapshots.NewOverlay(filepath.Join(root, "snapshots", "overlay"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sn.Prepare(context.Background(), "extract-abc-123", ""); err != nil {
+		t.Fatal(err)
+	}
+	sn.Close()
+	s = newService(t, root, "overlay")
 	ents, _ := os.ReadDir(filepath.Join(root, "content", "ingest"))
 	if len(ents) != 0 {
 		t.Fatalf("ingest not cleaned: %v", ents)
+	}
+	if _, err := s.sn.Stat(context.Background(), "extract-abc-123"); err == nil {
+		t.Fatal("interrupted unpack snapshot survived restart")
 	}
 }
 

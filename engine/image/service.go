@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/wharf-project/wharf/engine/content"
@@ -114,6 +115,7 @@ func NewService(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("image: registry config: %w", err)
 	}
 	s := &Service{root: cfg.Root, cs: cs, sn: sn, snName: name, db: d, events: cfg.Events, registry: reg, log: cfg.Logger}
+	s.removeInterruptedUnpacks(ctx)
 	s.log.Info("image store ready", "root", cfg.Root, "snapshotter", name)
 	return s, nil
 }
@@ -172,4 +174,21 @@ func (s *Service) event(ctx context.Context, action events.Action, id string, at
 		return
 	}
 	s.events.Log(ctx, events.ImageEventType, action, events.Actor{ID: id, Attributes: attrs})
+}
+
+// removeInterruptedUnpacks drops the active "extract-" snapshots a crash in
+// the middle of unpacking a layer left behind.
+func (s *Service) removeInterruptedUnpacks(ctx context.Context) {
+	var keys []string
+	s.sn.Walk(ctx, func(_ context.Context, i snapshots.Info) error {
+		if i.Kind == snapshots.KindActive && strings.HasPrefix(i.Name, "extract-") {
+			keys = append(keys, i.Name)
+		}
+		return nil
+	})
+	for _, k := range keys {
+		if err := s.sn.Remove(ctx, k); err != nil {
+			s.log.Warn("interrupted unpack not removed", "key", k, "error", err)
+		}
+	}
 }
