@@ -153,6 +153,11 @@ func TestCatalog(t *testing.T) {
 			t.Fatalf("paged repositories %v, want %v", all, sorted)
 		}
 	})
+	t.Run("n=0 is empty without Link", func(t *testing.T) {
+		if got, link := catalog(t, "?n=0"); len(got) != 0 || link != "" {
+			t.Fatalf("repositories %v link %q, want none", got, link)
+		}
+	})
 	t.Run("n and last", func(t *testing.T) {
 		got, link := catalog(t, "?n=2&last="+url.QueryEscape(sorted[0]))
 		if !reflect.DeepEqual(got, sorted[1:3]) || link == "" {

@@ -59,6 +59,14 @@ func TestErrorCodes(t *testing.T) {
 		{name: "DELETE of unknown upload", method: "DELETE", path: "/v2/errors/repo/blobs/uploads/00000000-0000-4000-8000-000000000000", status: 404, code: "BLOB_UPLOAD_UNKNOWN", gap: uploadGap},
 		{name: "upload id that is not an id", method: "GET", path: "/v2/errors/repo/blobs/uploads/not-an-upload", status: 404, code: "BLOB_UPLOAD_UNKNOWN", gap: uploadGap},
 
+		{name: "upload id of another repository", method: "PATCH", path: "/v2/errors/other/blobs/uploads/" + uploadID(loc), body: []byte("x"), status: 404, code: "BLOB_UPLOAD_UNKNOWN", gap: uploadGap},
+		{name: "closing PUT without a digest", method: "PUT", path: loc, status: 400, code: "DIGEST_INVALID"},
+
+		// Pagination and methods.
+		{name: "tags n not a number", method: "GET", path: "/v2/errors/repo/tags/list?n=abc", status: 400, code: "PAGINATION_NUMBER_INVALID", gap: "ignores a bad n"},
+		{name: "catalog n negative", method: "GET", path: "/v2/_catalog?n=-1", status: 400, code: "PAGINATION_NUMBER_INVALID", gap: "ignores a negative n"},
+		{name: "method not allowed", method: "OPTIONS", path: "/v2/errors/repo/manifests/latest", status: 405, code: "UNSUPPORTED", gap: "text/plain 405"},
+
 		// Unknown things.
 		{name: "unknown blob", method: "GET", path: "/v2/errors/repo/blobs/" + randomBlob(t, 1).digest, status: 404, code: "BLOB_UNKNOWN"},
 		{name: "unknown manifest", method: "GET", path: "/v2/errors/repo/manifests/nope", status: 404, code: "MANIFEST_UNKNOWN"},

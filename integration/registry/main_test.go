@@ -234,6 +234,14 @@ func (c *client) startUpload(repo string) string {
 // acceptAll is an Accept header naming every manifest kind, as clients send.
 var acceptAll = strings.Join([]string{mtOCIManifest, mtOCIIndex, mtDockerManifest, mtDockerList}, ", ")
 
+// uploadID is the last path element of an upload Location.
+func uploadID(loc string) string {
+	if i := strings.IndexByte(loc, '?'); i >= 0 {
+		loc = loc[:i]
+	}
+	return loc[strings.LastIndexByte(loc, '/')+1:]
+}
+
 // pushManifest PUTs a manifest under ref with its media type and expects 201.
 func (c *client) pushManifest(repo, ref, mediaType string, body []byte) *response {
 	c.t.Helper()

@@ -162,6 +162,10 @@ func TestPushingManifestsRefused(t *testing.T) {
 		c.do("PUT", "/v2/"+repo+"/manifests/"+randomBlob(t, 10).digest, child.body, "Content-Type", mtOCIManifest).
 			expectError(t, 400, "DIGEST_INVALID")
 	})
+	t.Run("Content-Type not matching mediaType is MANIFEST_INVALID", func(t *testing.T) {
+		c.with(t).do("PUT", "/v2/"+repo+"/manifests/mismatch", child.body, "Content-Type", mtDockerManifest).
+			expectError(t, 400, "MANIFEST_INVALID")
+	})
 	t.Run("invalid JSON is MANIFEST_INVALID", func(t *testing.T) {
 		c.with(t).do("PUT", "/v2/"+repo+"/manifests/bad", []byte("{not json"), "Content-Type", mtOCIManifest).
 			expectError(t, 400, "MANIFEST_INVALID")
@@ -226,10 +230,13 @@ func TestDeletingBlobs(t *testing.T) {
 	_, c := startRegistry(t)
 	b := randomBlob(t, 100)
 	c.pushBlob("blobs/delete", b.data, b.digest)
+	c.pushBlob("blobs/keep", b.data, b.digest)
 	c.do("DELETE", "/v2/blobs/delete/blobs/"+b.digest, nil).expect(t, 202)
 	c.do("GET", "/v2/blobs/delete/blobs/"+b.digest, nil).expectError(t, 404, "BLOB_UNKNOWN")
 	c.do("HEAD", "/v2/blobs/delete/blobs/"+b.digest, nil).expect(t, 404)
 	c.do("DELETE", "/v2/blobs/delete/blobs/"+b.digest, nil).expectError(t, 404, "BLOB_UNKNOWN")
+	// Deleting is per repository: another repository holding the blob keeps it.
+	c.do("GET", "/v2/blobs/keep/blobs/"+b.digest, nil).expect(t, 200)
 	// It can be pushed again.
 	c.pushBlob("blobs/delete", b.data, b.digest)
 	c.do("GET", "/v2/blobs/delete/blobs/"+b.digest, nil).expect(t, 200)
