@@ -76,12 +76,13 @@ pids+=("$pid_w")
 pid_d=$!
 pids+=("$pid_d")
 "$rb" ceiling -addr "127.0.0.1:$port_c" -dir "$tmp/data-ceiling" 2>"$tmp/ceiling.log" &
-pids+=("$!")
+pid_c=$!
+pids+=("$pid_c")
 
 dist_version=$("$dist_bin" --version 2>/dev/null | awk '{print $NF}')
-args=(-dist "http://127.0.0.1:$port_d" -dist-pid "$pid_d" -dist-version "$dist_version"
-	-wharf "http://127.0.0.1:$port_w" -wharf-pid "$pid_w"
-	-ceiling "http://127.0.0.1:$port_c")
+args=(-dist "http://127.0.0.1:$port_d" -dist-pid "$pid_d" -dist-data "$tmp/data-dist" -dist-version "$dist_version"
+	-wharf "http://127.0.0.1:$port_w" -wharf-pid "$pid_w" -wharf-data "$tmp/data-wharf"
+	-ceiling "http://127.0.0.1:$port_c" -ceiling-pid "$pid_c")
 [ -n "${BENCH_QUICK:-}" ] && args+=(-quick)
 if [ -n "${BENCH_PROFILE:-}" ]; then
 	mkdir -p "$BENCH_PROFILE"

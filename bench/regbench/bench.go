@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,6 +20,7 @@ type server struct {
 	base  string
 	pid   int    // for peak RSS; 0 if unknown
 	pprof string // base URL of its net/http/pprof listener, if profiled
+	data  string // its storage root directory, if known
 	down  error  // why it is not measured, if it is not
 }
 
@@ -46,12 +48,13 @@ type config struct {
 // from other work on the machine falls on both alike; the best repetition
 // counts, as the best estimate of what each can do.
 type bench struct {
-	cfg     config
-	ceiling *registry
-	servers []*server // measured ones, in turn order
-	down    []*server // ones that did not come up
-	blob    *bigBlob
-	log     *slog.Logger
+	cfg        config
+	ceiling    *registry
+	ceilingPID int
+	servers    []*server // measured ones, in turn order
+	down       []*server // ones that did not come up
+	blob       *bigBlob
+	log        *slog.Logger
 }
 
 func (b *bench) best(ctx context.Context, name string, measure func(context.Context, *server, int) (float64, error)) map[string]cell {
@@ -91,6 +94,24 @@ func (b *bench) bestAmong(ctx context.Context, servers []*server, name string, m
 // otherwise land in the middle of whichever measurement runs 30 s later.
 func settle() { syscall.Sync() }
 
+// dropBlob deletes a pushed large blob's data file behind the server's
+// back (untimed), when the server's data dir is known. Otherwise every
+// repetition would leave another 512 MiB in the page cache, and on this
+// kind of machine the cost of writing grows as the cache does (over two
+// times per byte after a few GiB), so later repetitions would measure the
+// kernel's memory state rather than the server. Both servers keep
+// distribution's layout; the blob is never read again.
+func (b *bench) dropBlob(s *server, digest string) {
+	if s.data == "" {
+		return
+	}
+	hex := strings.TrimPrefix(digest, "sha256:")
+	p := filepath.Join(s.data, "docker/registry/v2/blobs/sha256", hex[:2], hex, "data")
+	if err := os.Remove(p); err != nil {
+		b.log.Warn("cannot drop pushed blob", "server", s.name, "err", err)
+	}
+}
+
 // timed runs f and returns bytes per second in MB/s (10^6) for n bytes.
 func timed(n int, f func() error) (float64, error) {
 	t0 := time.Now()
@@ -109,7 +130,7 @@ func (b *bench) run(ctx context.Context) []row {
 	// both servers get the same variant in the same repetition. The ceiling
 	// takes its turn among the servers in the monolithic push.
 	var pullDigest string
-	withCeiling := append([]*server{{name: "ceiling", reg: b.ceiling}}, b.servers...)
+	withCeiling := append([]*server{{name: "ceiling", reg: b.ceiling, pid: b.ceilingPID}}, b.servers...)
 	mono := b.bestAmong(ctx, withCeiling, "push-monolithic", func(ctx context.Context, s *server, rep int) (float64, error) {
 		if s.name == "ceiling" {
 			d, err := b.blob.variant(uint64(3 * rep))
@@ -122,8 +143,13 @@ func (b *bench) run(ctx context.Context) []row {
 		if err != nil {
 			return 0, err
 		}
-		pullDigest = d
-		return timed(size, func() error { return s.reg.pushMonolithic(ctx, "bench/big", d, b.blob.buf) })
+		v, err := timed(size, func() error { return s.reg.pushMonolithic(ctx, "bench/big", d, b.blob.buf) })
+		if rep == 0 {
+			pullDigest = d // kept for the pull
+		} else if err == nil {
+			b.dropBlob(s, d)
+		}
+		return v, err
 	})
 	ceil := mono["ceiling"]
 	rows = append(rows, b.row("push "+sizeName+" monolithic", "MB/s", ceil, mono, goal{"ceiling", 0.9, false}))
@@ -134,7 +160,11 @@ func (b *bench) run(ctx context.Context) []row {
 		if err != nil {
 			return 0, err
 		}
-		return timed(size, func() error { return s.reg.pushChunked(ctx, "bench/big", d, b.blob.buf, chunk) })
+		v, err := timed(size, func() error { return s.reg.pushChunked(ctx, "bench/big", d, b.blob.buf, chunk) })
+		if err == nil {
+			b.dropBlob(s, d)
+		}
+		return v, err
 	})
 	rows = append(rows, b.row(fmt.Sprintf("push %s chunked %d MiB", sizeName, b.cfg.ChunkMiB), "MB/s", ceil, chunked, goal{"ceiling", 0.9, false}))
 

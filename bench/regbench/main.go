@@ -73,9 +73,12 @@ func cmdRun(args []string) error {
 	wharfURL := fs.String("wharf", "", "wharf's base URL")
 	wharfPID := fs.Int("wharf-pid", 0, "wharf's process id (for peak RSS)")
 	ceilURL := fs.String("ceiling", "", "base URL of `regbench ceiling`")
+	ceilPID := fs.Int("ceiling-pid", 0, "the ceiling server's process id (for its CPU time in the log)")
 	distVersion := fs.String("dist-version", "", "distribution's version, for the title")
 	profDir := fs.String("profile", "", "after the run, write a CPU profile of each workload on each server with a pprof URL here")
 	profLen := fs.Duration("profile-length", 5*time.Second, "length of each profile")
+	distData := fs.String("dist-data", "", "distribution's storage root (large pushed blobs are deleted from it between repetitions)")
+	wharfData := fs.String("wharf-data", "", "wharf's storage root (likewise)")
 	distPprof := fs.String("dist-pprof", "", "distribution's debug listener (net/http/pprof)")
 	wharfPprof := fs.String("wharf-pprof", "", "wharf's debug listener (net/http/pprof)")
 	quick := fs.Bool("quick", false, "small sizes for a quick check (64 MiB blob, 50 images, 2 s windows)")
@@ -107,16 +110,16 @@ func cmdRun(args []string) error {
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
-	b := &bench{cfg: cfg, log: log}
+	b := &bench{cfg: cfg, log: log, ceilingPID: *ceilPID}
 	var err error
 	if b.ceiling, err = newRegistry(*ceilURL); err != nil {
 		return err
 	}
 	for _, s := range []struct {
-		name, url, pprof string
-		pid              int
-	}{{"distribution", *distURL, *distPprof, *distPID}, {"wharf", *wharfURL, *wharfPprof, *wharfPID}} {
-		srv := &server{name: s.name, base: s.url, pid: s.pid, pprof: s.pprof}
+		name, url, pprof, data string
+		pid                    int
+	}{{"distribution", *distURL, *distPprof, *distData, *distPID}, {"wharf", *wharfURL, *wharfPprof, *wharfData, *wharfPID}} {
+		srv := &server{name: s.name, base: s.url, pid: s.pid, pprof: s.pprof, data: s.data}
 		switch {
 		case s.url == "":
 			srv.down = fmt.Errorf("not given")
