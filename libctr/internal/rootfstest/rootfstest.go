@@ -28,8 +28,12 @@ func Busybox(t testing.TB) string {
 		t.Skip("busybox-static not installed (apt-get install busybox-static): ", err)
 	}
 	dir := t.TempDir()
-	if err := os.Chmod(dir, 0o755); err != nil { // reachable from a user namespace
-		t.Fatal(err)
+	// Reachable by a container's root that a user namespace maps to an
+	// unprivileged host uid (t.TempDir's parent is 0700).
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := Build(dir); err != nil {
 		t.Fatal(err)

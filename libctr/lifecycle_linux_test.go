@@ -1,0 +1,198 @@
+package libctr_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/wharf-project/wharf/libctr"
+	"github.com/wharf-project/wharf/libctr/configs"
+)
+
+func TestCreateStartStatus(t *testing.T) {
+	c := testContainer(t, nil, "sh", "-c", "echo started > /tmp/started; exec sleep 1000")
+	if st := c.Status(); st != libctr.Creating {
+		t.Fatalf("before start: %s", st)
+	}
+	p := &libctr.Process{Process: c.proc}
+	if err := c.Start(p); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Status(); st != libctr.Created {
+		t.Fatalf("after start: %s", st)
+	}
+	// Created: the init waits; the user's program has not run.
+	if _, err := os.Stat(filepath.Join(c.rootfs, "tmp/started")); err == nil {
+		t.Fatal("program ran before Exec")
+	}
+	if err := c.Exec(); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Status(); st != libctr.Running {
+		t.Fatalf("after exec: %s", st)
+	}
+	eventually(t, "program runs", func() bool {
+		_, err := os.Stat(filepath.Join(c.rootfs, "tmp/started"))
+		return err == nil
+	})
+	if err := c.Exec(); !errors.Is(err, libctr.ErrBadState) {
+		t.Errorf("second Exec: %v", err)
+	}
+	// pid 1 of a pid namespace only gets signals it has a handler for,
+	// even from the host; SIGKILL is the exception.
+	if err := c.Signal(syscall.SIGKILL, false); err != nil {
+		t.Fatal(err)
+	}
+	st, err := p.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := libctr.ExitCode(st); code != 128+int(syscall.SIGKILL) {
+		t.Errorf("exit %d", code)
+	}
+	if st := c.Status(); st != libctr.Stopped {
+		t.Errorf("after exit: %s", st)
+	}
+	if err := c.Signal(syscall.SIGTERM, false); !errors.Is(err, libctr.ErrNotRunning) {
+		t.Errorf("signal to a stopped container: %v", err)
+	}
+}
+
+func TestFailedStartLeavesNothing(t *testing.T) {
+	c := testContainer(t, nil, "/does/not/exist")
+	err := c.Start(&libctr.Process{Process: c.proc})
+	if err == nil || !strings.Contains(err.Error(), "/does/not/exist") {
+		t.Fatalf("start: %v", err)
+	}
+	// testContainer's cleanup destroys and checks for leftovers.
+}
+
+func TestCgroupLimitsWrittenAndReadBack(t *testing.T) {
+	mem, pids, shares := int64(64<<20), int64(30), uint64(512)
+	c := testContainer(t, func(s *specs.Spec) {
+		s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &mem}
+		s.Linux.Resources.Pids = &specs.LinuxPids{Limit: &pids}
+		s.Linux.Resources.CPU = &specs.LinuxCPU{Shares: &shares}
+	}, "sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.shares")
+	out, errOut, code := c.run(t)
+	if code != 0 || out != "67108864\n30\n512\n" {
+		t.Fatalf("inside: %q %q exit %d", out, errOut, code)
+	}
+	paths := c.Cgroup().Paths()
+	b, err := os.ReadFile(filepath.Join(paths["memory"], "memory.limit_in_bytes"))
+	if err != nil || strings.TrimSpace(string(b)) != "67108864" {
+		t.Errorf("host side memory limit %q %v", b, err)
+	}
+	// Update while it exists, as `wharf runtime update` does.
+	r := *c.Config().Cgroups.Resources
+	r.PidsLimit = 40
+	if err := c.Set(r); err != nil {
+		t.Fatal(err)
+	}
+	b, err = os.ReadFile(filepath.Join(paths["pids"], "pids.max"))
+	if err != nil || strings.TrimSpace(string(b)) != "40" {
+		t.Errorf("updated pids.max %q %v", b, err)
+	}
+}
+
+func TestPidsLimitRefusesFork(t *testing.T) {
+	limit := int64(4)
+	c := testContainer(t, func(s *specs.Spec) {
+		s.Linux.Resources.Pids = &specs.LinuxPids{Limit: &limit}
+	}, "sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 1000 & echo $i >> /tmp/forked; done; echo all forked")
+	out, errOut, code := c.run(t)
+	// ash gives up on the first fork the kernel refuses.
+	if code == 0 || strings.Contains(out, "all forked") || !strings.Contains(errOut, "fork") {
+		t.Fatalf("exit %d stdout %q stderr %q", code, out, errOut)
+	}
+	b, err := os.ReadFile(filepath.Join(c.rootfs, "tmp/forked"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The shell itself counts: limit-1 children at most.
+	if n := len(strings.Fields(string(b))); n != int(limit)-1 {
+		t.Errorf("%d children forked with pids.max %d", n, limit)
+	}
+}
+
+func TestOOMKillDetected(t *testing.T) {
+	mem := int64(32 << 20)
+	c := testContainer(t, func(s *specs.Spec) {
+		s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &mem, Swap: &mem}
+	}, "sh", "-c", "read go; dd if=/dev/zero of=/dev/null bs=128M count=1")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	p := &libctr.Process{Process: c.proc, Stdin: r}
+	if err := c.Run(p); err != nil {
+		t.Fatal(err)
+	}
+	events, err := c.NotifyOOM(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("go\n")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-events:
+	case <-time.After(60 * time.Second):
+		t.Fatal("no OOM event within 60s")
+	}
+	st, err := p.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := libctr.ExitCode(st); code != 128+int(syscall.SIGKILL) {
+		t.Errorf("exit %d, want 137 (the shell's dd child was OOM-killed, so sh... )", code)
+	}
+	s, err := c.Stats()
+	if err != nil || s.OOMKills == 0 {
+		t.Errorf("oom kills %+v %v", s, err)
+	}
+}
+
+func TestExecJoinsEveryNamespace(t *testing.T) {
+	c := testContainer(t, nil, "sleep", "1000")
+	c.start(t)
+	var out, errb bytes.Buffer
+	p := &libctr.Process{Process: configs.Process{
+		Args: []string{"sh", "-c", "hostname; for n in ipc mnt net pid uts cgroup; do readlink /proc/self/ns/$n; done; exit 7"},
+		Env:  []string{"PATH=/bin"}, Cwd: "/tmp",
+	}, Stdout: &out, Stderr: &errb}
+	if err := c.Enter(p); err != nil {
+		t.Fatal(err)
+	}
+	st, err := p.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := libctr.ExitCode(st); code != 7 {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 7 || lines[0] != "wharf-test" {
+		t.Fatalf("output %q", out.String())
+	}
+	init := c.State().InitPid
+	for i, n := range []string{"ipc", "mnt", "net", "pid", "uts", "cgroup"} {
+		want, err := os.Readlink("/proc/" + strconv.Itoa(init) + "/ns/" + n)
+		if err != nil || lines[i+1] != want {
+			t.Errorf("%s namespace %q, init's %q (%v)", n, lines[i+1], want, err)
+		}
+	}
+}
