@@ -163,7 +163,7 @@ func (c *Container) Start(p *Process) error {
 			return fail(err)
 		}
 	}
-	if err := c.cgroup.Set(cfg.Cgroups.Resources); err != nil {
+	if err := c.cgroup.Set(withoutPids(cfg.Cgroups.Resources)); err != nil {
 		return fail(err)
 	}
 	c.state.InitPid = p.pid
@@ -300,6 +300,9 @@ func (c *Container) Exec() error {
 	if err := os.Remove(fifo); err != nil {
 		return err
 	}
+	if err := c.setPidsLimit(); err != nil {
+		return err
+	}
 	return runHooks(c.state.Config.Hooks.Poststart, c.OCIState())
 }
 
@@ -309,4 +312,45 @@ func (c *Container) Run(p *Process) error {
 		return err
 	}
 	return c.Exec()
+}
+
+// initPidsHeadroom is the smallest pids limit the init runs under. The
+// init is a Go program with several threads, and the pids controller
+// counts threads: a small limit (say 4) would kill the init before it
+// could exec. A smaller limit is written by setPidsLimit once the init has
+// become the user's program; until then the program may fork up to the
+// headroom (a window runc does not have only because it refuses such
+// limits outright).
+const initPidsHeadroom = 32
+
+// withoutPids is r with the pids limit raised to the headroom.
+func withoutPids(r *configs.Resources) *configs.Resources {
+	if r == nil {
+		return nil
+	}
+	cp := *r
+	if cp.PidsLimit > 0 && cp.PidsLimit < initPidsHeadroom {
+		cp.PidsLimit = initPidsHeadroom
+	}
+	return &cp
+}
+
+// setPidsLimit waits until the init has exec'd (its thread count drops
+// to the program's, 1 for a classic process; or it has already exited)
+// and then writes a limit below the headroom.
+func (c *Container) setPidsLimit() error {
+	r := c.state.Config.Cgroups.Resources
+	if r == nil || r.PidsLimit <= 0 || r.PidsLimit >= initPidsHeadroom {
+		return nil
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	status := fmt.Sprintf("/proc/%d/status", c.state.InitPid)
+	for time.Now().Before(deadline) && alive(c.state.InitPid, c.state.InitStartTime) {
+		b, err := os.ReadFile(status)
+		if err != nil || strings.Contains(string(b), "\nThreads:\t1\n") {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return c.cgroup.Set(&configs.Resources{PidsLimit: r.PidsLimit})
 }

@@ -77,14 +77,14 @@ func TestFailedStartLeavesNothing(t *testing.T) {
 }
 
 func TestCgroupLimitsWrittenAndReadBack(t *testing.T) {
-	mem, pids, shares := int64(64<<20), int64(30), uint64(512)
+	mem, pids, shares := int64(64<<20), int64(100), uint64(512)
 	c := testContainer(t, func(s *specs.Spec) {
 		s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &mem}
 		s.Linux.Resources.Pids = &specs.LinuxPids{Limit: &pids}
 		s.Linux.Resources.CPU = &specs.LinuxCPU{Shares: &shares}
 	}, "sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.shares")
 	out, errOut, code := c.run(t)
-	if code != 0 || out != "67108864\n30\n512\n" {
+	if code != 0 || out != "67108864\n100\n512\n" {
 		t.Fatalf("inside: %q %q exit %d", out, errOut, code)
 	}
 	paths := c.Cgroup().Paths()
@@ -94,12 +94,12 @@ func TestCgroupLimitsWrittenAndReadBack(t *testing.T) {
 	}
 	// Update while it exists, as `wharf runtime update` does.
 	r := *c.Config().Cgroups.Resources
-	r.PidsLimit = 40
+	r.PidsLimit = 200
 	if err := c.Set(r); err != nil {
 		t.Fatal(err)
 	}
 	b, err = os.ReadFile(filepath.Join(paths["pids"], "pids.max"))
-	if err != nil || strings.TrimSpace(string(b)) != "40" {
+	if err != nil || strings.TrimSpace(string(b)) != "200" {
 		t.Errorf("updated pids.max %q %v", b, err)
 	}
 }
@@ -108,7 +108,10 @@ func TestPidsLimitRefusesFork(t *testing.T) {
 	limit := int64(4)
 	c := testContainer(t, func(s *specs.Spec) {
 		s.Linux.Resources.Pids = &specs.LinuxPids{Limit: &limit}
-	}, "sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 1000 & echo $i >> /tmp/forked; done; echo all forked")
+	}, "sh", "-c", "read go; for i in 1 2 3 4 5 6 7 8; do sleep 1000 & echo $i >> /tmp/forked; done; echo all forked")
+	// A limit this small is written once the init has exec'd (see
+	// initPidsHeadroom): let the shell fork only after Run returned.
+	c.stdin = strings.NewReader("go\n")
 	out, errOut, code := c.run(t)
 	// ash gives up on the first fork the kernel refuses.
 	if code == 0 || strings.Contains(out, "all forked") || !strings.Contains(errOut, "fork") {

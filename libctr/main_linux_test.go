@@ -2,6 +2,7 @@ package libctr_test
 
 import (
 	"bytes"
+	"io"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -77,6 +78,7 @@ type tc struct {
 	*libctr.Container
 	proc   configs.Process
 	rootfs string
+	stdin  io.Reader // given to the process by start when set
 }
 
 // start runs the spec's process with output into buffers.
@@ -84,8 +86,23 @@ func (c *tc) start(t *testing.T) (p *libctr.Process, out, errb *bytes.Buffer) {
 	t.Helper()
 	out, errb = &bytes.Buffer{}, &bytes.Buffer{}
 	p = &libctr.Process{Process: c.proc, Stdout: out, Stderr: errb}
+	var stdinW *os.File
+	if c.stdin != nil {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		p.Stdin, stdinW = r, w
+	}
 	if err := c.Run(p); err != nil {
 		t.Fatal(err)
+	}
+	if stdinW != nil {
+		if _, err := io.Copy(stdinW, c.stdin); err != nil {
+			t.Fatal(err)
+		}
+		stdinW.Close()
 	}
 	return p, out, errb
 }
