@@ -60,11 +60,15 @@ func (s *Service) commitImage(ctx context.Context, manifest ocispec.Descriptor, 
 	if len(cfg.RootFS.DiffIDs) != len(layers) {
 		return Record{}, errdefs.InvalidParameter(fmt.Errorf("image %s: config lists %d layers, manifest %d", configDigest, len(cfg.RootFS.DiffIDs), len(layers)))
 	}
-	parent := digest.Digest("")
+	u := s.newUnpacker(ctx, cfg.RootFS.DiffIDs)
 	for i, l := range layers {
-		if parent, err = s.unpackLayer(ctx, parent, l, cfg.RootFS.DiffIDs[i]); err != nil {
+		if err := u.add(i, l); err != nil {
+			u.wait(true)
 			return Record{}, err
 		}
+	}
+	if err := u.wait(false); err != nil {
+		return Record{}, err
 	}
 	rec := Record{ID: configDigest, Manifest: manifest, Layers: layers, Created: time.Now().UTC(), Source: source}
 	s.mu.Lock()
@@ -127,20 +131,8 @@ func (s *Service) unpackLayer(ctx context.Context, parent digest.Digest, layer o
 }
 
 // applyBlob applies a layer blob to the tree of mounts and returns the
-// digest of the uncompressed tar.
+// digest of the uncompressed tar and the size of its files.
 func (s *Service) applyBlob(ctx context.Context, ms []snapshots.Mount, blob digest.Digest) (digest.Digest, int64, error) {
-	f, err := s.cs.Open(ctx, blob)
-	if err != nil {
-		return "", 0, errdefs.System(err)
-	}
-	defer f.Close()
-	dr, err := archive.DecompressStream(f)
-	if err != nil {
-		return "", 0, errdefs.InvalidParameter(fmt.Errorf("layer %s: %w", blob, err))
-	}
-	defer dr.Close()
-	dg := digest.Canonical.Digester()
-	tee := io.TeeReader(dr, dg.Hash())
 	dir, overlayForm, direct := snapshots.UpperDir(ms)
 	if !direct {
 		tmp, err := os.MkdirTemp(s.root, "mount-")
@@ -158,8 +150,27 @@ func (s *Service) applyBlob(ctx context.Context, ms []snapshots.Mount, blob dige
 	if overlayForm {
 		wf = archive.WhiteoutOverlay
 	}
-	size, err := archive.Apply(ctx, dir, tee, archive.ApplyOptions{Whiteouts: wf})
+	return s.applyDir(ctx, dir, wf, blob)
+}
+
+// applyDir applies a layer blob from the content store to dir.
+func (s *Service) applyDir(ctx context.Context, dir string, wf archive.WhiteoutFormat, blob digest.Digest) (digest.Digest, int64, error) {
+	f, err := s.cs.Open(ctx, blob)
 	if err != nil {
+		return "", 0, errdefs.System(err)
+	}
+	defer f.Close()
+	dr, err := archive.DecompressStream(f)
+	if err != nil {
+		return "", 0, errdefs.InvalidParameter(fmt.Errorf("layer %s: %w", blob, err))
+	}
+	defer dr.Close()
+	dg := digest.Canonical.Digester()
+	size, err := archive.Apply(ctx, dir, io.TeeReader(dr, dg.Hash()), archive.ApplyOptions{Whiteouts: wf})
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", 0, ctx.Err()
+		}
 		return "", 0, errdefs.InvalidParameter(fmt.Errorf("layer %s: %w", blob, err))
 	}
 	return dg.Digest(), size, nil

@@ -289,3 +289,44 @@ func TestDeleteDigestReference(t *testing.T) {
 		t.Fatalf("delete last tag = %+v, %v", resp, err)
 	}
 }
+
+// Whiteouts and opaque directories of upper layers hide lower content,
+// whichever way the snapshotter stacks layers (overlay unpacks them in
+// parallel and stacks them after; native copies and deletes).
+func TestWhiteoutsAcrossLayers(t *testing.T) {
+	for _, sn := range []string{"overlay", "native"} {
+		t.Run(sn, func(t *testing.T) {
+			ctx := context.Background()
+			s := newService(t, t.TempDir(), sn)
+			img, err := testimage.New([]string{"sh"},
+				[]testimage.File{{Name: "a", Body: []byte("a")}, {Name: "d/", Dir: true}, {Name: "d/x", Body: []byte("x")}, {Name: "keep", Body: []byte("k")}},
+				[]testimage.File{{Name: ".wh.a"}, {Name: "d/", Dir: true}, {Name: "d/.wh..wh..opq"}, {Name: "d/z", Body: []byte("z")}},
+				[]testimage.File{{Name: "b", Body: []byte("b")}},
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			load(t, s, img, "wh:1")
+			for name, want := range map[string]string{"keep": "k", "d/z": "z", "b": "b"} {
+				if got, err := viewFile(t, s, img.ID(), name); err != nil || string(got) != want {
+					t.Errorf("%s = %q, %v", name, got, err)
+				}
+			}
+			for _, gone := range []string{"a", "d/x"} {
+				if _, err := viewFile(t, s, img.ID(), gone); !os.IsNotExist(err) {
+					t.Errorf("%s visible through its whiteout: %v", gone, err)
+				}
+			}
+			var left []string
+			s.sn.Walk(ctx, func(_ context.Context, i snapshots.Info) error {
+				if i.Kind != snapshots.KindCommitted {
+					left = append(left, i.Name)
+				}
+				return nil
+			})
+			if len(left) != 0 {
+				t.Fatalf("uncommitted snapshots left: %v", left)
+			}
+		})
+	}
+}

@@ -29,29 +29,30 @@ func (s *Service) Pull(ctx context.Context, ref reference.Named, opts PullOption
 	p := distribution.NewProgress(out)
 	done := s.beginIngest()
 	defer done()
-	var diffIDs []digest.Digest
-	var parent digest.Digest
+	var u *unpacker
 	popts := distribution.PullOptions{Auth: opts.Auth, Progress: p, Store: s.cs}
 	if opts.Platform != nil {
 		popts.Platform = *opts.Platform
 	}
+	// Layers are unpacked as they arrive (in parallel where the snapshotter
+	// allows), while later ones still download.
 	popts.OnConfig = func(ctx context.Context, cfg digest.Digest) error {
 		c, err := s.config(ctx, cfg)
 		if err != nil {
 			return err
 		}
-		diffIDs = c.RootFS.DiffIDs
+		u = s.newUnpacker(ctx, c.RootFS.DiffIDs)
 		return nil
 	}
-	popts.Unpack = func(ctx context.Context, i int, layer ocispec.Descriptor) error {
-		if i >= len(diffIDs) {
-			return errdefs.InvalidParameter(fmt.Errorf("manifest has more layers than its config"))
-		}
-		var err error
-		parent, err = s.unpackLayer(ctx, parent, layer, diffIDs[i])
-		return err
+	popts.Unpack = func(_ context.Context, i int, layer ocispec.Descriptor) error {
+		return u.add(i, layer)
 	}
 	res, err := s.registry.Pull(ctx, ref, popts)
+	if u != nil {
+		if werr := u.wait(err != nil); err == nil {
+			err = werr
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -128,7 +128,11 @@ func (s *local) Stat(ctx context.Context, key string) (Info, error) {
 
 // Commit turns active snapshot key into committed snapshot name.
 func (s *local) Commit(ctx context.Context, name, key string) error {
-	if err := s.m.commit(name, key); err != nil {
+	return s.commit(name, key, false, "")
+}
+
+func (s *local) commit(name, key string, rebase bool, parent string) error {
+	if err := s.m.commit(name, key, rebase, parent); err != nil {
 		return fmt.Errorf("snapshots: %w", err)
 	}
 	r, _, err := s.m.get(name)

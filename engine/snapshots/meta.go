@@ -133,7 +133,9 @@ func (m *meta) get(key string) (record, []string, error) {
 	return *r, parents, err
 }
 
-func (m *meta) commit(name, key string) error {
+// commit turns active key into committed name. With rebase set, the
+// snapshot (which must have no parent) gets parent as its parent.
+func (m *meta) commit(name, key string, rebase bool, parent string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r, ok := m.recs[key]
@@ -147,6 +149,21 @@ func (m *meta) commit(name, key string) error {
 		return fmt.Errorf("%s: %w", name, ErrAlreadyExists)
 	}
 	nr := *r
+	if rebase {
+		if r.Parent != "" {
+			return fmt.Errorf("%s already has parent %s: %w", key, r.Parent, ErrInvalid)
+		}
+		if parent != "" {
+			p, ok := m.recs[parent]
+			if !ok {
+				return fmt.Errorf("parent %s: %w", parent, ErrNotFound)
+			}
+			if p.Kind != KindCommitted {
+				return fmt.Errorf("parent %s is not committed: %w", parent, ErrInvalid)
+			}
+		}
+		nr.Parent = parent
+	}
 	nr.Name, nr.Kind, nr.Created = name, KindCommitted, time.Now().UTC()
 	delete(m.recs, key)
 	m.recs[name] = &nr

@@ -1,6 +1,7 @@
 package snapshots
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,7 +16,24 @@ func NewOverlay(root string) (Snapshotter, error) {
 	if err := OverlaySupported(root); err != nil {
 		return nil, err
 	}
-	return openLocal(root, overlay{})
+	l, err := openLocal(root, overlay{})
+	if err != nil {
+		return nil, err
+	}
+	return &overlaySnapshotter{l}, nil
+}
+
+// overlaySnapshotter is the overlay flavour of local, which can also rebase:
+// an overlay upper dir holds only its own layer's changes (with whiteouts
+// as overlayfs markers), so it can be written before its parent exists.
+type overlaySnapshotter struct{ *local }
+
+var _ Rebaser = (*overlaySnapshotter)(nil)
+
+// CommitOnto commits active snapshot key, prepared without a parent, as
+// name on top of the committed snapshot parent.
+func (s *overlaySnapshotter) CommitOnto(ctx context.Context, name, key, parent string) error {
+	return s.commit(name, key, true, parent)
 }
 
 type overlay struct{}

@@ -95,3 +95,16 @@ type Snapshotter interface {
 	Usage(ctx context.Context, key string) (int64, error)
 	Close() error
 }
+
+// Rebaser is an optional capability of a Snapshotter whose snapshots hold
+// only their own changes (overlay): an active snapshot prepared without a
+// parent can be committed on top of a parent afterwards. It lets the layers
+// of an image be unpacked in parallel, each into its own snapshot, and
+// stacked in order as they finish:
+//
+//	sn.Prepare(ctx, "extract-2", "")             // while layer 1 still unpacks
+//	// write layer 2 into the upper dir, whiteouts in overlayfs form
+//	sn.CommitOnto(ctx, chain2, "extract-2", chain1) // once chain1 is committed
+type Rebaser interface {
+	CommitOnto(ctx context.Context, name, key, parent string) error
+}

@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		"Reopen":        testReopen,
 		"DeepChain":     testDeepChain,
 		"ManyLayers":    testManyLayers,
+		"Rebase":        testRebase,
 		"ActiveMounts":  testActiveMounts,
 		"OrphanCleanup": testOrphanCleanup,
 	} {
@@ -351,4 +352,43 @@ func testManyLayers(t *testing.T, open Opener) {
 	vms, err := sn.View(ctx, "view", parent)
 	must(t, err)
 	assertFile(t, mount(t, vms), "layer-119", "layer-119")
+}
+
+// testRebase runs for snapshotters that can commit a parentless snapshot
+// onto a parent (snapshots.Rebaser) and checks the others refuse nothing
+// they do not claim.
+func testRebase(t *testing.T, open Opener) {
+	ctx := context.Background()
+	sn, _ := newSnapshotter(t, open)
+	rb, ok := sn.(snapshots.Rebaser)
+	if !ok {
+		return // not a capability of this snapshotter: nothing to test
+	}
+	commitLayer(t, sn, "base", "", func(d string) { writeFile(t, d, "base", "b") })
+	ms, err := sn.Prepare(ctx, "detached", "")
+	must(t, err)
+	write(t, ms, func(d string) { writeFile(t, d, "top", "t") })
+	if err := rb.CommitOnto(ctx, "top", "detached", "missing"); !errors.Is(err, snapshots.ErrNotFound) {
+		t.Fatalf("onto a missing parent: %v", err)
+	}
+	must(t, rb.CommitOnto(ctx, "top", "detached", "base"))
+	info, err := sn.Stat(ctx, "top")
+	must(t, err)
+	if info.Parent != "base" || info.Kind != snapshots.KindCommitted {
+		t.Fatalf("stat after rebase = %+v", info)
+	}
+	vms, err := sn.View(ctx, "v", "top")
+	must(t, err)
+	d := mount(t, vms)
+	assertFile(t, d, "base", "b")
+	assertFile(t, d, "top", "t")
+	if err := sn.Remove(ctx, "base"); !errors.Is(err, snapshots.ErrInvalid) {
+		t.Fatalf("parent of a rebased snapshot removed: %v", err)
+	}
+	// A snapshot that already has a parent cannot be rebased.
+	_, err = sn.Prepare(ctx, "child", "base")
+	must(t, err)
+	if err := rb.CommitOnto(ctx, "x", "child", "top"); !errors.Is(err, snapshots.ErrInvalid) {
+		t.Fatalf("rebase of a parented snapshot: %v", err)
+	}
 }
