@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -57,12 +58,21 @@ type bench struct {
 	log        *slog.Logger
 }
 
-func (b *bench) best(ctx context.Context, name string, measure func(context.Context, *server, int) (float64, error)) map[string]cell {
+func (b *bench) best(ctx context.Context, name string, measure func(context.Context, *server, int) (float64, error)) results {
 	return b.bestAmong(ctx, b.servers, name, measure)
 }
 
-func (b *bench) bestAmong(ctx context.Context, servers []*server, name string, measure func(context.Context, *server, int) (float64, error)) map[string]cell {
+// results are one workload's numbers per server name: the best value and
+// the median server CPU time per unit of work (seconds per MB, image or
+// request), which, unlike throughput, hardly depends on what else the
+// machine is doing.
+type results struct {
+	value, cpu map[string]cell
+}
+
+func (b *bench) bestAmong(ctx context.Context, servers []*server, name string, measure func(context.Context, *server, int) (float64, error)) results {
 	out := map[string]cell{}
+	cpu := map[string][]float64{}
 	for rep := range b.cfg.Reps {
 		for i := range servers {
 			s := servers[(i+rep)%len(servers)]
@@ -83,9 +93,25 @@ func (b *bench) bestAmong(ctx context.Context, servers []*server, name string, m
 			if c := out[s.name]; !c.Set || v > c.V {
 				out[s.name] = value(v)
 			}
+			if s.pid != 0 && v > 0 {
+				cpu[s.name] = append(cpu[s.name], u.server.Seconds()/(v*u.wall.Seconds()))
+			}
 		}
 	}
-	return out
+	res := results{value: out, cpu: map[string]cell{}}
+	for name, xs := range cpu {
+		res.cpu[name] = value(median(xs))
+	}
+	return res
+}
+
+func median(xs []float64) float64 {
+	xs = slices.Clone(xs)
+	slices.Sort(xs)
+	if n := len(xs); n%2 == 0 {
+		return (xs[n/2-1] + xs[n/2]) / 2
+	}
+	return xs[len(xs)/2]
 }
 
 // settle writes all dirty pages back (sync(2), untimed) before a
@@ -151,7 +177,7 @@ func (b *bench) run(ctx context.Context) []row {
 		}
 		return v, err
 	})
-	ceil := mono["ceiling"]
+	ceil := mono.value["ceiling"]
 	rows = append(rows, b.row("push "+sizeName+" monolithic", "MB/s", ceil, mono, goal{"ceiling", 0.9, false}))
 
 	chunk := b.cfg.ChunkMiB << 20
@@ -189,7 +215,7 @@ func (b *bench) run(ctx context.Context) []row {
 			return nil
 		})
 	})
-	rows = append(rows, b.row("pull "+sizeName, "MB/s", pull["ceiling"], pull, goal{"distribution", 3, false}))
+	rows = append(rows, b.row("pull "+sizeName, "MB/s", pull.value["ceiling"], pull, goal{"distribution", 3, false}))
 
 	for i, conc := range []int{1, 8} {
 		sets := make([][]smallImage, b.cfg.Reps)
@@ -220,13 +246,13 @@ func (b *bench) run(ctx context.Context) []row {
 	get := b.once(ctx, "get-small-blob", getSpec)
 	rows = append(rows, b.row(fmt.Sprintf("GET 1 KiB blob c=%d", b.cfg.Conns), "req/s", cell{}, get, goal{"distribution", 5, false}))
 
-	rss := map[string]cell{}
+	rss := results{value: map[string]cell{}}
 	for _, s := range b.servers {
 		kib, err := peakRSS(s.pid)
 		if err != nil {
-			rss[s.name] = failed(err)
+			rss.value[s.name] = failed(err)
 		} else {
-			rss[s.name] = value(float64(kib) / 1024)
+			rss.value[s.name] = value(float64(kib) / 1024)
 		}
 	}
 	rows = append(rows, b.row("peak RSS (VmHWM)", "MiB", cell{}, rss, goal{"distribution", 0.5, true}))
@@ -272,7 +298,7 @@ func (b *bench) loadSpecs(im smallImage) (head, get loadSpec) {
 }
 
 // once runs a request-rate workload for one window per server.
-func (b *bench) once(ctx context.Context, name string, spec loadSpec) map[string]cell {
+func (b *bench) once(ctx context.Context, name string, spec loadSpec) results {
 	spec.Warmup, spec.Length = 500*time.Millisecond, b.cfg.Length
 	saved := b.cfg.Reps
 	b.cfg.Reps = 1
@@ -283,8 +309,29 @@ func (b *bench) once(ctx context.Context, name string, spec loadSpec) map[string
 }
 
 // row assembles a table row.
-func (b *bench) row(name, unit string, ceil cell, res map[string]cell, g goal) row {
-	return row{Name: name, Unit: unit, Ceiling: ceil, Dist: res["distribution"], Wharf: res["wharf"], Goal: g}
+func (b *bench) row(name, unit string, ceil cell, res results, g goal) row {
+	r := row{Name: name, Unit: unit, Ceiling: ceil, Dist: res.value["distribution"], Wharf: res.value["wharf"], Goal: g}
+	// CPU per unit, scaled to a readable unit.
+	scale, cpuUnit := 1.0, ""
+	switch unit {
+	case "MB/s":
+		scale, cpuUnit = 1e3*(1<<30)/1e6, "ms/GiB"
+	case "images/s":
+		scale, cpuUnit = 1e3, "ms/image"
+	case "req/s":
+		scale, cpuUnit = 1e6, "us/req"
+	}
+	if cpuUnit != "" && res.cpu != nil {
+		sc := func(c cell) cell {
+			if c.ok() {
+				c.V *= scale
+			}
+			return c
+		}
+		r.CPUUnit = cpuUnit
+		r.CPUCeiling, r.CPUDist, r.CPUWharf = sc(res.cpu["ceiling"]), sc(res.cpu["distribution"]), sc(res.cpu["wharf"])
+	}
+	return r
 }
 
 // peakRSS reads VmHWM (the resident set's high-water mark) in KiB.

@@ -22,8 +22,16 @@
 //
 // The ceiling is `regbench ceiling`: a trivial HTTP server that writes a
 // PUT body to a file while hashing it with sha256, on the same filesystem
-// as the registries. It is what a push must cost at least on this machine,
+// as the registries, and sends the last such file back on GET with
+// sendfile(2). It is what a push and a pull cost at least on this machine,
 // so wharf's push is judged against it rather than against distribution.
+//
+// The machine is shared, so wall-clock numbers are noisy: measurements
+// alternate between the servers, dirty pages are synced before each one,
+// the best repetition counts, and a second table gives each server's CPU
+// time per unit of work (median over the repetitions, from /proc/PID/stat),
+// which hardly depends on the neighbours and says whether a server is
+// slow because it computes or because it waits.
 package main
 
 import (
@@ -85,7 +93,7 @@ func cmdRun(args []string) error {
 	cfg := config{ChunkMiB: 16, Conns: 32}
 	fs.IntVar(&cfg.BlobMiB, "blob-mib", 512, "size of the large blob in MiB")
 	fs.IntVar(&cfg.Images, "images", 200, "small images per push workload")
-	fs.IntVar(&cfg.Reps, "reps", 5, "repetitions of each throughput workload (the best counts)")
+	fs.IntVar(&cfg.Reps, "reps", 6, "repetitions of each throughput workload (the best counts)")
 	fs.DurationVar(&cfg.Length, "window", 5*time.Second, "measured window of the request-rate workloads")
 	_ = fs.Parse(args)
 	if *quick { // smaller sizes, unless a flag sets one explicitly

@@ -47,11 +47,15 @@ func (g goal) String() string {
 	return fmt.Sprintf("%s %gx %s", op, g.Ratio, g.Against)
 }
 
-// row is one workload: the baselines, wharf's result and the goal.
+// row is one workload: the baselines, wharf's result and the goal, and
+// each server's CPU time per unit of work (CPUUnit empty when not known).
 type row struct {
 	Name, Unit           string
 	Ceiling, Dist, Wharf cell
 	Goal                 goal
+
+	CPUUnit                       string
+	CPUCeiling, CPUDist, CPUWharf cell
 }
 
 // ratio is wharf / base, or "-" when either side is missing.
@@ -79,21 +83,33 @@ func (r row) met() string {
 	return "NO"
 }
 
-var header = []string{"workload", "unit", "ceiling", "distribution", "wharf", "wharf/dist", "wharf/ceil", "target", "met"}
+var (
+	header = []string{"workload", "unit", "ceiling", "distribution", "wharf", "wharf/dist", "wharf/ceil", "target", "met"}
+	// rightAligned marks the numeric columns of header.
+	rightAligned = []bool{false, false, true, true, true, true, true, false, false}
 
-// rightAligned marks the numeric columns of header.
-var rightAligned = []bool{false, false, true, true, true, true, true, false, false}
+	cpuHeader = []string{"server CPU per unit of work", "unit", "ceiling", "distribution", "wharf", "wharf/dist", "wharf/ceil"}
+	cpuRight  = []bool{false, false, true, true, true, true, true}
+)
 
 // writeTable prints rows as one aligned plain-text table, then the errors
-// behind any ERR cell.
+// behind any ERR cell, then (when known) a second table of CPU time per
+// unit of work: the medians over the repetitions, lower is better.
 func writeTable(w io.Writer, rows []row) error {
 	lines := [][]string{header}
+	cpuLines := [][]string{cpuHeader}
 	var notes []string
 	for _, r := range rows {
 		lines = append(lines, []string{
 			r.Name, r.Unit, r.Ceiling.String(), r.Dist.String(), r.Wharf.String(),
 			ratio(r.Wharf, r.Dist), ratio(r.Wharf, r.Ceiling), r.Goal.String(), r.met(),
 		})
+		if r.CPUUnit != "" {
+			cpuLines = append(cpuLines, []string{
+				r.Name, r.CPUUnit, r.CPUCeiling.String(), r.CPUDist.String(), r.CPUWharf.String(),
+				ratio(r.CPUWharf, r.CPUDist), ratio(r.CPUWharf, r.CPUCeiling),
+			})
+		}
 		for _, c := range []struct {
 			who string
 			c   cell
@@ -103,13 +119,27 @@ func writeTable(w io.Writer, rows []row) error {
 			}
 		}
 	}
-	width := make([]int, len(header))
+	var b strings.Builder
+	align(&b, lines, rightAligned)
+	for _, n := range notes {
+		b.WriteString("error: " + n + "\n")
+	}
+	if len(cpuLines) > 1 {
+		b.WriteString("\n")
+		align(&b, cpuLines, cpuRight)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// align writes lines as columns two spaces apart, numbers to the right.
+func align(b *strings.Builder, lines [][]string, right []bool) {
+	width := make([]int, len(lines[0]))
 	for _, l := range lines {
 		for i, s := range l {
 			width[i] = max(width[i], len(s))
 		}
 	}
-	var b strings.Builder
 	for _, l := range lines {
 		for i, s := range l {
 			pad := strings.Repeat(" ", width[i]-len(s))
@@ -117,7 +147,7 @@ func writeTable(w io.Writer, rows []row) error {
 				b.WriteString("  ")
 			}
 			switch {
-			case rightAligned[i]:
+			case right[i]:
 				b.WriteString(pad + s)
 			case i == len(l)-1:
 				b.WriteString(s)
@@ -127,9 +157,4 @@ func writeTable(w io.Writer, rows []row) error {
 		}
 		b.WriteString("\n")
 	}
-	for _, n := range notes {
-		b.WriteString("error: " + n + "\n")
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }

@@ -39,6 +39,7 @@ func TestWriteTable(t *testing.T) {
 		{Name: "GET 1 KiB blob c=32", Unit: "req/s", Dist: value(622.3), Wharf: failed(errors.New("status 500")), Goal: goal{"distribution", 5, false}},
 		{Name: "peak RSS (VmHWM)", Unit: "MiB", Dist: value(124.9), Wharf: value(22.2), Goal: goal{"distribution", 0.5, true}},
 	}
+	rows[0].CPUUnit, rows[0].CPUCeiling, rows[0].CPUDist, rows[0].CPUWharf = "ms/GiB", value(1100), value(3400), value(1210)
 	var b strings.Builder
 	if err := writeTable(&b, rows); err != nil {
 		t.Fatal(err)
@@ -48,6 +49,9 @@ push 64 MiB monolithic  MB/s     887.0         280.2  622.7       2.22x       0.
 GET 1 KiB blob c=32     req/s        -         622.3    ERR           -           -  >= 5x distribution    n/a
 peak RSS (VmHWM)        MiB          -         124.9   22.2       0.18x           -  <= 0.5x distribution  yes
 error: GET 1 KiB blob c=32, wharf: status 500
+
+server CPU per unit of work  unit    ceiling  distribution  wharf  wharf/dist  wharf/ceil
+push 64 MiB monolithic       ms/GiB     1100          3400   1210       0.36x       1.10x
 `
 	if got := b.String(); got != want {
 		t.Errorf("table:\n%s\nwant:\n%s", got, want)
