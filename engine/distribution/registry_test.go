@@ -1,6 +1,7 @@
 package distribution
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -32,73 +33,87 @@ func startAuthRegistry(t *testing.T) *authRegistry {
 	if err != nil {
 		t.Fatalf("htpasswd: %v", err)
 	}
-	os.WriteFile(filepath.Join(dir, "htpasswd"), out, 0o600)
+	if err := os.WriteFile(filepath.Join(dir, "htpasswd"), out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The port is free when picked but another process may take it before
+	// the registry binds it: then the registry exits, and we try another.
+	for attempt := 1; ; attempt++ {
+		err := r.start(t, dir)
+		if err == nil {
+			return r
+		}
+		if attempt == 3 {
+			t.Fatal(err)
+		}
+	}
+}
+
+func (r *authRegistry) start(t *testing.T, dir string) error {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	r.Host = l.Addr().String()
 	l.Close()
 	r.URL = "http://" + r.Host
-	cfg := fmt.Sprintf(`version: 0.1
-log:
-  level: warn
-storage:
-  filesystem:
-    rootdirectory: %s
-  delete:
-    enabled: true
-http:
-  addr: %s
-  secret: test
-auth:
-  htpasswd:
-    realm: wharf-test
-    path: %s
-`, filepath.Join(dir, "data"), r.Host, filepath.Join(dir, "htpasswd"))
-	os.WriteFile(filepath.Join(dir, "config.yml"), []byte(cfg), 0o644)
-	logf, _ := os.Create(filepath.Join(dir, "log"))
+	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\n"+
+		"http:\n  addr: %s\n  secret: test\nauth:\n  htpasswd:\n    realm: wharf-test\n    path: %s\n",
+		filepath.Join(dir, "data"), r.Host, filepath.Join(dir, "htpasswd"))
+	if err := os.WriteFile(filepath.Join(dir, "config.yml"), []byte(cfg), 0o644); err != nil {
+		return err
+	}
+	logPath := filepath.Join(dir, "log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
 	cmd := exec.Command("/usr/bin/docker-registry", "serve", filepath.Join(dir, "config.yml"))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "REGISTRY_") {
-			env = append(env, kv)
+			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = env
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		logf.Close()
+		return err
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
+	stop := func() {
 		cmd.Process.Kill()
 		<-done
 		logf.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "log"))
-			t.Logf("registry log:\n%s", b)
-		}
-	})
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(r.URL + "/v2/")
-		if err == nil {
+		if resp, err := http.Get(r.URL + "/v2/"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusUnauthorized {
-				return r
+				break
 			}
 		}
 		select {
 		case <-done:
-			t.Fatal("docker-registry exited at start")
+			logf.Close()
+			b, _ := os.ReadFile(logPath)
+			return fmt.Errorf("docker-registry on %s exited at start:\n%s", r.Host, b)
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("docker-registry not answering after 30s: %v", err)
+			stop()
+			return errors.New("docker-registry not answering after 30s")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	t.Cleanup(func() {
+		stop()
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("registry log:\n%s", b)
+		}
+	})
+	return nil
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/wharf-project/wharf/internal/testimage"
 )
@@ -62,9 +64,23 @@ func startAuthRegistry(t *testing.T) *authRegistry {
 	if err := os.WriteFile(filepath.Join(dir, "htpasswd"), out, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The port is free when picked but another process may take it before
+	// the registry binds it: then the registry exits, and we try another.
+	for attempt := 1; ; attempt++ {
+		err := r.start(t, dir)
+		if err == nil {
+			return r
+		}
+		if attempt == 3 {
+			t.Fatal(err)
+		}
+	}
+}
+
+func (r *authRegistry) start(t *testing.T, dir string) error {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	r.Host = l.Addr().String()
 	l.Close()
@@ -73,11 +89,12 @@ func startAuthRegistry(t *testing.T) *authRegistry {
 		"http:\n  addr: %s\n  secret: test\nauth:\n  htpasswd:\n    realm: wharf-test\n    path: %s\n",
 		filepath.Join(dir, "data"), r.Host, filepath.Join(dir, "htpasswd"))
 	if err := os.WriteFile(filepath.Join(dir, "config.yml"), []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
+		return err
 	}
-	logf, err := os.Create(filepath.Join(dir, "log"))
+	logPath := filepath.Join(dir, "log")
+	logf, err := os.Create(logPath)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	cmd := exec.Command("/usr/bin/docker-registry", "serve", filepath.Join(dir, "config.yml"))
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -88,33 +105,45 @@ func startAuthRegistry(t *testing.T) *authRegistry {
 		}
 	}
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		logf.Close()
+		return err
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
+	stop := func() {
 		cmd.Process.Kill()
 		<-done
 		logf.Close()
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if resp, err := http.Get(r.URL + "/v2/"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusUnauthorized {
+				break
+			}
+		}
+		select {
+		case <-done:
+			logf.Close()
+			b, _ := os.ReadFile(logPath)
+			return fmt.Errorf("docker-registry on %s exited at start:\n%s", r.Host, b)
+		default:
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return errors.New("docker-registry not answering after 30s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Cleanup(func() {
+		stop()
 		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "log"))
+			b, _ := os.ReadFile(logPath)
 			t.Logf("docker-registry log:\n%s", b)
 		}
 	})
-	poll(t, "docker-registry to answer", func() bool {
-		select {
-		case <-done:
-			t.Fatal("docker-registry exited at start")
-		default:
-		}
-		resp, err := http.Get(r.URL + "/v2/")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusUnauthorized
-	})
-	return r
+	return nil
 }
 
 // login logs the docker CLI (private config dir of the daemon's env) in.

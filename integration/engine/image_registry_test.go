@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/registry"
@@ -181,7 +182,10 @@ func TestImageInterruptedPull(t *testing.T) {
 		}
 		io.CopyN(w, resp.Body, int64(len(img.Layers[0].Blob)/2))
 		w.(http.Flusher).Flush()
-		midway <- struct{}{}
+		select {
+		case midway <- struct{}{}:
+		default:
+		}
 		<-r.Context().Done() // hold the rest until the daemon gives up
 	}))
 	defer front.Close()
@@ -195,7 +199,11 @@ func TestImageInterruptedPull(t *testing.T) {
 		t.Fatal(err)
 	}
 	go io.Copy(io.Discard, rc)
-	<-midway
+	select {
+	case <-midway:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the pull never reached the stalled layer")
+	}
 	cancel() // the client hangs up mid-layer
 	rc.Close()
 
