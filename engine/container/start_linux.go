@@ -1,0 +1,311 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	eventtypes "github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/mount"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/wharf-project/wharf/engine/errdefs"
+	"github.com/wharf-project/wharf/engine/snapshots"
+)
+
+// errNoRuntime is the 501 of a start (or a kill) on a daemon without a
+// container runtime.
+func errNoRuntime() error {
+	return errdefs.NotImplemented(errors.New("this wharf daemon has no container runtime configured: containers can be created, inspected and removed, but not started"))
+}
+
+func isSnapshotNotFound(err error) bool { return errors.Is(err, snapshots.ErrNotFound) }
+
+// rootfsDir is where a container's snapshot is mounted while it runs.
+func (c *Container) rootfsDir() string { return filepath.Join(c.root, "rootfs") }
+
+// PrepareStart readies a container to run and returns its spec: the rootfs
+// snapshot mounted on <dir>/rootfs, its volumes mounted (a new, empty one
+// filled with the image's files at its destination first), missing -v
+// sources made, /etc files written, the user resolved in the image. Undo
+// with CleanupStop.
+func (s *Service) PrepareStart(ctx context.Context, id string) (_ *specs.Spec, retErr error) {
+	c, err := s.store.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	hc := c.HostConfig
+	switch {
+	case hc.NetworkMode.IsContainer():
+		return nil, errdefs.NotImplemented(fmt.Errorf("network mode %q is not supported yet: use --network none or --network host", hc.NetworkMode))
+	case !hc.NetworkMode.IsHost() && !hc.NetworkMode.IsNone() && !s.cfg.BridgeNetworking:
+		return nil, errdefs.NotImplemented(fmt.Errorf("network mode %q is not available yet in wharf: use --network none or --network host", hc.NetworkMode))
+	}
+	defer func() {
+		if retErr != nil {
+			s.CleanupStop(context.WithoutCancel(ctx), c.ID)
+		}
+	}()
+	ms, err := s.cfg.Snapshotter.Mounts(ctx, c.SnapshotKey)
+	if err != nil {
+		return nil, errdefs.System(fmt.Errorf("rootfs of %s: %w", c.ID, err))
+	}
+	rootfs := c.rootfsDir()
+	if err := os.MkdirAll(rootfs, 0o755); err != nil {
+		return nil, errdefs.System(err)
+	}
+	if err := snapshots.MountAll(ms, rootfs); err != nil {
+		return nil, errdefs.System(err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sources := map[string]string{}
+	for _, mp := range orderedMounts(c.MountPoints) {
+		switch mp.Type {
+		case mount.TypeVolume:
+			p, err := s.cfg.Volumes.Mount(ctx, mp.Name, c.ID)
+			if err != nil {
+				return nil, err
+			}
+			sources[mp.Destination] = p
+			if mp.CopyData {
+				if err := copyUp(rootfs, mp.Destination, p); err != nil {
+					return nil, errdefs.System(fmt.Errorf("copy image files into volume %s: %w", mp.Name, err))
+				}
+				mp.CopyData = false // once, as dockerd
+			}
+		case mount.TypeBind:
+			if mp.Spec == nil { // -v: a missing source directory is made
+				if err := os.MkdirAll(mp.Source, 0o755); err != nil {
+					return nil, errdefs.InvalidParameter(fmt.Errorf("error while creating mount source path '%s': %w", mp.Source, err))
+				}
+			}
+		}
+	}
+	if err := s.writeEtcFiles(c); err != nil {
+		return nil, errdefs.System(err)
+	}
+	u, err := resolveUser(rootfs, c.Config.User, hc.GroupAdd)
+	if err != nil {
+		return nil, errdefs.InvalidParameter(err)
+	}
+	in := specInput{Rootfs: rootfs, User: u, Bounding: boundingCaps(), Sources: sources}
+	if hc.Privileged {
+		in.HostDevices = hostDevices()
+	}
+	spec, err := buildSpec(c, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.saveLocked(); err != nil {
+		return nil, errdefs.System(err)
+	}
+	return spec, nil
+}
+
+// CleanupStop undoes PrepareStart: volumes and the rootfs are unmounted.
+func (s *Service) CleanupStop(ctx context.Context, id string) {
+	c, err := s.store.Get(id)
+	if err != nil {
+		return
+	}
+	for _, mp := range c.MountPoints {
+		if mp.Type == mount.TypeVolume && mp.Name != "" {
+			if err := s.cfg.Volumes.Unmount(ctx, mp.Name, c.ID); err != nil {
+				s.log.Warn("volume unmount failed", "container", c.ID, "volume", mp.Name, "error", err)
+			}
+		}
+	}
+	if err := snapshots.UnmountAll(c.rootfsDir()); err != nil {
+		s.log.Warn("rootfs unmount failed", "container", c.ID, "error", err)
+	}
+}
+
+// Start is POST /containers/{name}/start with the runtime given to the
+// service: a 501 without one. (Attach, logs and restart policies belong to
+// the lifecycle layer on top; this runs the process with no stdio.)
+func (s *Service) Start(ctx context.Context, name string) error {
+	rt := s.cfg.Runtime
+	if rt == nil {
+		return errNoRuntime()
+	}
+	c, err := s.store.Get(name)
+	if err != nil {
+		return err
+	}
+	st := c.State.API()
+	switch {
+	case st.Running:
+		return errNotModified{}
+	case c.State.RemovalInProgress || st.Dead:
+		return errdefs.Conflict(errors.New("container is marked for removal and cannot be started"))
+	}
+	spec, err := s.PrepareStart(ctx, c.ID)
+	if err != nil {
+		c.State.SetError(125, err)
+		_ = c.Save()
+		return err
+	}
+	if err := rt.Create(ctx, c.ID, spec, IO{}); err != nil {
+		s.CleanupStop(context.WithoutCancel(ctx), c.ID)
+		c.State.SetError(125, err)
+		_ = c.Save()
+		return err
+	}
+	pid, err := rt.Start(ctx, c.ID)
+	if err != nil {
+		_ = rt.Delete(context.WithoutCancel(ctx), c.ID)
+		s.CleanupStop(context.WithoutCancel(ctx), c.ID)
+		c.State.SetError(127, err)
+		_ = c.Save()
+		return err
+	}
+	c.State.SetRunning(pid, time.Now())
+	c.mu.Lock()
+	c.HasBeenStarted = true
+	c.mu.Unlock()
+	_ = c.Save()
+	s.event(ctx, c, eventtypes.ActionStart, nil)
+	go s.monitor(c)
+	return nil
+}
+
+// monitor waits for the container's process and records its end.
+func (s *Service) monitor(c *Container) {
+	ctx := context.Background()
+	es, err := s.cfg.Runtime.Wait(ctx, c.ID)
+	if err != nil {
+		es = ExitStatus{Code: 255, ExitedAt: time.Now()}
+	}
+	_ = s.cfg.Runtime.Delete(ctx, c.ID)
+	s.CleanupStop(ctx, c.ID)
+	c.State.SetStopped(es.Code, es.OOMKilled, es.ExitedAt)
+	_ = c.Save()
+	if es.OOMKilled {
+		s.event(ctx, c, eventtypes.ActionOOM, nil)
+	}
+	s.event(ctx, c, eventtypes.ActionDie, map[string]string{"exitCode": fmt.Sprint(es.Code)})
+}
+
+// errNotModified is dockerd's 304 for starting a running container.
+type errNotModified struct{}
+
+func (errNotModified) Error() string { return "container already started" }
+
+// NotModified marks the 304 for the router.
+func (errNotModified) NotModified() {}
+
+// IsNotModified reports whether err means "nothing to do" (HTTP 304).
+func IsNotModified(err error) bool {
+	var e interface{ NotModified() }
+	return errors.As(err, &e)
+}
+
+// copyUp copies the image's files at dst in the rootfs into an empty volume
+// directory, keeping modes, owners and symlinks; a volume with files, or a
+// destination the image lacks, is left alone.
+func copyUp(rootfs, dst, volume string) error {
+	ents, err := os.ReadDir(volume)
+	if err != nil || len(ents) > 0 {
+		return err
+	}
+	root, err := os.OpenRoot(rootfs)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	rel := path.Clean("." + dst)
+	fi, err := root.Stat(rel)
+	if err != nil || !fi.IsDir() {
+		return nil
+	}
+	sub, err := root.OpenRoot(rel)
+	if err != nil {
+		return err
+	}
+	defer sub.Close()
+	// The volume's root takes the directory's mode and owner.
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		_ = os.Chmod(volume, fi.Mode().Perm())
+		_ = os.Lchown(volume, int(st.Uid), int(st.Gid))
+	}
+	return fs.WalkDir(sub.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == "." {
+			return err
+		}
+		target := filepath.Join(volume, p)
+		info, err := sub.Lstat(p)
+		if err != nil {
+			return err
+		}
+		switch {
+		case info.Mode()&fs.ModeSymlink != 0:
+			link, err := sub.Readlink(p)
+			if err != nil {
+				return err
+			}
+			if err := os.Symlink(link, target); err != nil {
+				return err
+			}
+		case info.IsDir():
+			if err := os.Mkdir(target, info.Mode().Perm()); err != nil {
+				return err
+			}
+		case info.Mode().IsRegular():
+			in, err := sub.Open(p)
+			if err != nil {
+				return err
+			}
+			out, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_WRONLY, info.Mode().Perm())
+			if err != nil {
+				in.Close()
+				return err
+			}
+			_, err = out.ReadFrom(in)
+			in.Close()
+			if cerr := out.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+		default:
+			return nil // device nodes, fifos and sockets are not copied
+		}
+		if st, ok := info.Sys().(*syscall.Stat_t); ok {
+			_ = os.Lchown(target, int(st.Uid), int(st.Gid))
+			if info.Mode()&fs.ModeSymlink == 0 {
+				_ = os.Chmod(target, info.Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky))
+			}
+		}
+		return nil
+	})
+}
+
+// deviceOf describes a device node for the spec.
+func deviceOf(p string) (specs.LinuxDevice, bool) {
+	var st unix.Stat_t
+	if err := unix.Lstat(p, &st); err != nil {
+		return specs.LinuxDevice{}, false
+	}
+	var typ string
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFCHR:
+		typ = "c"
+	case unix.S_IFBLK:
+		typ = "b"
+	default:
+		return specs.LinuxDevice{}, false
+	}
+	mode := os.FileMode(st.Mode & 0o777)
+	uid, gid := st.Uid, st.Gid
+	return specs.LinuxDevice{Path: p, Type: typ, Major: int64(unix.Major(st.Rdev)), Minor: int64(unix.Minor(st.Rdev)),
+		FileMode: &mode, UID: &uid, GID: &gid}, true
+}
