@@ -4,12 +4,14 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/docker/docker/api/types/filters"
+	"github.com/opencontainers/go-digest"
 
 	"github.com/wharf-project/wharf/engine/content"
 	"github.com/wharf-project/wharf/engine/errdefs"
@@ -328,5 +330,45 @@ func TestWhiteoutsAcrossLayers(t *testing.T) {
 				t.Fatalf("uncommitted snapshots left: %v", left)
 			}
 		})
+	}
+}
+
+// Loading the same image from several clients at once gives one image and
+// one snapshot per layer, and no leftovers.
+func TestConcurrentLoadsOfOneImage(t *testing.T) {
+	ctx := context.Background()
+	s := newService(t, t.TempDir(), "")
+	img, _ := testimage.Synthetic("concurrent", 4)
+	var tarball bytes.Buffer
+	img.WriteDockerSave(&tarball, "conc:1")
+	errs := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		go func() { errs <- s.Load(ctx, bytes.NewReader(tarball.Bytes()), true, io.Discard) }()
+	}
+	for i := 0; i < 4; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var names []string
+	s.sn.Walk(ctx, func(_ context.Context, i snapshots.Info) error {
+		names = append(names, i.Name+"/"+i.Kind.String())
+		return nil
+	})
+	if len(names) != 4 {
+		t.Fatalf("snapshots = %v, want the 4 layers once", names)
+	}
+	for _, c := range ChainIDs([]digest.Digest{img.Layers[0].DiffID, img.Layers[1].DiffID, img.Layers[2].DiffID, img.Layers[3].DiffID}) {
+		if info, err := s.sn.Stat(ctx, c.String()); err != nil || info.Kind != snapshots.KindCommitted {
+			t.Fatalf("chain %s: %+v %v", c, info, err)
+		}
+	}
+	got, err := viewFile(t, s, img.ID(), "layer3/concurrent")
+	if err != nil || string(got) != "concurrent layer 3\n" {
+		t.Fatalf("content = %q %v", got, err)
+	}
+	ents, _ := os.ReadDir(filepath.Join(s.root, "content", "ingest"))
+	if len(ents) != 0 {
+		t.Fatalf("ingest left: %v", ents)
 	}
 }
