@@ -20,6 +20,8 @@ package content
 
 import (
 	"context"
+	_ "crypto/sha256" // digests the store accepts
+	_ "crypto/sha512"
 	"errors"
 	"fmt"
 	"io"

@@ -177,3 +177,23 @@ func assertEmpty(t *testing.T, dir string) {
 		t.Fatalf("%s not empty: %v", dir, ents)
 	}
 }
+
+func TestSHA512Blob(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := digest.SHA512.FromString("big digest")
+	if _, err := s.WriteBlob(ctx, strings.NewReader("big digest"), want, 10); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := s.ReadBlob(ctx, want); err != nil || string(b) != "big digest" {
+		t.Fatalf("read = %q %v", b, err)
+	}
+	n := 0
+	s.Walk(ctx, func(i Info) error { n++; return nil })
+	if n != 1 {
+		t.Fatalf("walk saw %d blobs", n)
+	}
+}

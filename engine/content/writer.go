@@ -97,6 +97,9 @@ func (w *Writer) Commit() (Info, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return Info{}, err
 	}
+	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil { // sha512 and others on first use
+		return Info{}, err
+	}
 	if err := os.Chmod(name, 0o444); err != nil {
 		return Info{}, err
 	}
