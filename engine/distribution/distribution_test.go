@@ -101,7 +101,7 @@ func TestPullPushBasicAuth(t *testing.T) {
 		}
 	}
 	msgs := decode(t, progress.Bytes())
-	for _, want := range []string{"v1: Pulling from team/app", "Pulling fs layer", "Downloading", "Download complete", "Pull complete"} {
+	for _, want := range []string{"v1: Pulling from team/app", "Pulling fs layer", "Downloading", "Download complete", "Extracting"} {
 		if !hasStatus(msgs, want) {
 			t.Errorf("progress lacks %q:\n%s", want, progress.String())
 		}

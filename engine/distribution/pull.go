@@ -53,7 +53,9 @@ type PullOptions struct {
 	// before any layer is fetched.
 	OnConfig func(ctx context.Context, config digest.Digest) error
 	// Unpack, when set, is called for layer i as soon as it and every layer
-	// before it are in Store, while later layers still download.
+	// before it are in Store, while later layers still download. It reports
+	// "Pull complete" itself when the layer is unpacked (it may finish the
+	// work after returning).
 	Unpack func(ctx context.Context, i int, layer ocispec.Descriptor) error
 }
 
@@ -277,13 +279,11 @@ func (s *session) fetchLayers(ctx context.Context, layers []ocispec.Descriptor, 
 			return err
 		}
 		if opts.Unpack != nil {
-			id := ShortID(l.Digest)
-			p.Status(id, "Extracting")
+			p.Status(ShortID(l.Digest), "Extracting")
 			if err := opts.Unpack(ctx, i, l); err != nil {
 				cancel()
 				return err
 			}
-			p.Status(id, "Pull complete")
 		}
 	}
 	return nil

@@ -42,6 +42,7 @@ func (s *Service) Pull(ctx context.Context, ref reference.Named, opts PullOption
 			return err
 		}
 		u = s.newUnpacker(ctx, c.RootFS.DiffIDs)
+		u.done = func(_ int, layer ocispec.Descriptor) { p.Status(distribution.ShortID(layer.Digest), "Pull complete") }
 		return nil
 	}
 	popts.Unpack = func(_ context.Context, i int, layer ocispec.Descriptor) error {

@@ -41,13 +41,17 @@ type unpacker struct {
 	jobs []*unpackJob // parallel: one per layer added
 	sem  chan struct{}
 	wg   sync.WaitGroup
+
+	// done, when set, is told of each layer committed (for "Pull complete").
+	done func(i int, layer ocispec.Descriptor)
 }
 
 type unpackJob struct {
-	key  string // "" when the layer's chain was already there
-	diff digest.Digest
-	size int64
-	err  error
+	layer ocispec.Descriptor
+	key   string // "" when the layer's chain was already there
+	diff  digest.Digest
+	size  int64
+	err   error
 }
 
 func (s *Service) newUnpacker(ctx context.Context, diffIDs []digest.Digest) *unpacker {
@@ -66,10 +70,13 @@ func (u *unpacker) add(i int, layer ocispec.Descriptor) error {
 	if u.rb == nil {
 		if u.err == nil {
 			u.parent, u.err = u.s.unpackLayer(u.ctx, u.parent, layer, u.diffIDs[i])
+			if u.err == nil && u.done != nil {
+				u.done(i, layer)
+			}
 		}
 		return u.err
 	}
-	job := &unpackJob{}
+	job := &unpackJob{layer: layer}
 	u.jobs = append(u.jobs, job)
 	chain := u.chains[i]
 	if info, err := u.s.sn.Stat(u.ctx, chain.String()); err == nil && info.Kind == snapshots.KindCommitted {
@@ -136,6 +143,9 @@ func (u *unpacker) wait(abort bool) error {
 			u.s.db.putLayerSize(chain.String(), j.size)
 			if cerr := u.rb.CommitOnto(ctx, chain.String(), j.key, parent.String()); cerr == nil {
 				parent = chain
+				if u.done != nil {
+					u.done(i, j.layer)
+				}
 				continue
 			} else if !errors.Is(cerr, snapshots.ErrAlreadyExists) {
 				err = errdefs.System(cerr)
