@@ -54,7 +54,9 @@ func TestMountErrors(t *testing.T) {
 }
 
 func TestVerifyMessages(t *testing.T) {
-	mem := func(r containertypes.Resources) *containertypes.HostConfig { return &containertypes.HostConfig{Resources: r} }
+	mem := func(r containertypes.Resources) *containertypes.HostConfig {
+		return &containertypes.HostConfig{Resources: r}
+	}
 	host := hostLimits{cpus: 2, cpu: "0-1"}
 	for _, tc := range []struct {
 		cfg *containertypes.Config
