@@ -100,6 +100,7 @@ func (s *Service) List(ctx context.Context, o ListOptions) ([]*containertypes.Su
 			break
 		}
 		sum := s.summary(c)
+		sum.Image = s.imageRef(ctx, c)
 		if !o.All && o.Limit <= 0 && !c.State.IsRunning() {
 			continue
 		}
@@ -187,6 +188,19 @@ func inNetwork(nets map[string]*network.EndpointSettings, want []string) bool {
 		}
 	}
 	return false
+}
+
+// imageRef is the Image column: the name the container was created with
+// while it still means the container's image, else the image's ID.
+func (s *Service) imageRef(ctx context.Context, c *Container) string {
+	ref := c.Config.Image
+	if ref == c.ImageID {
+		return ref
+	}
+	if img, err := s.cfg.Images.Inspect(ctx, ref); err != nil || img.ID != c.ImageID {
+		return c.ImageID
+	}
+	return ref
 }
 
 // summary is a container's line in GET /containers/json.
