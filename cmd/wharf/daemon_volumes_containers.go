@@ -43,6 +43,12 @@ func init() {
 			return nil, err
 		}
 		images.SetInUse(ctrs.ImageInUse)
+		d.Containers, d.Volumes = ctrs, vols
 		return []router.Router{volumerouter.New(vols), containerrouter.New(ctrs)}, nil
 	})
 }
+
+var (
+	_ daemon.ContainerStore = (*container.Service)(nil)
+	_ daemon.VolumeStore    = (*volume.Service)(nil)
+)

@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"sync"
 
+	containertypes "github.com/docker/docker/api/types/container"
 	eventtypes "github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/filters"
 	imagetypes "github.com/docker/docker/api/types/image"
 	volumetypes "github.com/docker/docker/api/types/volume"
 
@@ -150,4 +152,26 @@ func removeDir(dir string) error {
 		return err
 	}
 	return nil
+}
+
+// ContainerCounts counts the containers by state, for /info.
+func (s *Service) ContainerCounts() (running, paused, stopped int) {
+	for _, c := range s.store.All() {
+		st := c.State.API()
+		switch {
+		case st.Paused:
+			paused++
+		case st.Running:
+			running++
+		default:
+			stopped++
+		}
+	}
+	return running, paused, stopped
+}
+
+// ContainerDiskUsage lists every container with its sizes, for
+// /system/df.
+func (s *Service) ContainerDiskUsage(ctx context.Context) ([]*containertypes.Summary, error) {
+	return s.List(ctx, ListOptions{All: true, Size: true, Filters: filters.NewArgs()})
 }

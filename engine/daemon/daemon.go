@@ -58,6 +58,9 @@ type Daemon struct {
 	Events *events.Bus
 	// Images is the image store; nil until one is plugged in.
 	Images ImageStore
+	// Containers and Volumes are their stores; nil until plugged in.
+	Containers ContainerStore
+	Volumes    VolumeStore
 
 	id      string
 	log     *slog.Logger

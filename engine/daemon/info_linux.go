@@ -96,6 +96,10 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 			info.Driver, info.DriverStatus = sd.StorageDriver()
 		}
 	}
+	if d.Containers != nil {
+		info.ContainersRunning, info.ContainersPaused, info.ContainersStopped = d.Containers.ContainerCounts()
+		info.Containers = info.ContainersRunning + info.ContainersPaused + info.ContainersStopped
+	}
 	// dockerd's host warnings, which the docker CLI prints.
 	if !info.MemoryLimit {
 		info.Warnings = append(info.Warnings, "WARNING: No memory limit support")
@@ -179,9 +183,23 @@ func (d *Daemon) SystemDiskUsage(ctx context.Context, opts types.DiskUsageOption
 	}
 	if want(types.ContainerObject) {
 		du.Containers = []*containerSummary{}
+		if d.Containers != nil {
+			cs, err := d.Containers.ContainerDiskUsage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			du.Containers = append(du.Containers, cs...)
+		}
 	}
 	if want(types.VolumeObject) {
 		du.Volumes = []*volumeSummary{}
+		if d.Volumes != nil {
+			vs, err := d.Volumes.Usage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			du.Volumes = append(du.Volumes, vs...)
+		}
 	}
 	if want(types.BuildCacheObject) {
 		du.BuildCache = []*buildCacheRecord{}
