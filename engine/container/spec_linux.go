@@ -1,6 +1,7 @@
 package container
 
 import (
+	"fmt"
 	"os"
 	"path"
 	"path/filepath"
@@ -10,7 +11,10 @@ import (
 
 	containertypes "github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
+	"github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/wharf-project/wharf/engine/errdefs"
 )
 
 // specInput is what buildSpec needs besides the record: where the rootfs
@@ -84,12 +88,50 @@ func buildSpec(c *Container, in specInput) (*specs.Spec, error) {
 		s.Linux.MaskedPaths = nonNilStrings(hc.MaskedPaths)
 		s.Linux.ReadonlyPaths = nonNilStrings(hc.ReadonlyPaths)
 	}
+	if err := applySeccomp(s, hc); err != nil {
+		return nil, err
+	}
 	mounts, err := specMounts(c, in)
 	if err != nil {
 		return nil, err
 	}
 	s.Mounts = mounts
 	return s, nil
+}
+
+// applySeccomp sets Docker's default seccomp profile (from
+// github.com/moby/profiles/seccomp, which opens the syscalls the
+// container's capabilities need), or the profile given with
+// --security-opt seccomp=<json>; seccomp=unconfined and --privileged run
+// without one.
+func applySeccomp(s *specs.Spec, hc *containertypes.HostConfig) error {
+	profile := ""
+	for _, o := range hc.SecurityOpt {
+		k, v, ok := strings.Cut(o, "=")
+		if !ok {
+			k, v, _ = strings.Cut(o, ":")
+		}
+		if k == "seccomp" {
+			profile = v
+		}
+	}
+	switch {
+	case profile == "unconfined" || (hc.Privileged && profile == ""):
+		return nil
+	case profile == "" || profile == "builtin":
+		sc, err := seccomp.GetDefaultProfile(s)
+		if err != nil {
+			return errdefs.System(fmt.Errorf("default seccomp profile: %w", err))
+		}
+		s.Linux.Seccomp = sc
+	default:
+		sc, err := seccomp.LoadProfile(profile, s)
+		if err != nil {
+			return errdefs.InvalidParameter(err)
+		}
+		s.Linux.Seccomp = sc
+	}
+	return nil
 }
 
 func nonNilStrings(s []string) []string {

@@ -258,3 +258,41 @@ func TestMergeTmpfsOptions(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
+
+func TestSpecSeccomp(t *testing.T) {
+	c := testContainer(&containertypes.Config{Cmd: []string{"true"}}, &containertypes.HostConfig{})
+	s := mustSpec(t, c, specInput{})
+	if s.Linux.Seccomp == nil || s.Linux.Seccomp.DefaultAction != specs.ActErrno || len(s.Linux.Seccomp.Syscalls) == 0 {
+		t.Fatalf("default profile: %+v", s.Linux.Seccomp)
+	}
+	allowed := func(s *specs.Spec, name string) bool {
+		for _, sc := range s.Linux.Seccomp.Syscalls {
+			if sc.Action == specs.ActAllow && inList(sc.Names, name) && len(sc.Args) == 0 {
+				return true
+			}
+		}
+		return false
+	}
+	if !allowed(s, "read") || allowed(s, "mount") {
+		t.Errorf("default profile: read allowed %v, mount allowed %v", allowed(s, "read"), allowed(s, "mount"))
+	}
+	// CAP_SYS_ADMIN opens the syscalls it needs, as dockerd's profile does.
+	c = testContainer(&containertypes.Config{Cmd: []string{"true"}}, &containertypes.HostConfig{CapAdd: []string{"SYS_ADMIN"}})
+	if s := mustSpec(t, c, specInput{}); !allowed(s, "mount") {
+		t.Error("CAP_SYS_ADMIN did not allow mount")
+	}
+	for _, hc := range []*containertypes.HostConfig{{SecurityOpt: []string{"seccomp=unconfined"}}, {Privileged: true}} {
+		c = testContainer(&containertypes.Config{Cmd: []string{"true"}}, hc)
+		if s := mustSpec(t, c, specInput{}); s.Linux.Seccomp != nil {
+			t.Errorf("%+v: seccomp %+v", hc.SecurityOpt, s.Linux.Seccomp)
+		}
+	}
+	c = testContainer(&containertypes.Config{Cmd: []string{"true"}}, &containertypes.HostConfig{SecurityOpt: []string{`seccomp={"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["chmod"],"action":"SCMP_ACT_ERRNO"}]}`}})
+	if s := mustSpec(t, c, specInput{}); s.Linux.Seccomp.DefaultAction != specs.ActAllow || len(s.Linux.Seccomp.Syscalls) != 1 {
+		t.Errorf("custom profile: %+v", s.Linux.Seccomp)
+	}
+	c = testContainer(&containertypes.Config{Cmd: []string{"true"}}, &containertypes.HostConfig{SecurityOpt: []string{"seccomp={bad"}})
+	if _, err := buildSpec(c, specInput{Bounding: allCaps}); err == nil {
+		t.Error("a bad profile was accepted")
+	}
+}
