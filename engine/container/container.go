@@ -58,6 +58,8 @@ type Container struct {
 	ManuallyStopped bool   `json:"HasBeenManuallyStopped"`
 
 	root string // <data-root>/containers/<id>
+	// mounted is the volumes PrepareStart mounted, for CleanupStop.
+	mounted map[string]bool
 }
 
 // MountPoint is one mount of a container: a bind of a host path, a volume,

@@ -140,6 +140,10 @@ func TestCreateMergesImageAndPreparesStart(t *testing.T) {
 	}
 	rootfs := spec.Root.Path
 	t.Cleanup(func() { f.svc.CleanupStop(context.Background(), resp.ID) })
+	// Preparing again (a retried start) stacks nothing: one CleanupStop undoes it.
+	if _, err := f.svc.PrepareStart(ctx, resp.ID); err != nil {
+		t.Fatal(err)
+	}
 	if m, _ := mountinfo.Mounted(rootfs); !m {
 		t.Fatal("rootfs not mounted")
 	}
@@ -196,7 +200,7 @@ func TestCreateMergesImageAndPreparesStart(t *testing.T) {
 	}
 	f.ev.mu.Lock()
 	defer f.ev.mu.Unlock()
-	if got := strings.Join(f.ev.got, ","); got != "container create one,container destroy one" {
+	if got := strings.Join(f.ev.got, ","); got != "container create one,volume mount ,volume unmount ,container destroy one" {
 		t.Fatalf("events %s", got)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	eventtypes "github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/mount"
+	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
@@ -61,8 +62,10 @@ func (s *Service) PrepareStart(ctx context.Context, id string) (_ *specs.Spec, r
 	if err := os.MkdirAll(rootfs, 0o755); err != nil {
 		return nil, errdefs.System(err)
 	}
-	if err := snapshots.MountAll(ms, rootfs); err != nil {
-		return nil, errdefs.System(err)
+	if mounted, _ := mountinfo.Mounted(rootfs); !mounted {
+		if err := snapshots.MountAll(ms, rootfs); err != nil {
+			return nil, errdefs.System(err)
+		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -70,11 +73,21 @@ func (s *Service) PrepareStart(ctx context.Context, id string) (_ *specs.Spec, r
 	for _, mp := range orderedMounts(c.MountPoints) {
 		switch mp.Type {
 		case mount.TypeVolume:
+			if c.mounted[mp.Name] { // prepared before and not cleaned up
+				sources[mp.Destination] = mp.Source
+				continue
+			}
 			p, err := s.cfg.Volumes.Mount(ctx, mp.Name, c.ID)
 			if err != nil {
 				return nil, err
 			}
 			sources[mp.Destination] = p
+			if c.mounted == nil {
+				c.mounted = map[string]bool{}
+			}
+			c.mounted[mp.Name] = true
+			s.volumeEvent(ctx, eventtypes.ActionMount, mp.Name, map[string]string{"container": c.ID, "destination": mp.Destination,
+				"driver": mp.Driver, "propagation": string(mp.Propagation), "read/write": fmt.Sprint(mp.RW)})
 			if mp.CopyData {
 				if err := copyUp(rootfs, mp.Destination, p); err != nil {
 					return nil, errdefs.System(fmt.Errorf("copy image files into volume %s: %w", mp.Name, err))
@@ -116,12 +129,21 @@ func (s *Service) CleanupStop(ctx context.Context, id string) {
 	if err != nil {
 		return
 	}
+	c.mu.Lock()
+	var vols []*MountPoint
 	for _, mp := range c.MountPoints {
-		if mp.Type == mount.TypeVolume && mp.Name != "" {
-			if err := s.cfg.Volumes.Unmount(ctx, mp.Name, c.ID); err != nil {
-				s.log.Warn("volume unmount failed", "container", c.ID, "volume", mp.Name, "error", err)
-			}
+		if mp.Type == mount.TypeVolume && c.mounted[mp.Name] {
+			vols = append(vols, mp)
+			delete(c.mounted, mp.Name)
 		}
+	}
+	c.mu.Unlock()
+	for _, mp := range vols {
+		if err := s.cfg.Volumes.Unmount(ctx, mp.Name, c.ID); err != nil {
+			s.log.Warn("volume unmount failed", "container", c.ID, "volume", mp.Name, "error", err)
+			continue
+		}
+		s.volumeEvent(ctx, eventtypes.ActionUnmount, mp.Name, map[string]string{"container": c.ID, "driver": mp.Driver})
 	}
 	if err := snapshots.UnmountAll(c.rootfsDir()); err != nil {
 		s.log.Warn("rootfs unmount failed", "container", c.ID, "error", err)
@@ -192,6 +214,13 @@ func (s *Service) monitor(c *Container) {
 		s.event(ctx, c, eventtypes.ActionOOM, nil)
 	}
 	s.event(ctx, c, eventtypes.ActionDie, map[string]string{"exitCode": fmt.Sprint(es.Code)})
+}
+
+// volumeEvent publishes a volume's mount or unmount, as dockerd does.
+func (s *Service) volumeEvent(ctx context.Context, action eventtypes.Action, name string, attrs map[string]string) {
+	if s.cfg.Events != nil {
+		s.cfg.Events.Log(ctx, eventtypes.VolumeEventType, action, eventtypes.Actor{ID: name, Attributes: attrs})
+	}
 }
 
 // errNotModified is dockerd's 304 for starting a running container.
