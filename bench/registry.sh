@@ -83,7 +83,7 @@ dist_version=$("$dist_bin" --version 2>/dev/null | awk '{print $NF}')
 args=(-dist "http://127.0.0.1:$port_d" -dist-pid "$pid_d" -dist-data "$tmp/data-dist" -dist-version "$dist_version"
 	-wharf "http://127.0.0.1:$port_w" -wharf-pid "$pid_w" -wharf-data "$tmp/data-wharf"
 	-ceiling "http://127.0.0.1:$port_c" -ceiling-pid "$pid_c")
-[ -n "${BENCH_QUICK:-}" ] && args+=(-quick)
+[ "${BENCH_QUICK:-0}" != 0 ] && args+=(-quick)
 if [ -n "${BENCH_PROFILE:-}" ]; then
 	mkdir -p "$BENCH_PROFILE"
 	args+=(-profile "$BENCH_PROFILE" -wharf-pprof "http://127.0.0.1:$dbg_w" -dist-pprof "http://127.0.0.1:$dbg_d")

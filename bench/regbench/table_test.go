@@ -74,3 +74,16 @@ func TestCellString(t *testing.T) {
 		}
 	}
 }
+
+func TestMedian(t *testing.T) {
+	xs := []float64{5, 1, 3}
+	if got := median(xs); got != 3 {
+		t.Errorf("median of 5,1,3 = %g, want 3", got)
+	}
+	if xs[0] != 5 {
+		t.Error("median reordered its argument")
+	}
+	if got := median([]float64{4, 1, 3, 2}); got != 2.5 {
+		t.Errorf("median of 4,1,3,2 = %g, want 2.5", got)
+	}
+}
