@@ -148,25 +148,33 @@ func (r *Repository) PutManifest(ctx context.Context, reference, contentType str
 	if err := r.checkReferences(ctx, m); err != nil {
 		return nil, err
 	}
+	// The manifest blob, its revision link and the tag links are written at
+	// once, each durable on its own: a link whose manifest is not stored yet
+	// reads as an unknown manifest, so no order among them is needed.
 	reg := r.reg
-	if _, err := reg.blobSize(ctx, d); errors.Is(err, ErrBlobUnknown) {
-		if err := reg.driver.PutContent(ctx, blobDataPath(d), content); err != nil {
-			return nil, fmt.Errorf("store manifest: %w", err)
-		}
-	} else if err != nil {
+	writes := []func() error{
+		func() error {
+			if _, err := reg.blobSize(ctx, d); !errors.Is(err, ErrBlobUnknown) {
+				return err
+			}
+			if err := reg.driver.PutContent(ctx, blobDataPath(d), content); err != nil {
+				return fmt.Errorf("store manifest: %w", err)
+			}
+			return nil
+		},
+		func() error { return reg.writeLink(ctx, revisionLinkPath(r.name, d), d) },
+	}
+	if _, err := digest.Parse(reference); err != nil {
+		writes = append(writes,
+			func() error { return reg.writeLink(ctx, tagCurrentLinkPath(r.name, reference), d) },
+			func() error { return reg.writeLink(ctx, tagIndexLinkPath(r.name, reference, d), d) })
+	}
+	if err := parallel(writes); err != nil {
 		return nil, err
 	}
 	reg.sizes.put(d, info.size)
 	reg.manifests.put(d, info)
-	if err := reg.writeLink(ctx, revisionLinkPath(r.name, d), d); err != nil {
-		return nil, fmt.Errorf("link manifest: %w", err)
-	}
 	reg.linked.put(revisionKey(r.name, d), struct{}{})
-	if _, err := digest.Parse(reference); err != nil {
-		if err := r.Tag(ctx, reference, d); err != nil {
-			return nil, err
-		}
-	}
 	return &Manifest{Digest: d, MediaType: info.mediaType, Content: content, Subject: m.Subject}, nil
 }
 
@@ -326,4 +334,20 @@ func (r *Repository) DeleteManifest(ctx context.Context, d digest.Digest) error 
 		return err
 	}
 	return nil
+}
+
+// parallel runs fs concurrently and returns the first error.
+func parallel(fs []func() error) error {
+	errs := make(chan error, len(fs))
+	for _, f := range fs[1:] {
+		go func() { errs <- f() }()
+	}
+	errs <- fs[0]()
+	var first error
+	for range fs {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/wharf-project/wharf/registry/storage/driver"
 )
 
 // An Upload is a blob being received, in one request or in many (chunks).
@@ -39,10 +41,18 @@ func newUploadID() string {
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
-// StartUpload begins an upload session.
+// StartUpload begins an upload session. Its start time is written without
+// forcing it to disk: an upload lost in a crash is restarted by the client,
+// and nothing else depends on it.
 func (r *Repository) StartUpload(ctx context.Context) (*Upload, error) {
 	u := &Upload{repo: r, ID: newUploadID(), StartedAt: time.Now().UTC()}
-	err := r.reg.driver.PutContent(ctx, uploadStartedAtPath(r.name, u.ID), []byte(u.StartedAt.Format(time.RFC3339)))
+	w, err := r.reg.driver.Writer(ctx, uploadStartedAtPath(r.name, u.ID), false)
+	if err == nil {
+		_, err = w.Write([]byte(u.StartedAt.Format(time.RFC3339)))
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("start upload: %w", err)
 	}
@@ -83,45 +93,47 @@ func (u *Upload) Append(ctx context.Context, body io.Reader, start int64) error 
 	if start >= 0 && start != u.size {
 		return fmt.Errorf("%w: chunk starts at %d, upload has %d bytes", ErrRangeInvalid, start, u.size)
 	}
-	_, err := u.write(ctx, body, false)
+	_, _, _, err := u.write(ctx, body, false)
 	return err
 }
 
 // write appends body to the data file and returns the running sha256.
-// With sync the data is made durable.
-func (u *Upload) write(ctx context.Context, body io.Reader, sync bool) (hash.Hash, error) {
+// The write session is closed unless keepOpen, in which case the caller
+// gets the writer to Commit or Cancel (and must call done when finished).
+func (u *Upload) write(ctx context.Context, body io.Reader, keepOpen bool) (h hash.Hash, w driver.FileWriter, done func(), err error) {
 	reg := u.repo.reg
 	unlock := reg.uploads.lock(u.ID)
-	defer unlock()
-	h, err := reg.uploads.hasher(ctx, u)
+	defer func() {
+		if !keepOpen || err != nil {
+			unlock()
+		}
+	}()
+	h, err = reg.uploads.hasher(ctx, u)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	w, err := reg.driver.Writer(ctx, uploadDataPath(u.repo.name, u.ID), u.size > 0)
+	w, err = reg.driver.Writer(ctx, uploadDataPath(u.repo.name, u.ID), u.size > 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if w.Size() != u.size {
 		w.Close()
-		return nil, fmt.Errorf("%w: upload changed underneath", ErrRangeInvalid)
+		return nil, nil, nil, fmt.Errorf("%w: upload changed underneath", ErrRangeInvalid)
 	}
 	buf := copyBufs.Get().(*[]byte)
 	n, err := io.CopyBuffer(io.MultiWriter(w, h), body, *buf)
 	copyBufs.Put(buf)
 	u.size += n
-	if err == nil && sync {
-		err = w.Commit(ctx)
-	} else if err == nil {
+	if err == nil && !keepOpen {
 		err = w.Close()
-	} else {
-		w.Close()
 	}
 	if err != nil {
+		w.Close()
 		reg.uploads.forget(u.ID) // the hash may have taken bytes the file did not
-		return nil, err
+		return nil, nil, nil, err
 	}
 	reg.uploads.keep(u.ID, h, u.size)
-	return h, nil
+	return h, w, unlock, nil
 }
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
@@ -129,39 +141,83 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }
 // Commit appends the last chunk (body may be empty), checks the content
 // against want and moves it into the blob store, linked into the
 // repository. On a mismatch the upload is dropped and nothing is stored.
+//
+// The data is made durable (fdatasync) before it is renamed into the blob
+// store, so a blob path never holds less than its digest says. The
+// repository link is written meanwhile: a link whose blob is not there yet
+// reads as an unknown blob, never as wrong content.
 func (u *Upload) Commit(ctx context.Context, body io.Reader, want digest.Digest) (int64, error) {
 	if err := want.Validate(); err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrDigestInvalid, err)
 	}
-	h, err := u.write(ctx, body, true)
+	h, w, done, err := u.write(ctx, body, true)
 	if err != nil {
 		return 0, err
 	}
 	got := digest.NewDigest(digest.SHA256, h)
 	if want.Algorithm() != digest.SHA256 {
-		got, err = u.rehash(ctx, want.Algorithm())
+		if err = w.Close(); err == nil {
+			got, err = u.rehash(ctx, want.Algorithm())
+		}
 		if err != nil {
+			done()
 			return 0, err
 		}
+		w = nil
 	}
-	reg, name := u.repo.reg, u.repo.name
+	reg := u.repo.reg
 	if got != want {
+		if w != nil {
+			w.Close()
+		}
+		done()
 		u.Cancel(ctx)
 		return 0, fmt.Errorf("%w: content is %s", ErrDigestMismatch, got)
 	}
-	if _, err := reg.blobSize(ctx, want); errors.Is(err, ErrBlobUnknown) {
-		if err := reg.driver.Move(ctx, uploadDataPath(name, u.ID), blobDataPath(want)); err != nil {
-			return 0, fmt.Errorf("commit blob: %w", err)
-		}
-	} else if err != nil {
+	linked := make(chan error, 1)
+	go func() { linked <- u.repo.linkBlob(ctx, want) }()
+	err = u.store(ctx, w, want)
+	done()
+	if lerr := <-linked; err == nil {
+		err = lerr
+	}
+	if err != nil {
 		return 0, err
 	}
 	reg.sizes.put(want, u.size)
-	if err := u.repo.linkBlob(ctx, want); err != nil {
-		return 0, err
-	}
 	u.Cancel(ctx)
 	return u.size, nil
+}
+
+// store makes the verified upload durable and moves it into the blob store,
+// unless the blob is there already. w is the open writer, or nil when the
+// data was closed (and is then synced by reopening it).
+func (u *Upload) store(ctx context.Context, w driver.FileWriter, d digest.Digest) error {
+	reg := u.repo.reg
+	if _, err := reg.blobSize(ctx, d); err == nil {
+		if w != nil {
+			w.Close()
+		}
+		return nil
+	} else if !errors.Is(err, ErrBlobUnknown) {
+		if w != nil {
+			w.Close()
+		}
+		return err
+	}
+	if w == nil {
+		var err error
+		if w, err = reg.driver.Writer(ctx, uploadDataPath(u.repo.name, u.ID), true); err != nil {
+			return err
+		}
+	}
+	if err := w.Commit(ctx); err != nil {
+		return fmt.Errorf("commit blob: %w", err)
+	}
+	if err := reg.driver.Move(ctx, uploadDataPath(u.repo.name, u.ID), blobDataPath(d)); err != nil {
+		return fmt.Errorf("commit blob: %w", err)
+	}
+	return nil
 }
 
 func (u *Upload) rehash(ctx context.Context, alg digest.Algorithm) (digest.Digest, error) {

@@ -3,6 +3,8 @@ package filesystem
 import (
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // syncData makes f's content durable with fdatasync(2): the data and the
@@ -26,4 +28,17 @@ func syncData(f *os.File) error {
 		return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: err}
 	}
 	return nil
+}
+
+// startWriteback asks the kernel to start writing [off, off+n) of f to disk
+// without waiting (sync_file_range SYNC_FILE_RANGE_WRITE). It is only a
+// head start for a later fdatasync, so failures are ignored.
+func startWriteback(f *os.File, off, n int64) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	rc.Control(func(fd uintptr) {
+		unix.SyncFileRange(int(fd), off, n, unix.SYNC_FILE_RANGE_WRITE)
+	})
 }

@@ -56,16 +56,33 @@ func (d *Driver) Writer(_ context.Context, p string, append bool) (driver.FileWr
 			return nil, err
 		}
 	}
-	w := &fileWriter{raw: rawFile{f}, size: size, bw: buffers.Get().(*bufio.Writer)}
+	w := &fileWriter{raw: rawFile{f: f, off: size, started: size}, size: size, bw: buffers.Get().(*bufio.Writer)}
 	w.bw.Reset(&w.raw)
 	return w, nil
 }
 
 // rawFile hides *os.File's ReadFrom from bufio, so ReadFrom fills our
-// buffer instead of handing the file 32 KiB writes.
-type rawFile struct{ f *os.File }
+// buffer instead of handing the file 32 KiB writes. It also starts the
+// kernel's writeback of every writebackSpan written, so that the fdatasync
+// at Commit waits only for the tail instead of the whole file.
+type rawFile struct {
+	f       *os.File
+	off     int64 // bytes in the file
+	started int64 // writeback started up to here
+}
 
-func (r *rawFile) Write(p []byte) (int, error) { return r.f.Write(p) }
+// writebackSpan is how much is written before writeback of it starts.
+const writebackSpan = 8 << 20
+
+func (r *rawFile) Write(p []byte) (int, error) {
+	n, err := r.f.Write(p)
+	r.off += int64(n)
+	if r.off-r.started >= writebackSpan {
+		startWriteback(r.f, r.started, r.off-r.started)
+		r.started = r.off
+	}
+	return n, err
+}
 
 type fileWriter struct {
 	raw  rawFile
