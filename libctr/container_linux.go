@@ -194,12 +194,26 @@ func idMaps(in []configs.IDMap) []syscall.SysProcIDMap {
 
 // initCmd prepares "<InitPath> <InitArgs>" with the init pipe after the
 // process's extra files, plus the given files after that.
-func (c *Container) initCmd(p *Process, more []*os.File) (cmd *exec.Cmd, parent, child *os.File, err error) {
+func (c *Container) initCmd(p *Process, more []*os.File) (cmd *exec.Cmd, parent *os.File, closeAfter []*os.File, err error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	parent, child = os.NewFile(uintptr(fds[0]), "initpipe-parent"), os.NewFile(uintptr(fds[1]), "initpipe-child")
+	parent, child := os.NewFile(uintptr(fds[0]), "initpipe-parent"), os.NewFile(uintptr(fds[1]), "initpipe-child")
+	closeAfter = []*os.File{child}
+	var env []string
+	if p.Terminal {
+		if p.ConsoleSocket == "" {
+			return nil, nil, nil, fmt.Errorf("terminal: true needs a console socket: %w", configs.ErrInvalid)
+		}
+		cons, err := dialConsole(p.ConsoleSocket)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		env = append(env, "_LIBCTR_CONSOLEFD="+strconv.Itoa(3+len(p.ExtraFiles)+1+len(more)))
+		more = append(more, cons)
+		closeAfter = append(closeAfter, cons)
+	}
 	cmd = &exec.Cmd{
 		Path:       c.factory.InitPath,
 		Args:       append([]string{"wharf"}, c.factory.InitArgs...),
@@ -207,17 +221,20 @@ func (c *Container) initCmd(p *Process, more []*os.File) (cmd *exec.Cmd, parent,
 		Stdout:     p.Stdout,
 		Stderr:     p.Stderr,
 		ExtraFiles: append(append(append([]*os.File(nil), p.ExtraFiles...), child), more...),
-		Env:        []string{"_LIBCTR_INITPIPE=" + strconv.Itoa(3+len(p.ExtraFiles))},
+		Env:        append(env, "_LIBCTR_INITPIPE="+strconv.Itoa(3+len(p.ExtraFiles))),
 		WaitDelay:  5 * time.Second,
 	}
-	return cmd, parent, child, nil
+	return cmd, parent, closeAfter, nil
 }
 
-// startCmd starts cmd and closes the parent's copy of the child's end of
-// the init pipe, so that the parent sees EOF when the child dies.
-func startCmd(cmd *exec.Cmd, child *os.File) error {
+// startCmd starts cmd and closes the parent's copies of what only the
+// child needs: its end of the init pipe (so that the parent sees EOF when
+// the child dies) and the console socket.
+func startCmd(cmd *exec.Cmd, closeAfter []*os.File) error {
 	err := cmd.Start()
-	child.Close()
+	for _, f := range closeAfter {
+		f.Close()
+	}
 	return err
 }
 
@@ -284,6 +301,10 @@ func (c *Container) Exec() error {
 	defer f.Close()
 	buf := make([]byte, 1)
 	for delay := time.Millisecond; ; delay = min(2*delay, 20*time.Millisecond) {
+		// Liveness is checked before the read: an init that wrote its
+		// byte and then exec'd a program that already exited is a
+		// success, and its byte is still in the fifo.
+		dead := !alive(c.state.InitPid, c.state.InitStartTime)
 		n, err := f.Read(buf)
 		if n > 0 {
 			break
@@ -291,7 +312,7 @@ func (c *Container) Exec() error {
 		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, syscall.EAGAIN) {
 			return err
 		}
-		if !alive(c.state.InitPid, c.state.InitStartTime) {
+		if dead {
 			_ = os.Remove(fifo)
 			return fmt.Errorf("container init exited before start: %w", ErrNotRunning)
 		}

@@ -63,6 +63,15 @@ func initMain(pipe *os.File) error {
 			return fmt.Errorf("rlimit %d (soft %d, hard %d): %w", rl.Type, rl.Soft, rl.Hard, err)
 		}
 	}
+	if proc.Terminal {
+		fd, err := strconv.Atoi(os.Getenv("_LIBCTR_CONSOLEFD"))
+		if err != nil {
+			return errors.New("terminal: true but no console socket")
+		}
+		if err := setupConsole(fd); err != nil {
+			return err
+		}
+	}
 	env := processEnv(proc)
 	path, err := lookPath(proc.Args[0], env)
 	if err != nil {

@@ -21,6 +21,9 @@ type Process struct {
 	Stdout, Stderr io.Writer
 	// ExtraFiles become fds 3, 4, ... of the program (runc's --preserve-fds).
 	ExtraFiles []*os.File
+	// ConsoleSocket is the path of a unix socket that gets the pty master
+	// when Terminal is set (runc's --console-socket protocol).
+	ConsoleSocket string
 
 	cmd      *exec.Cmd
 	pid      int

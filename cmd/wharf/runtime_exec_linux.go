@@ -1,0 +1,177 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/spf13/cobra"
+
+	"github.com/wharf-project/wharf/libctr"
+	"github.com/wharf-project/wharf/libctr/configs"
+	"github.com/wharf-project/wharf/libctr/specconv"
+)
+
+type execOpts struct {
+	process       string
+	tty           bool
+	detach        bool
+	pidFile       string
+	consoleSocket string
+	cwd           string
+	env           []string
+	user          string
+	caps          []string
+	noNewPrivs    bool
+	preserveFds   int
+}
+
+// execProcess builds the process to run: the --process file, or the args
+// with the container's own process settings as defaults (as runc does).
+func (o *execOpts) execProcess(c *libctr.Container, args []string) (*configs.Process, error) {
+	if o.process != "" {
+		b, err := os.ReadFile(o.process)
+		if err != nil {
+			return nil, err
+		}
+		var sp specs.Process
+		if err := json.Unmarshal(b, &sp); err != nil {
+			return nil, fmt.Errorf("--process %s: %w", o.process, err)
+		}
+		return specconv.ToProcess(&sp)
+	}
+	if len(args) == 0 {
+		return nil, errors.New("exec needs a command, or --process")
+	}
+	base, err := initProcessOf(c)
+	if err != nil {
+		return nil, err
+	}
+	p := *base
+	p.Args, p.Terminal = args, o.tty
+	if o.cwd != "" {
+		p.Cwd = o.cwd
+	}
+	p.Env = append(append([]string(nil), p.Env...), o.env...)
+	if o.user != "" {
+		uid, gid, ok := strings.Cut(o.user, ":")
+		u, err := strconv.ParseUint(uid, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("--user %q: want uid[:gid]", o.user)
+		}
+		p.UID, p.GID = uint32(u), 0
+		if ok {
+			g, err := strconv.ParseUint(gid, 10, 32)
+			if err != nil {
+				return nil, fmt.Errorf("--user %q: want uid[:gid]", o.user)
+			}
+			p.GID = uint32(g)
+		}
+	}
+	if len(o.caps) > 0 && p.Capabilities != nil {
+		cp := *p.Capabilities
+		cp.Bounding = append(append([]string(nil), cp.Bounding...), o.caps...)
+		cp.Effective = append(append([]string(nil), cp.Effective...), o.caps...)
+		cp.Permitted = append(append([]string(nil), cp.Permitted...), o.caps...)
+		p.Capabilities = &cp
+	}
+	p.NoNewPrivileges = p.NoNewPrivileges || o.noNewPrivs
+	return &p, nil
+}
+
+// initProcessOf reads the container's init process back from its bundle.
+func initProcessOf(c *libctr.Container) (*configs.Process, error) {
+	bundle := c.State().Bundle
+	spec, err := specconv.LoadSpec(bundle)
+	if err != nil {
+		return nil, err
+	}
+	return specconv.ToProcess(spec.Process)
+}
+
+func init() {
+	var o execOpts
+	execCmd := &cobra.Command{
+		Use:   "exec [flags] <container-id> <command> [args...]",
+		Short: "Run a process in a running container",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := loadContainer(args[0])
+			if err != nil {
+				return logged(err)
+			}
+			proc, err := o.execProcess(c, args[1:])
+			if err != nil {
+				return logged(err)
+			}
+			p := &libctr.Process{Process: *proc, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, ConsoleSocket: o.consoleSocket}
+			for i := 0; i < o.preserveFds; i++ {
+				p.ExtraFiles = append(p.ExtraFiles, os.NewFile(uintptr(3+i), fmt.Sprintf("fd%d", 3+i)))
+			}
+			if err := c.Enter(p); err != nil {
+				return logged(err)
+			}
+			if err := writePidFile(o.pidFile, p.Pid()); err != nil {
+				return logged(err)
+			}
+			if o.detach {
+				return nil
+			}
+			os.Exit(waitForwarding(p))
+			return nil
+		},
+	}
+	f := execCmd.Flags()
+	f.SetInterspersed(false) // flags after the command belong to it
+	f.StringVarP(&o.process, "process", "p", "", "path to a process.json (the spec's process object)")
+	f.BoolVarP(&o.tty, "tty", "t", false, "allocate a pseudo-TTY (needs --console-socket)")
+	f.BoolVarP(&o.detach, "detach", "d", false, "do not wait for the process")
+	f.StringVar(&o.pidFile, "pid-file", "", "write the process's pid to this file")
+	f.StringVar(&o.consoleSocket, "console-socket", "", "unix socket to send the pty master to")
+	f.StringVar(&o.cwd, "cwd", "", "working directory in the container")
+	f.StringArrayVarP(&o.env, "env", "e", nil, "set an environment variable (KEY=value)")
+	f.StringVarP(&o.user, "user", "u", "", "uid[:gid] to run as")
+	f.StringArrayVarP(&o.caps, "cap", "c", nil, "add a capability")
+	f.BoolVar(&o.noNewPrivs, "no-new-privs", false, "set no_new_privs")
+	f.IntVar(&o.preserveFds, "preserve-fds", 0, "pass this many extra fds (3, 4, ...) to the process")
+
+	var format string
+	ps := &cobra.Command{
+		Use:   "ps [--format table|json] <container-id>",
+		Short: "List the processes running in a container",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := loadContainer(args[0])
+			if err != nil {
+				return logged(err)
+			}
+			pids, err := c.Processes()
+			if err != nil {
+				return logged(err)
+			}
+			if format == "json" {
+				if pids == nil {
+					pids = []int{}
+				}
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(pids)
+			}
+			if format != "table" {
+				return logged(fmt.Errorf("--format %q: want table or json", format))
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 1, 8, 2, ' ', 0)
+			fmt.Fprintln(w, "PID\tCMD")
+			for _, pid := range pids {
+				b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+				fmt.Fprintf(w, "%d\t%s\n", pid, strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " ")))
+			}
+			return w.Flush()
+		},
+	}
+	ps.Flags().StringVarP(&format, "format", "f", "table", "table or json")
+	runtimeCmd.AddCommand(execCmd, ps)
+}

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+
+	"github.com/wharf-project/wharf/libctr"
+)
+
+// createOpts are the flags shared by create and run.
+type createOpts struct {
+	bundle        string
+	pidFile       string
+	consoleSocket string
+	noPivot       bool
+	preserveFds   int
+	detach        bool
+}
+
+func (o *createOpts) flags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVarP(&o.bundle, "bundle", "b", ".", "path to the bundle (the directory with config.json)")
+	f.StringVar(&o.pidFile, "pid-file", "", "write the container's init pid to this file")
+	f.StringVar(&o.consoleSocket, "console-socket", "", "unix socket to send the pty master to, for terminal: true")
+	f.BoolVar(&o.noPivot, "no-pivot", false, "use MS_MOVE and chroot instead of pivot_root")
+	f.IntVar(&o.preserveFds, "preserve-fds", 0, "pass this many extra fds (3, 4, ...) to the container")
+}
+
+// create makes the container up to "created" and returns it with its
+// init process; on any failure nothing is left behind.
+func (o *createOpts) create(id string) (*libctr.Container, *libctr.Process, error) {
+	f, b, err := bundleConfig(id, o.bundle)
+	if err != nil {
+		return nil, nil, err
+	}
+	b.cfg.NoPivotRoot = b.cfg.NoPivotRoot || o.noPivot
+	if b.proc.Terminal && o.consoleSocket == "" {
+		return nil, nil, errors.New("terminal: true needs --console-socket")
+	}
+	c, err := f.Create(id, b.cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := &libctr.Process{Process: *b.proc, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	for i := 0; i < o.preserveFds; i++ {
+		p.ExtraFiles = append(p.ExtraFiles, os.NewFile(uintptr(3+i), fmt.Sprintf("fd%d", 3+i)))
+	}
+	if o.consoleSocket != "" {
+		p.ConsoleSocket = o.consoleSocket
+	}
+	err = c.SetBundle(b.bundle)
+	if err == nil {
+		err = c.Start(p)
+	}
+	if err == nil {
+		err = writePidFile(o.pidFile, c.State().InitPid)
+	}
+	if err != nil {
+		_ = c.Destroy()
+		return nil, nil, err
+	}
+	return c, p, nil
+}
+
+func init() {
+	var co createOpts
+	create := &cobra.Command{
+		Use:   "create [flags] <container-id>",
+		Short: "Create a container: set it up, ready for start",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, _, err := co.create(args[0])
+			return logged(err)
+		},
+	}
+	co.flags(create)
+
+	start := &cobra.Command{
+		Use:   "start <container-id>",
+		Short: "Start the user's process in a created container",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := loadContainer(args[0])
+			if err != nil {
+				return logged(err)
+			}
+			switch st := c.Status(); st {
+			case libctr.Created:
+				return logged(c.Exec())
+			case libctr.Stopped:
+				return logged(errors.New("cannot start a container that has stopped"))
+			default:
+				return logged(fmt.Errorf("cannot start a container in the %s state", st))
+			}
+		},
+	}
+
+	var ro createOpts
+	run := &cobra.Command{
+		Use:   "run [flags] <container-id>",
+		Short: "Create and start a container; wait for it unless --detach",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, p, err := ro.create(args[0])
+			if err != nil {
+				return logged(err)
+			}
+			if err := c.Exec(); err != nil {
+				_ = c.Destroy()
+				return logged(err)
+			}
+			if ro.detach {
+				return nil
+			}
+			code := waitForwarding(p)
+			if err := c.Destroy(); err != nil {
+				runtimeLog.Warn("delete after run", "error", err.Error())
+			}
+			os.Exit(code)
+			return nil
+		},
+	}
+	ro.flags(run)
+	run.Flags().BoolVarP(&ro.detach, "detach", "d", false, "do not wait for the container to exit")
+
+	var force bool
+	del := &cobra.Command{
+		Use:     "delete [--force] <container-id>",
+		Aliases: []string{"rm"},
+		Short:   "Delete a stopped (or, with --force, any) container",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := loadContainer(args[0])
+			if errors.Is(err, libctr.ErrNotExist) && force {
+				return nil
+			}
+			if err != nil {
+				return logged(err)
+			}
+			if st := c.Status(); !force && st != libctr.Stopped && st != libctr.Created {
+				return logged(fmt.Errorf("cannot delete container %s that is not stopped: %s", c.ID(), st))
+			}
+			return logged(c.Destroy())
+		},
+	}
+	del.Flags().BoolVarP(&force, "force", "f", false, "kill and delete a running container")
+
+	var all bool
+	kill := &cobra.Command{
+		Use:   "kill [--all] <container-id> [signal]",
+		Short: "Send a signal (default SIGTERM) to the container's init, or --all its processes",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sig := syscall.SIGTERM
+			if len(args) == 2 {
+				s, err := parseSignal(args[1])
+				if err != nil {
+					return logged(err)
+				}
+				sig = s
+			}
+			c, err := loadContainer(args[0])
+			if err != nil {
+				return logged(err)
+			}
+			return logged(c.Signal(sig, all))
+		},
+	}
+	kill.Flags().BoolVarP(&all, "all", "a", false, "send the signal to every process in the container")
+
+	state := &cobra.Command{
+		Use:   "state <container-id>",
+		Short: "Print the container's state as JSON",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := loadContainer(args[0])
+			if err != nil {
+				return logged(err)
+			}
+			return printJSON(cmd.OutOrStdout(), stateOf(c))
+		},
+	}
+	runtimeCmd.AddCommand(create, start, run, del, kill, state)
+}
+
+// waitForwarding waits for p, passing on the signals this process gets,
+// and returns the exit code the shell would show.
+func waitForwarding(p *libctr.Process) int {
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs)
+	defer signal.Stop(sigs)
+	done := make(chan int, 1)
+	go func() {
+		st, err := p.Wait()
+		if err != nil {
+			runtimeLog.Error("wait", "error", err.Error())
+			done <- 255
+			return
+		}
+		done <- libctr.ExitCode(st)
+	}()
+	for {
+		select {
+		case code := <-done:
+			return code
+		case s := <-sigs:
+			sig := s.(syscall.Signal)
+			if sig == unix.SIGCHLD || sig == unix.SIGURG || sig == unix.SIGWINCH || sig == unix.SIGPIPE {
+				continue
+			}
+			_ = p.Signal(sig)
+		}
+	}
+}

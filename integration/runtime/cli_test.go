@@ -1,0 +1,155 @@
+package runtime
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func TestCreateStartStateKillDelete(t *testing.T) {
+	r := newRT(t)
+	bundle, id := r.bundle(nil, "sh", "-c", "echo $$ > /tmp/pid1; exec sleep 1000")
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	r.ok("create", "--bundle", bundle, "--pid-file", pidFile, id)
+	st := r.state(id)
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st["status"] != "created" || st["id"] != id || st["bundle"] != bundle || strconv.Itoa(int(st["pid"].(float64))) != string(b) {
+		t.Fatalf("state after create %v, pid file %q", st, b)
+	}
+	r.ok("start", id)
+	r.waitStatus(id, "running")
+	if _, errOut, code := r.run("", "start", id); code == 0 {
+		t.Errorf("second start succeeded: %s", errOut)
+	}
+
+	out, errOut, code := r.run("", "exec", id, "sh", "-c", "cat /tmp/pid1; hostname; exit 5")
+	if code != 5 || out != "1\nwharf\n" {
+		t.Errorf("exec: exit %d stdout %q stderr %q", code, out, errOut)
+	}
+	var pids []int
+	if err := json.Unmarshal([]byte(r.ok("ps", "--format", "json", id)), &pids); err != nil || len(pids) != 1 {
+		t.Errorf("ps: %v %v", pids, err)
+	}
+
+	r.ok("pause", id)
+	r.waitStatus(id, "paused")
+	r.ok("resume", id)
+	r.waitStatus(id, "running")
+
+	var ev struct {
+		Type string `json:"type"`
+		ID   string `json:"id"`
+		Data struct {
+			Pids struct {
+				Current uint64 `json:"current"`
+			} `json:"pids"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(r.ok("events", "--stats", id)), &ev); err != nil || ev.Type != "stats" || ev.ID != id || ev.Data.Pids.Current != 1 {
+		t.Errorf("events --stats: %+v %v", ev, err)
+	}
+
+	if _, _, code := r.run("", "delete", id); code == 0 {
+		t.Error("delete of a running container succeeded without --force")
+	}
+	r.ok("kill", id, "KILL")
+	r.waitStatus(id, "stopped")
+	if st := r.state(id); st["pid"].(float64) != 0 {
+		t.Errorf("stopped container reports pid %v", st["pid"])
+	}
+	r.ok("delete", id)
+	r.assertGone(id)
+	if _, errOut, code := r.run("", "state", id); code == 0 || !strings.Contains(errOut, "does not exist") {
+		t.Errorf("state after delete: exit %d %q", code, errOut)
+	}
+}
+
+func TestRunForegroundExitCode(t *testing.T) {
+	r := newRT(t)
+	bundle, id := r.bundle(nil, "sh", "-c", "read line; echo got $line; exit 42")
+	out, errOut, code := r.run("hello\n", "run", "--bundle", bundle, id)
+	if code != 42 || out != "got hello\n" {
+		t.Fatalf("run: exit %d stdout %q stderr %q", code, out, errOut)
+	}
+	// run deletes the container when it exits.
+	r.assertGone(id)
+	if ids := r.ok("list", "-q"); strings.TrimSpace(ids) != "" {
+		t.Errorf("list after run: %q", ids)
+	}
+}
+
+func TestRunDetachAndList(t *testing.T) {
+	r := newRT(t)
+	bundle, id := r.bundle(nil, "sleep", "1000")
+	r.ok("run", "--detach", "--bundle", bundle, id)
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(r.ok("list", "--format", "json")), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0]["id"] != id || list[0]["status"] != "running" {
+		t.Fatalf("list %v", list)
+	}
+	r.ok("kill", "--all", id, "9")
+	r.waitStatus(id, "stopped")
+	r.ok("delete", id)
+	r.assertGone(id)
+}
+
+func TestFailedCreateLeavesNothing(t *testing.T) {
+	r := newRT(t)
+	bundle, id := r.bundle(nil, "/no/such/program")
+	_, errOut, code := r.run("", "create", "--bundle", bundle, id)
+	if code == 0 || !strings.Contains(errOut, "/no/such/program") || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+		t.Fatalf("create with a missing program: exit %d %q", code, errOut)
+	}
+	r.assertGone(id)
+
+	_, errOut, code = r.run("", "create", "--bundle", t.TempDir(), id)
+	if code == 0 || !strings.Contains(errOut, "config.json") {
+		t.Errorf("create from an empty bundle: exit %d %q", code, errOut)
+	}
+	r.assertGone(id)
+
+	bad, badID := r.bundle(func(s *specs.Spec) {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: "bogus"})
+	}, "true")
+	if _, errOut, code = r.run("", "create", "--bundle", bad, badID); code == 0 || !strings.Contains(errOut, "bogus") {
+		t.Errorf("create with an invalid spec: exit %d %q", code, errOut)
+	}
+	r.assertGone(badID)
+
+	for _, badIDs := range []string{"../x", "a/b", ""} {
+		if _, _, code := r.run("", "create", "--bundle", bundle, badIDs); code == 0 {
+			t.Errorf("id %q accepted", badIDs)
+		}
+	}
+}
+
+func TestDuplicateAndUnknownIDs(t *testing.T) {
+	r := newRT(t)
+	bundle, id := r.bundle(nil, "sleep", "1000")
+	r.ok("create", "--bundle", bundle, id)
+	_, errOut, code := r.run("", "create", "--bundle", bundle, id)
+	if code == 0 || !strings.Contains(errOut, "exists") {
+		t.Errorf("duplicate create: exit %d %q", code, errOut)
+	}
+	if st := r.state(id); st["status"] != "created" {
+		t.Errorf("the first container was disturbed: %v", st)
+	}
+	for _, args := range [][]string{{"state", "nope"}, {"kill", "nope"}, {"delete", "nope"}, {"start", "nope"}, {"exec", "nope", "true"}, {"pause", "nope"}} {
+		if _, errOut, code := r.run("", args...); code == 0 || !strings.Contains(errOut, "does not exist") {
+			t.Errorf("%v: exit %d %q", args, code, errOut)
+		}
+	}
+	r.ok("delete", "--force", "nope") // runc: --force on a missing container is not an error
+	r.ok("delete", id)                // a created container can be deleted
+	r.assertGone(id)
+}
