@@ -8,12 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/wharf-project/wharf/libctr/configs"
+	"github.com/wharf-project/wharf/libctr/seccomp"
 )
 
 // Init is the container side of the init protocol (see the package doc).
@@ -81,14 +83,36 @@ func initMain(pipe *os.File) error {
 	if err != nil {
 		return err
 	}
+	var filter []seccomp.Instruction
+	if cfg.Seccomp != nil {
+		if filter, err = seccomp.Compile(cfg.Seccomp); err != nil {
+			return err
+		}
+	}
+	logFilter := cfg.Seccomp != nil && slices.Contains(cfg.Seccomp.Flags, "SECCOMP_FILTER_FLAG_LOG")
 	if err := enc.Encode(syncMessage{Type: syncReady}); err != nil {
 		return err
 	}
 	// From here on the parent no longer listens: errors go to stderr.
 	_ = pipe.Close()
+	// Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, so
+	// it goes in before the capabilities are dropped (the profile must
+	// then allow what finalize calls); with it, as late as possible.
+	if filter != nil && !proc.NoNewPrivileges {
+		if err := seccomp.Load(filter, logFilter); err != nil {
+			fmt.Fprintln(os.Stderr, "libctr init:", err)
+			os.Exit(127)
+		}
+	}
 	if err := finalize(proc, c, msg.Exec); err != nil {
 		fmt.Fprintln(os.Stderr, "libctr init:", err)
 		os.Exit(127)
+	}
+	if filter != nil && proc.NoNewPrivileges {
+		if err := seccomp.Load(filter, logFilter); err != nil {
+			fmt.Fprintln(os.Stderr, "libctr init:", err)
+			os.Exit(127)
+		}
 	}
 	err = unix.Exec(path, proc.Args, env)
 	fmt.Fprintf(os.Stderr, "libctr init: exec %s: %v\n", path, err)
