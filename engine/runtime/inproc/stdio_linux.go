@@ -1,0 +1,235 @@
+package inproc
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wharf-project/wharf/engine/container"
+	"github.com/wharf-project/wharf/libctr"
+)
+
+// drainBound is how long an exit waits for the program's output to be
+// copied once the program is gone. Output already written is read long
+// before; the bound only matters when a process that outlived the program
+// (a background child in the host's pid namespace) holds a pipe open.
+const drainBound = 5 * time.Second
+
+// stdio is the adapter's side of one process's standard streams: pipes
+// (or a pty master) whose far ends the program gets, and the goroutines
+// that copy between them and the caller's container.IO.
+type stdio struct {
+	want container.IO
+
+	// Pipes: the child's ends are handed to libctr and closed here once
+	// the program started; ours are read (out, err) or written (in).
+	childIn, childOut, childErr *os.File
+	in, out, err                *os.File
+
+	// With a terminal: the listener libctr dials as the console socket,
+	// and the pty master it sends back.
+	ln       *net.UnixListener
+	master   chan masterResult
+	console  *os.File
+	consMu   sync.Mutex
+	copies   sync.WaitGroup // output copies (stdin is not waited for)
+	closeOne sync.Once
+}
+
+type masterResult struct {
+	f   *os.File
+	err error
+}
+
+// newStdio makes the pipes or the console socket for a process, and points
+// p's streams at them.
+func newStdio(want container.IO, p *libctr.Process) (_ *stdio, retErr error) {
+	s := &stdio{want: want}
+	defer func() {
+		if retErr != nil {
+			s.close()
+		}
+	}()
+	if p.Terminal {
+		name := make([]byte, 12)
+		_, _ = rand.Read(name)
+		// An abstract socket: nothing on disk to clean up, no path length limit.
+		ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: "@wharf-console-" + hex.EncodeToString(name), Net: "unix"})
+		if err != nil {
+			return nil, fmt.Errorf("console socket: %w", err)
+		}
+		s.ln, s.master = ln, make(chan masterResult, 1)
+		go func() { f, err := receiveMaster(ln); s.master <- masterResult{f, err} }()
+		p.ConsoleSocket = ln.Addr().String()
+		return s, nil
+	}
+	if want.Stdin != nil {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, err
+		}
+		s.childIn, s.in = r, w
+		p.Stdin = r
+	}
+	for _, pair := range []struct {
+		dst   io.Writer
+		child **os.File
+		ours  **os.File
+		set   *io.Writer
+	}{{want.Stdout, &s.childOut, &s.out, &p.Stdout}, {want.Stderr, &s.childErr, &s.err, &p.Stderr}} {
+		if pair.dst == nil {
+			continue
+		}
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, err
+		}
+		*pair.child, *pair.ours = w, r
+		*pair.set = w
+	}
+	return s, nil
+}
+
+// receiveMaster accepts libctr's connection on the console socket and
+// takes the pty master out of its SCM_RIGHTS message.
+func receiveMaster(ln *net.UnixListener) (*os.File, error) {
+	conn, err := ln.AcceptUnix()
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	buf, oob := make([]byte, 64), make([]byte, unix.CmsgSpace(4))
+	_, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	if err != nil {
+		return nil, fmt.Errorf("console socket: %w", err)
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) == 0 {
+		return nil, fmt.Errorf("console socket: no pty master received (%v)", err)
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) == 0 {
+		return nil, fmt.Errorf("console socket: no pty master received (%v)", err)
+	}
+	for _, fd := range fds[1:] {
+		unix.Close(fd)
+	}
+	// Non-blocking, so the runtime poller serves it and Close ends a read.
+	if err := unix.SetNonblock(fds[0], true); err != nil {
+		unix.Close(fds[0])
+		return nil, err
+	}
+	return os.NewFile(uintptr(fds[0]), "pty-master"), nil
+}
+
+// started runs once libctr started the process: the parent's copies of
+// the child's ends are closed, the pty master is received, and the copies
+// begin.
+func (s *stdio) started() error {
+	for _, f := range []*os.File{s.childIn, s.childOut, s.childErr} {
+		if f != nil {
+			f.Close()
+		}
+	}
+	if s.ln != nil {
+		_ = s.ln.SetDeadline(time.Now().Add(30 * time.Second))
+		r := <-s.master
+		s.ln.Close()
+		s.ln = nil
+		if r.err != nil {
+			return r.err
+		}
+		s.consMu.Lock()
+		s.console = r.f
+		s.consMu.Unlock()
+		if s.want.Stdout != nil {
+			s.copy(s.want.Stdout, r.f)
+		}
+		if s.want.Stdin != nil {
+			go func() { _, _ = io.Copy(r.f, s.want.Stdin) }()
+		}
+		return nil
+	}
+	if s.out != nil {
+		s.copy(s.want.Stdout, s.out)
+	}
+	if s.err != nil {
+		s.copy(s.want.Stderr, s.err)
+	}
+	if s.in != nil {
+		go func() {
+			_, _ = io.Copy(s.in, s.want.Stdin)
+			s.in.Close() // the program reads EOF: the stdin half-close
+		}()
+	}
+	return nil
+}
+
+func (s *stdio) copy(dst io.Writer, src *os.File) {
+	s.copies.Add(1)
+	go func() {
+		defer s.copies.Done()
+		// Ends at EOF, or EIO from a pty master once the last slave is
+		// closed, or when drain closes src.
+		_, _ = io.Copy(dst, src)
+	}()
+}
+
+// drain waits for the output copies to reach the end of their streams,
+// at most drainBound, then closes everything.
+func (s *stdio) drain() {
+	done := make(chan struct{})
+	go func() { s.copies.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(drainBound):
+	}
+	s.close()
+	<-done
+}
+
+// close releases every descriptor; copies blocked on them end.
+func (s *stdio) close() {
+	s.closeOne.Do(func() {
+		if s.ln != nil {
+			s.ln.Close()
+		}
+		s.consMu.Lock()
+		cons := s.console
+		s.consMu.Unlock()
+		for _, f := range []*os.File{s.childIn, s.childOut, s.childErr, s.in, s.out, s.err, cons} {
+			if f != nil {
+				f.Close()
+			}
+		}
+	})
+}
+
+// resize sets the pty's window size.
+func (s *stdio) resize(width, height uint) error {
+	s.consMu.Lock()
+	defer s.consMu.Unlock()
+	if s.console == nil {
+		return errors.New("the process has no terminal")
+	}
+	conn, err := s.console.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ioctlErr error
+	err = conn.Control(func(fd uintptr) {
+		ioctlErr = unix.IoctlSetWinsize(int(fd), unix.TIOCSWINSZ, &unix.Winsize{Row: uint16(height), Col: uint16(width)})
+	})
+	if err != nil {
+		return err
+	}
+	return ioctlErr
+}
