@@ -153,3 +153,15 @@ func TestDuplicateAndUnknownIDs(t *testing.T) {
 	r.ok("delete", id)                // a created container can be deleted
 	r.assertGone(id)
 }
+
+// TestNoPivotRunsInMovedRoot uses the MS_MOVE + chroot fallback that
+// --no-pivot asks for (and that a ramfs root needs).
+func TestNoPivotRunsInMovedRoot(t *testing.T) {
+	r := newRT(t)
+	bundle, id := r.bundle(nil, "sh", "-c", "ls /bin/busybox && hostname")
+	out, errOut, code := r.run("", "run", "--no-pivot", "--bundle", bundle, id)
+	if code != 0 || out != "/bin/busybox\nwharf\n" {
+		t.Fatalf("exit %d %q %q", code, out, errOut)
+	}
+	r.assertGone(id)
+}

@@ -1,0 +1,61 @@
+package libctr_test
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/wharf-project/wharf/libctr"
+)
+
+// TestJoinNamespacesByPath starts a second container that joins the
+// first one's network and ipc namespaces (nsenter joins without forking),
+// and a third that joins its pid namespace too (nsenter forks, so the
+// third's init is not pid 1 but a sibling in the first one's namespace).
+func TestJoinNamespacesByPath(t *testing.T) {
+	a := testContainer(t, nil, "sleep", "1000")
+	a.start(t)
+	apid := a.State().InitPid
+	nsPath := func(n string) string { return fmt.Sprintf("/proc/%d/ns/%s", apid, n) }
+	want := func(n string) string {
+		l, err := os.Readlink(nsPath(n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	join := func(types ...specs.LinuxNamespaceType) func(*specs.Spec) {
+		return func(s *specs.Spec) {
+			for i, ns := range s.Linux.Namespaces {
+				for _, typ := range types {
+					if ns.Type == typ {
+						s.Linux.Namespaces[i].Path = nsPath(map[specs.LinuxNamespaceType]string{
+							specs.NetworkNamespace: "net", specs.IPCNamespace: "ipc", specs.PIDNamespace: "pid"}[typ])
+					}
+				}
+			}
+		}
+	}
+	script := "for n in net ipc pid; do readlink /proc/self/ns/$n; done; echo $$"
+
+	b := testContainer(t, join(specs.NetworkNamespace, specs.IPCNamespace), "sh", "-c", script)
+	out, errOut, code := b.run(t)
+	lines := strings.Fields(out)
+	if code != 0 || len(lines) != 4 || lines[0] != want("net") || lines[1] != want("ipc") || lines[2] == want("pid") || lines[3] != "1" {
+		t.Fatalf("net+ipc join: exit %d %q %q", code, out, errOut)
+	}
+
+	c := testContainer(t, join(specs.NetworkNamespace, specs.PIDNamespace), "sh", "-c", script)
+	p, outb, errb := c.start(t)
+	if _, err := p.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "third container stops", func() bool { return c.Status() == libctr.Stopped })
+	lines = strings.Fields(outb.String())
+	if len(lines) != 4 || lines[0] != want("net") || lines[2] != want("pid") || lines[3] == "1" {
+		t.Fatalf("pid join: %q %q", outb.String(), errb.String())
+	}
+}
