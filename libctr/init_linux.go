@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -60,8 +61,11 @@ func initMain(pipe *os.File) error {
 		}
 	}
 	for _, rl := range proc.Rlimits {
-		lim := unix.Rlimit{Cur: rl.Soft, Max: rl.Hard}
-		if err := unix.Prlimit(0, rl.Type, &lim, nil); err != nil {
+		// syscall.Setrlimit, not a raw prlimit: the Go runtime raised
+		// its own soft RLIMIT_NOFILE at start and would put back the old
+		// value on exec unless told through this call.
+		lim := syscall.Rlimit{Cur: rl.Soft, Max: rl.Hard}
+		if err := syscall.Setrlimit(rl.Type, &lim); err != nil {
 			return fmt.Errorf("rlimit %d (soft %d, hard %d): %w", rl.Type, rl.Soft, rl.Hard, err)
 		}
 	}

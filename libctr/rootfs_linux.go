@@ -32,8 +32,17 @@ func prepareRootfs(cfg *configs.Config, userns bool, hooks func() error) error {
 		return fmt.Errorf("make / %#x: %w", prop, err)
 	}
 	rootfs := cfg.Rootfs
+	// pivot_root refuses a shared new root or a shared parent of it (as
+	// with rootfsPropagation "shared"): make both private; the wanted
+	// propagation is applied to the new / after the pivot.
+	if err := makeParentPrivate(rootfs); err != nil {
+		return err
+	}
 	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind rootfs: %w", err)
+	}
+	if err := unix.Mount("", rootfs, "", unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make rootfs private: %w", err)
 	}
 	devMounted := false
 	for i := range cfg.Mounts {
@@ -53,14 +62,43 @@ func prepareRootfs(cfg *configs.Config, userns bool, hooks func() error) error {
 	if err := hooks(); err != nil {
 		return err
 	}
+	var err error
 	if cfg.NoPivotRoot {
-		return moveRoot(rootfs)
+		err = moveRoot(rootfs)
+	} else if err = pivotRoot(rootfs); errors.Is(err, unix.EINVAL) {
+		err = moveRoot(rootfs)
 	}
-	if err := pivotRoot(rootfs); err != nil {
-		if errors.Is(err, unix.EINVAL) {
-			return moveRoot(rootfs)
-		}
+	if err != nil {
 		return err
+	}
+	if cfg.RootPropagation != 0 {
+		if err := unix.Mount("", "/", "", uintptr(cfg.RootPropagation), ""); err != nil {
+			return fmt.Errorf("rootfsPropagation on the new root: %w", err)
+		}
+	}
+	return nil
+}
+
+// makeParentPrivate makes the mount holding dir private (the longest
+// mount point in /proc/self/mountinfo that is a prefix of dir).
+func makeParentPrivate(dir string) error {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return err
+	}
+	best := "/"
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		mp := f[4]
+		if (dir == mp || strings.HasPrefix(dir, strings.TrimSuffix(mp, "/")+"/")) && len(mp) > len(best) {
+			best = mp
+		}
+	}
+	if err := unix.Mount("", best, "", unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make %s private: %w", best, err)
 	}
 	return nil
 }

@@ -143,7 +143,9 @@ func init() {
 			if err != nil {
 				return logged(err)
 			}
-			if st := c.Status(); !force && st != libctr.Stopped && st != libctr.Created {
+			// The runtime spec: deleting a container that is not stopped
+			// (created included) is an error without --force.
+			if st := c.Status(); !force && st != libctr.Stopped {
 				return logged(fmt.Errorf("cannot delete container %s that is not stopped: %s", c.ID(), st))
 			}
 			return logged(c.Destroy())

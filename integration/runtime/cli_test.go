@@ -150,7 +150,10 @@ func TestDuplicateAndUnknownIDs(t *testing.T) {
 		}
 	}
 	r.ok("delete", "--force", "nope") // runc: --force on a missing container is not an error
-	r.ok("delete", id)                // a created container can be deleted
+	if _, _, code := r.run("", "delete", id); code == 0 {
+		t.Error("delete of a created container succeeded without --force")
+	}
+	r.ok("delete", "--force", id)
 	r.assertGone(id)
 }
 

@@ -98,6 +98,9 @@ func convertCgroup(spec *specs.Spec, opts Options, devs []configs.Device) (*conf
 	}
 	r.Devices = append(r.Devices, defaultAllow...)
 	for _, d := range devs[len(DefaultDevices):] {
+		if d.Type != 'c' && d.Type != 'b' {
+			continue // a fifo needs no device cgroup rule
+		}
 		r.Devices = append(r.Devices, configs.DeviceRule{Type: d.Type, Major: d.Major, Minor: d.Minor, Access: "rwm", Allow: true})
 	}
 	return cg, nil
