@@ -3,132 +3,19 @@ package engine
 import (
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/docker/docker/api/types/registry"
-	"golang.org/x/crypto/bcrypt"
 )
 
-// startHtpasswdRegistry runs Debian's docker-registry (distribution 2.8) on
-// a free loopback port with htpasswd basic auth for user:pass, and returns
-// its host:port.
-func startHtpasswdRegistry(t *testing.T, user, pass string) string {
-	t.Helper()
-	const bin = "/usr/bin/docker-registry"
-	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("%s (Debian package docker-registry, in .ci/deps) is not installed", bin)
-	}
-	dir := t.TempDir()
-	hash, err := bcrypt.GenerateFromPassword([]byte(pass), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	htpasswd := filepath.Join(dir, "htpasswd")
-	if err := os.WriteFile(htpasswd, []byte(user+":"+string(hash)+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for attempt := 0; attempt < 5; attempt++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		l.Close()
-		cfg := filepath.Join(dir, "config.yml")
-		err = os.WriteFile(cfg, []byte(fmt.Sprintf(`version: 0.1
-log:
-  level: info
-storage:
-  filesystem:
-    rootdirectory: %s
-http:
-  addr: %s
-  secret: wharf-test
-auth:
-  htpasswd:
-    realm: wharf-test
-    path: %s
-`, filepath.Join(dir, "data"), addr, htpasswd)), 0o644)
-		if err != nil {
-			t.Fatal(err)
-		}
-		logPath := filepath.Join(dir, "registry.log")
-		logf, err := os.Create(logPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(bin, "serve", cfg)
-		for _, e := range os.Environ() {
-			if !strings.HasPrefix(e, "REGISTRY_") {
-				cmd.Env = append(cmd.Env, e)
-			}
-		}
-		cmd.Stdout, cmd.Stderr = logf, logf
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); logf.Close(); close(done) }()
-		stop := func() {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-done:
-			case <-time.After(30 * time.Second):
-				_ = cmd.Process.Kill()
-				<-done
-			}
-		}
-		// Ready when /v2/ asks for credentials.
-		deadline := time.Now().Add(30 * time.Second)
-		ready := false
-		for !ready && time.Now().Before(deadline) {
-			select {
-			case <-done:
-				deadline = time.Time{}
-				continue
-			default:
-			}
-			if resp, err := http.Get("http://" + addr + "/v2/"); err == nil {
-				resp.Body.Close()
-				ready = resp.StatusCode == http.StatusUnauthorized
-			}
-			if !ready {
-				time.Sleep(20 * time.Millisecond)
-			}
-		}
-		if ready {
-			t.Cleanup(func() {
-				stop()
-				if t.Failed() {
-					b, _ := os.ReadFile(logPath)
-					t.Logf("registry log:\n%s", b)
-				}
-			})
-			return addr
-		}
-		stop()
-		b, _ := os.ReadFile(logPath)
-		if !strings.Contains(string(b), "address already in use") {
-			t.Fatalf("docker-registry did not start:\n%s", b)
-		}
-	}
-	t.Fatal("docker-registry: no free port after 5 tries")
-	return ""
-}
-
 func TestLoginBasicAuthDebianRegistry(t *testing.T) {
-	host := startHtpasswdRegistry(t, "alice", "s3cret")
+	host := startAuthRegistry(t).Host
 	d := startDaemon(t)
 
 	// docker login goes through POST /auth; the daemon checks with the registry.

@@ -36,7 +36,7 @@ func TestImagePushPullAuthRegistry(t *testing.T) {
 	if out, err := d.dockerErr("push", ref); err == nil || !strings.Contains(strings.ToLower(out), "auth") {
 		t.Fatalf("anonymous push: %v %s", err, out)
 	}
-	d.login(t, reg)
+	d.login(t, reg.Host, reg.User, reg.Password)
 	out := d.docker(t, "push", ref)
 	for _, want := range []string{"The push refers to repository [" + reg.Host + "/tools/busybox]", "Pushed", "v1: digest: " + img.ManifestDigest.String()} {
 		if !strings.Contains(out, want) {
@@ -150,7 +150,7 @@ func TestImageInterruptedPull(t *testing.T) {
 	d := startDaemon(t)
 	img, tarPath := busyboxTar(t, "busybox:latest")
 	d.docker(t, "load", "-q", "-i", tarPath)
-	d.login(t, reg)
+	d.login(t, reg.Host, reg.User, reg.Password)
 	ref := reg.Host + "/cut/busybox:v1"
 	d.docker(t, "tag", "busybox", ref)
 	d.docker(t, "push", ref)
@@ -224,7 +224,7 @@ func TestImageInterruptedPull(t *testing.T) {
 	mu.Lock()
 	stall = false
 	mu.Unlock()
-	d.login(t, &authRegistry{Host: frontHost, User: reg.User, Password: reg.Password})
+	d.login(t, frontHost, reg.User, reg.Password)
 	out := d.docker(t, "pull", fref)
 	if !strings.Contains(out, "Status: Downloaded newer image") {
 		t.Fatalf("pull after interruption:\n%s", out)

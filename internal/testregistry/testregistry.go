@@ -32,6 +32,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Server names a registry implementation.
@@ -70,6 +72,11 @@ type Options struct {
 	// Htpasswd is an htpasswd file (bcrypt entries) that turns on basic
 	// auth (auth.htpasswd, realm "testregistry").
 	Htpasswd string
+	// User and Password, when User is set and Htpasswd is empty, are the
+	// one account of basic auth: Start writes its bcrypt hash to an
+	// htpasswd file and uses that as Htpasswd. Registry.User and
+	// Registry.Password hand them back to the test.
+	User, Password string
 	// NoConfigFile starts `wharf registry serve` without a config file: the
 	// embedded default, with addr, root and delete set through REGISTRY_*
 	// variables (ReadOnly, TLS and Htpasswd are not supported then).
@@ -82,6 +89,10 @@ type Registry struct {
 	Host   string // host:port, as used in image references
 	Root   string // storage root directory
 	Server Server
+
+	// User and Password are Options.User and Options.Password, the
+	// account a test logs in with.
+	User, Password string
 
 	t      testing.TB
 	opts   Options
@@ -103,6 +114,9 @@ func Start(t testing.TB, opts Options) *Registry {
 	}
 	if opts.Root == "" {
 		opts.Root = t.TempDir()
+	}
+	if opts.User != "" && opts.Htpasswd == "" {
+		opts.Htpasswd = writeHtpasswd(t, opts.User, opts.Password)
 	}
 	// A free port is found by binding :0 and closing it; another process may
 	// take it in between, so a start that loses the port is tried again.
@@ -239,6 +253,7 @@ func start(t testing.TB, opts Options) (*Registry, error) {
 	}
 	r := &Registry{
 		URL: scheme + opts.Addr, Host: opts.Addr, Root: opts.Root, Server: opts.Server,
+		User: opts.User, Password: opts.Password,
 		t: t, opts: opts, cmd: cmd, done: make(chan struct{}), log: logPath,
 	}
 	if !opts.NoConfigFile {
@@ -303,6 +318,22 @@ func config(opts Options) string {
 		fmt.Fprintf(&b, "  secret: testregistry\n")
 	}
 	return b.String()
+}
+
+// writeHtpasswd writes an htpasswd file with one bcrypt entry, as
+// `htpasswd -Bbn user password` prints it, and returns its path.
+func writeHtpasswd(t testing.TB, user, password string) string {
+	t.Helper()
+	// The lowest cost: the registries accept any, and tests stay fast.
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	if err != nil {
+		t.Fatalf("testregistry: bcrypt: %v", err)
+	}
+	p := filepath.Join(t.TempDir(), "htpasswd")
+	if err := os.WriteFile(p, []byte(user+":"+string(hash)+"\n"), 0o600); err != nil {
+		t.Fatalf("testregistry: %v", err)
+	}
+	return p
 }
 
 // cleanEnv is the test's environment without REGISTRY_* variables, which

@@ -62,3 +62,30 @@ func TestStopTwice(t *testing.T) {
 		t.Fatal("registry still answers after Kill")
 	}
 }
+
+// TestBasicAuthAccount starts Debian's docker-registry with one account
+// and checks it asks for credentials, refuses a wrong password and serves
+// the right one.
+func TestBasicAuthAccount(t *testing.T) {
+	reg := Start(t, Options{Server: Distribution, User: "alice", Password: "s3cret"})
+	if reg.User != "alice" || reg.Password != "s3cret" {
+		t.Fatalf("credentials handed back: %q %q", reg.User, reg.Password)
+	}
+	for _, tc := range []struct {
+		user, password string
+		want           int
+	}{{"", "", http.StatusUnauthorized}, {"alice", "wrong", http.StatusUnauthorized}, {"alice", "s3cret", http.StatusOK}} {
+		req, _ := http.NewRequest("GET", reg.URL+"/v2/", nil)
+		if tc.user != "" {
+			req.SetBasicAuth(tc.user, tc.password)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Fatalf("GET /v2/ as %q:%q: %s, want %d", tc.user, tc.password, resp.Status, tc.want)
+		}
+	}
+}
