@@ -47,19 +47,27 @@ func TestGarbageCollectSharedLayout(t *testing.T) {
 		t.Fatalf("after wharf's collection distribution still finds %v", got)
 	}
 
-	reg = reg.Restart(nil)
-	c = newClient(t, reg)
-	for _, p := range []pushed{kept, idx, child1, child2} {
-		repo := "gc/multi"
-		if p.digest == kept.digest {
-			repo = "gc/app"
+	// Both servers serve what is left; the collected blob, whose repository
+	// link is still there, is unknown (not an error) and can be pushed again.
+	for _, server := range []testregistry.Server{testregistry.Distribution, testregistry.Wharf} {
+		reg = reg.Restart(func(o *testregistry.Options) { o.Server = server })
+		c = newClient(t, reg)
+		for _, p := range []pushed{kept, idx, child1, child2} {
+			repo := "gc/multi"
+			if p.digest == kept.digest {
+				repo = "gc/app"
+			}
+			c.do("GET", "/v2/"+repo+"/manifests/"+p.digest, nil).expect(t, 200)
+			for _, b := range p.blobs {
+				c.do("GET", "/v2/"+repo+"/blobs/"+b.digest, nil).expect(t, 200)
+			}
 		}
-		c.do("GET", "/v2/"+repo+"/manifests/"+p.digest, nil).expect(t, 200)
-		for _, b := range p.blobs {
-			c.do("GET", "/v2/"+repo+"/blobs/"+b.digest, nil).expect(t, 200)
-		}
+		c.do("GET", "/v2/gc/loose/blobs/"+loose.digest, nil).expectError(t, 404, "BLOB_UNKNOWN")
+		c.do("HEAD", "/v2/gc/loose/blobs/"+loose.digest, nil).expect(t, 404)
+		c.do("GET", "/v2/gc/app/manifests/old", nil).expect(t, 404)
 	}
-	c.do("GET", "/v2/gc/loose/blobs/"+loose.digest, nil).expect(t, 404)
+	c.pushBlob("gc/loose", loose.data, loose.digest)
+	c.do("GET", "/v2/gc/loose/blobs/"+loose.digest, nil).expect(t, 200)
 }
 
 func run(t *testing.T, name string, args ...string) string {
