@@ -1,6 +1,7 @@
 // Package distribution is the engine's registry client: it pulls images from
 // and pushes images to registries speaking the Registry HTTP API v2 / OCI
-// distribution spec, with the behaviour dockerd users expect:
+// distribution spec, and checks logins (POST /auth), with the behaviour
+// dockerd users expect:
 //
 //   - credentials from the API's X-Registry-Auth header, answered to the
 //     registry's WWW-Authenticate challenge (Basic, or Bearer via a token

@@ -218,20 +218,30 @@ func (s *session) fetchToken(ctx context.Context, params map[string]string) (str
 	if resp.StatusCode != http.StatusOK {
 		return "", errdefs.Unauthorized(fmt.Errorf("%s: token server refused: %s", s.host, resp.Status))
 	}
-	var tr struct {
+	tok, err := readToken(resp.Body)
+	if err != nil {
+		return "", errdefs.Unauthorized(fmt.Errorf("%s: %w", s.host, err))
+	}
+	if tok == "" {
+		return "", errdefs.Unauthorized(errors.New("token server returned no token"))
+	}
+	return tok, nil
+}
+
+// readToken reads a token server's answer, {"token": ...} or OAuth2's
+// {"access_token": ...}; the token is empty when it holds neither.
+func readToken(r io.Reader) (string, error) {
+	var body struct {
 		Token       string `json:"token"`
 		AccessToken string `json:"access_token"`
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&tr); err != nil {
-		return "", errdefs.Unauthorized(fmt.Errorf("%s: token response: %w", s.host, err))
+	if err := json.NewDecoder(io.LimitReader(r, 1<<20)).Decode(&body); err != nil {
+		return "", fmt.Errorf("token response: %w", err)
 	}
-	if tr.Token == "" {
-		tr.Token = tr.AccessToken
+	if body.Token == "" {
+		body.Token = body.AccessToken
 	}
-	if tr.Token == "" {
-		return "", errdefs.Unauthorized(errors.New("token server returned no token"))
-	}
-	return tr.Token, nil
+	return body.Token, nil
 }
 
 // parseChallenge splits `Bearer realm="https://a",service="b",scope="c"`.
