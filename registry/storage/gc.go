@@ -107,8 +107,27 @@ func (reg *Registry) GarbageCollect(ctx context.Context, opts GCOptions) (GCResu
 	return res, nil
 }
 
-// revisions lists the digests of the repository's manifests.
+// revisions lists the digests of the repository's manifests: the revision
+// directories whose link file is on disk (asked of the driver, not the
+// cache).
 func (r *Repository) revisions(ctx context.Context) ([]digest.Digest, error) {
+	dirs, err := r.revisionDirs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []digest.Digest
+	for _, d := range dirs {
+		if _, err := r.reg.driver.Stat(ctx, revisionLinkPath(r.name, d)); err == nil {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// revisionDirs lists the digests the repository's revision directories are
+// named by, sha256 then sha512, skipping names that are not a valid digest.
+// A directory may be left without its link file; callers check that.
+func (r *Repository) revisionDirs(ctx context.Context) ([]digest.Digest, error) {
 	var out []digest.Digest
 	for _, alg := range []digest.Algorithm{digest.SHA256, digest.SHA512} {
 		entries, err := r.reg.driver.List(ctx, revisionsPath(r.name, alg))
@@ -119,11 +138,7 @@ func (r *Repository) revisions(ctx context.Context) ([]digest.Digest, error) {
 			return nil, err
 		}
 		for _, e := range entries {
-			d := digest.NewDigestFromEncoded(alg, path.Base(e))
-			if d.Validate() != nil {
-				continue
-			}
-			if _, err := r.reg.driver.Stat(ctx, revisionLinkPath(r.name, d)); err == nil {
+			if d := digest.NewDigestFromEncoded(alg, path.Base(e)); d.Validate() == nil {
 				out = append(out, d)
 			}
 		}
