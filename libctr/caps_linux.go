@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -17,8 +18,8 @@ type capSet uint64
 
 func (s capSet) has(c int) bool { return s&(1<<uint(c)) != 0 }
 
-// lastCap is the highest capability this kernel knows.
-func lastCap() int {
+// lastCap is the highest capability this kernel knows (read once).
+var lastCap = sync.OnceValue(func() int {
 	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
 	if err != nil {
 		return 40
@@ -28,7 +29,7 @@ func lastCap() int {
 		return 40
 	}
 	return n
-}
+})
 
 // available is what this process may grant: capabilities the kernel knows
 // and the host's bounding set still holds (a host without CAP_SYS_RESOURCE

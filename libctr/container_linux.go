@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -293,32 +292,37 @@ func nsenterHandshake(parent *os.File) (int, error) {
 // opening the exec fifo for reading, then runs the poststart hooks.
 func (c *Container) Exec() error {
 	fifo := filepath.Join(c.dir, fifoName)
-	f, err := os.OpenFile(fifo, os.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(fifo, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
+		if errors.Is(err, unix.ENOENT) {
 			return fmt.Errorf("container %s is not in the created state: %w", c.id, ErrBadState)
 		}
 		return err
 	}
-	defer f.Close()
+	defer unix.Close(fd)
 	buf := make([]byte, 1)
-	for delay := time.Millisecond; ; delay = min(2*delay, 20*time.Millisecond) {
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
 		// Liveness is checked before the read: an init that wrote its
 		// byte and then exec'd a program that already exited is a
 		// success, and its byte is still in the fifo.
 		dead := !alive(c.state.InitPid, c.state.InitStartTime)
-		n, err := f.Read(buf)
+		n, err := unix.Read(fd, buf)
 		if n > 0 {
 			break
 		}
-		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, syscall.EAGAIN) {
+		if err != nil && !errors.Is(err, syscall.EAGAIN) {
 			return err
 		}
 		if dead {
 			_ = os.Remove(fifo)
 			return fmt.Errorf("container init exited before start: %w", ErrNotRunning)
 		}
-		time.Sleep(delay)
+		// A fifo that never had a writer does not report POLLHUP, so poll
+		// sleeps until the init writes; the timeout re-checks liveness.
+		if _, err := unix.Poll(pfd, 100); err != nil && !errors.Is(err, syscall.EINTR) {
+			return err
+		}
 	}
 	if err := os.Remove(fifo); err != nil {
 		return err

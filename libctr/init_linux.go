@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ import (
 // never returns. On failure it reports the error to the parent and exits.
 func Init() {
 	runtime.LockOSThread() // namespace, capability and no_new_privs changes are per thread
+	debug.SetGCPercent(-1) // a short life that ends in execve: collecting is wasted work
 	fd, err := strconv.Atoi(os.Getenv("_LIBCTR_INITPIPE"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "libctr init: not started by libctr (no _LIBCTR_INITPIPE)")

@@ -157,17 +157,29 @@ func (c *Container) Destroy() error {
 		_ = syscall.Kill(c.state.InitPid, syscall.SIGKILL)
 	}
 	if c.cgroup.Exists() {
-		for {
+		// With a pid namespace the kernel kills the rest once the init
+		// is gone; without one, or when something forks meanwhile, every
+		// pid left gets a SIGKILL, and after a few rounds the cgroup is
+		// frozen around the kill so that nothing can fork in between.
+		delay := 100 * time.Microsecond
+		for round := 0; ; round++ {
 			pids, err := c.cgroup.Pids()
 			if err != nil || len(pids) == 0 {
 				break
 			}
-			_ = c.signalAll(syscall.SIGKILL)
+			if round < 20 {
+				for _, pid := range pids {
+					_ = syscall.Kill(pid, syscall.SIGKILL)
+				}
+			} else {
+				_ = c.signalAll(syscall.SIGKILL)
+			}
 			if ctx.Err() != nil {
 				errs = append(errs, fmt.Errorf("processes %v did not die", pids))
 				break
 			}
-			time.Sleep(10 * time.Millisecond)
+			time.Sleep(delay)
+			delay = min(2*delay, 10*time.Millisecond)
 		}
 		if err := c.cgroup.Destroy(ctx); err != nil {
 			errs = append(errs, err)

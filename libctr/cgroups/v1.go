@@ -338,7 +338,7 @@ func (m *v1) Freeze(ctx context.Context, state configs.FreezerState) error {
 	if !ok {
 		return fmt.Errorf("freezer: %w", ErrNotSupported)
 	}
-	for delay := time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
+	for delay := 100 * time.Microsecond; ; delay = min(2*delay, 100*time.Millisecond) {
 		if err := writeFile(dir, "freezer.state", string(state)); err != nil {
 			return err
 		}
@@ -382,6 +382,7 @@ func (m *v1) OOMKillCount() (uint64, error) {
 }
 
 func (m *v1) Destroy(ctx context.Context) error {
+	delay := 100 * time.Microsecond
 	for {
 		var last error
 		for _, dir := range m.paths {
@@ -395,7 +396,8 @@ func (m *v1) Destroy(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("remove cgroup: %v (%w)", last, ctx.Err())
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(delay):
+			delay = min(2*delay, 20*time.Millisecond)
 		}
 	}
 }

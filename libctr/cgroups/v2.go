@@ -221,7 +221,7 @@ func (m *v2) Freeze(ctx context.Context, state configs.FreezerState) error {
 	if err := m.write("cgroup.freeze", val); err != nil {
 		return err
 	}
-	for delay := time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
+	for delay := 100 * time.Microsecond; ; delay = min(2*delay, 100*time.Millisecond) {
 		cur, err := m.FreezerState()
 		if err != nil {
 			return err
@@ -251,6 +251,7 @@ func (m *v2) OOMKillCount() (uint64, error) {
 }
 
 func (m *v2) Destroy(ctx context.Context) error {
+	delay := 100 * time.Microsecond
 	for {
 		err := removeTree(m.dir)
 		if err == nil {
@@ -259,7 +260,8 @@ func (m *v2) Destroy(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("remove cgroup: %v (%w)", err, ctx.Err())
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(delay):
+			delay = min(2*delay, 20*time.Millisecond)
 		}
 	}
 }
