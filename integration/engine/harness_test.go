@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/docker/docker/client"
+
+	"github.com/wharf-project/wharf/internal/testbin"
 )
 
 // Clients the tests drive the daemon with.
@@ -25,30 +27,18 @@ const (
 	debianDockerCLI = "/usr/bin/docker"       // Debian's docker.io 20.10 (API 1.41)
 )
 
-// wharfBin is the wharf binary built once for this test binary by TestMain.
+// wharfBin is the wharf binary built once for this test binary by TestMain
+// (testbin: $WHARF_BINARY instead, $WHARF_TEST_RACE for a daemon with the
+// race detector).
 var wharfBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "wharf-engine-it-")
-	if err != nil {
+	var err error
+	if wharfBin, err = testbin.Wharf(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	wharfBin = filepath.Join(dir, "wharf")
-	args := []string{"build", "-o", wharfBin}
-	if os.Getenv("WHARF_TEST_RACE") != "" {
-		args = append(args, "-race") // a daemon with the race detector, for a manual check
-	}
-	build := exec.Command("go", append(args, "github.com/wharf-project/wharf/cmd/wharf")...)
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building wharf:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(testbin.Run(m))
 }
 
 // daemonProc is a running `wharf daemon` on its own socket and roots.

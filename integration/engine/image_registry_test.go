@@ -125,7 +125,6 @@ func TestImagePushPullAuthRegistry(t *testing.T) {
 
 // Push to and pull from `wharf registry serve`.
 func TestImagePushPullWharfRegistry(t *testing.T) {
-	t.Setenv("WHARF_BINARY", wharfBin)
 	reg := testregistry.Start(t, testregistry.Options{Server: testregistry.Wharf})
 	d := startDaemon(t)
 	img, tarPath := busyboxTar(t, "busybox:latest")

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/wharf-project/wharf/internal/testbin"
 )
 
 var wharfBin string
@@ -25,22 +27,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "integration/runtime: skipped, containers need root")
 		os.Exit(0)
 	}
-	dir, err := os.MkdirTemp("", "wharf-runtime-it-")
-	if err != nil {
+	var err error
+	if wharfBin, err = testbin.Wharf(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	wharfBin = filepath.Join(dir, "wharf")
-	build := exec.Command("go", "build", "-o", wharfBin, "github.com/wharf-project/wharf/cmd/wharf")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building wharf:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(testbin.Run(m))
 }
 
 // rt is one --root with helpers to run `wharf runtime` against it.

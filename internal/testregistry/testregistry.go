@@ -28,12 +28,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/wharf-project/wharf/internal/testbin"
 )
 
 // Server names a registry implementation.
@@ -357,42 +358,16 @@ func freeAddr(t testing.TB) string {
 	return l.Addr().String()
 }
 
-var build struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
-
-// Binary returns the path of a wharf binary: $WHARF_BINARY if set, else one
-// built from this module with `go build` the first time it is asked for.
+// Binary returns the path of a wharf binary (see testbin.Wharf: built once
+// per test binary, or $WHARF_BINARY).
 func Binary(t testing.TB) string {
 	t.Helper()
-	if p := os.Getenv("WHARF_BINARY"); p != "" {
-		return p
+	p, err := testbin.Wharf()
+	if err != nil {
+		t.Fatalf("testregistry: %v", err)
 	}
-	build.once.Do(func() {
-		build.dir, build.err = os.MkdirTemp("", "wharf-testbin-")
-		if build.err != nil {
-			return
-		}
-		build.path = filepath.Join(build.dir, "wharf")
-		cmd := exec.Command("go", "build", "-o", build.path, "github.com/wharf-project/wharf/cmd/wharf")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			build.err = fmt.Errorf("go build wharf: %v\n%s", err, out)
-		}
-	})
-	if build.err != nil {
-		t.Fatalf("testregistry: %v", build.err)
-	}
-	return build.path
+	return p
 }
 
 // Run runs the tests and removes the binary Binary built; use it from TestMain.
-func Run(m *testing.M) int {
-	code := m.Run()
-	if build.dir != "" {
-		os.RemoveAll(build.dir)
-	}
-	return code
-}
+func Run(m *testing.M) int { return testbin.Run(m) }
