@@ -15,6 +15,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/wharf-project/wharf/libctr"
+	"github.com/wharf-project/wharf/libctr/cgroups"
 	"github.com/wharf-project/wharf/libctr/configs"
 )
 
@@ -77,6 +78,9 @@ func TestFailedStartLeavesNothing(t *testing.T) {
 }
 
 func TestCgroupLimitsWrittenAndReadBack(t *testing.T) {
+	if cgroups.IsV2() {
+		t.Skip("reads the v1 files (memory.limit_in_bytes, cpu.shares); this host runs cgroup v2 only, whose writes the cgroups package's v2 tests cover")
+	}
 	mem, pids, shares := int64(64<<20), int64(100), uint64(512)
 	c := testContainer(t, func(s *specs.Spec) {
 		s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &mem}

@@ -90,6 +90,11 @@ func init() {
 			}
 			tick := time.NewTicker(interval)
 			defer tick.Stop()
+			if ev, err := statsEvent(c); err == nil { // a first sample at once
+				if err := enc.Encode(ev); err != nil {
+					return err
+				}
+			}
 			for {
 				select {
 				case _, ok := <-ooms:

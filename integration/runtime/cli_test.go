@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -167,4 +168,35 @@ func TestNoPivotRunsInMovedRoot(t *testing.T) {
 		t.Fatalf("exit %d %q %q", code, out, errOut)
 	}
 	r.assertGone(id)
+}
+
+func TestUpdateAndEventsStream(t *testing.T) {
+	r := newRT(t)
+	bundle, id := r.bundle(nil, "sleep", "1000")
+	r.ok("run", "--detach", "--bundle", bundle, id)
+	r.ok("update", "--pids-limit", "77", "--memory", "100000000", id)
+	for file, want := range map[string]string{"pids/wharf/" + id + "/pids.max": "77", "memory/wharf/" + id + "/memory.limit_in_bytes": "99999744"} {
+		b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup", file))
+		if err != nil || strings.TrimSpace(string(b)) != want {
+			t.Errorf("%s = %q (%v), want %s", file, b, err, want)
+		}
+	}
+	// The stream prints a sample at once and then every interval until
+	// the container stops, then ends; whether the kill lands before or
+	// after it started, there is at least the first sample.
+	done := make(chan struct{})
+	var out string
+	go func() {
+		defer close(done)
+		out, _, _ = r.run("", "events", "--interval", "50ms", id)
+	}()
+	r.ok("kill", id, "KILL")
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("events did not end within 30s of the container stopping")
+	}
+	if !strings.Contains(out, `"type":"stats"`) || !strings.Contains(out, `"id":"`+id+`"`) {
+		t.Errorf("events output %q", out)
+	}
 }

@@ -165,19 +165,26 @@ func (m *v1) setMemory(r *configs.Resources) error {
 		mem, swap := strconv.FormatInt(r.Memory, 10), strconv.FormatInt(r.MemorySwap, 10)
 		// memory.limit_in_bytes must stay <= memory.memsw.limit_in_bytes:
 		// try one order, and the other if the kernel refuses.
+		swapLimit := r.MemorySwap
+		if _, err := os.Stat(filepath.Join(m.paths["memory"], "memory.memsw.limit_in_bytes")); err != nil &&
+			(swapLimit == -1 || swapLimit == r.Memory) {
+			// No swap accounting (swapaccount=0): "no swap beyond the
+			// memory limit" and "unlimited" need no file to say so.
+			swapLimit = 0
+		}
 		first := func() error {
 			if r.Memory != 0 {
 				if err := m.write("memory", "memory.limit_in_bytes", mem); err != nil {
 					return err
 				}
 			}
-			if r.MemorySwap != 0 {
+			if swapLimit != 0 {
 				return m.write("memory", "memory.memsw.limit_in_bytes", swap)
 			}
 			return nil
 		}
 		if err := first(); err != nil {
-			if r.MemorySwap == 0 || r.Memory == 0 {
+			if swapLimit == 0 || r.Memory == 0 {
 				return err
 			}
 			if err := m.write("memory", "memory.memsw.limit_in_bytes", swap); err != nil {
