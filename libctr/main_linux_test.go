@@ -47,7 +47,7 @@ func testContainer(t *testing.T, mutate func(*specs.Spec), args ...string) *tc {
 	spec.Process.Args = args
 	spec.Hostname = "wharf-test"
 	id := fmt.Sprintf("t%d-%d", os.Getpid(), seq.Add(1))
-	spec.Linux.CgroupsPath = "/wharf-test/" + id
+	spec.Linux.CgroupsPath = "/wharf-test-libctr/" + id
 	if mutate != nil {
 		mutate(spec)
 	}
@@ -127,7 +127,7 @@ func assertNothingLeft(t *testing.T, c *libctr.Container, cgroupPaths map[string
 		if _, err := os.Stat(p); err == nil {
 			t.Errorf("cgroup %s left at %s", ctrl, p)
 		}
-		_ = os.Remove(filepath.Dir(p)) // the shared /wharf-test parent, once empty
+		_ = os.Remove(filepath.Dir(p)) // this package's /wharf-test-libctr parent, once empty (tests here run one at a time)
 	}
 	mi, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {

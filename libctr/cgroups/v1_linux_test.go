@@ -24,7 +24,7 @@ func testV1(t *testing.T) (Manager, *exec.Cmd) {
 	if IsV2() {
 		t.Skip("host runs the unified hierarchy; v1 not available")
 	}
-	m, err := NewV1(fmt.Sprintf("/wharf-test/%s-%d", strings.ReplaceAll(t.Name(), "/", "_"), os.Getpid()))
+	m, err := NewV1(fmt.Sprintf("/wharf-test-cgroups/%s-%d", strings.ReplaceAll(t.Name(), "/", "_"), os.Getpid()))
 	if err != nil {
 		t.Skip("no v1 controllers: ", err)
 	}
@@ -42,7 +42,7 @@ func testV1(t *testing.T) (Manager, *exec.Cmd) {
 			t.Errorf("destroy: %v", err)
 		}
 		for _, mnt := range m.Paths() {
-			_ = os.Remove(filepath.Dir(mnt)) // the shared /wharf-test parent, when empty
+			_ = os.Remove(filepath.Dir(mnt)) // this package's /wharf-test-cgroups parent, when empty (tests here run one at a time)
 		}
 	})
 	if err := m.Apply(cmd.Process.Pid); err != nil {
