@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 )
@@ -33,24 +34,7 @@ func TestDaemonFlags(t *testing.T) {
 // SIGTERM: new connections are refused at once, a running request finishes
 // and gets its answer, then the daemon exits 0.
 func TestShutdownLetsRunningRequestFinish(t *testing.T) {
-	entered := make(chan struct{}, 1)
-	release := make(chan struct{})
-	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case entered <- struct{}{}:
-		default:
-		}
-		<-release
-		w.WriteHeader(http.StatusOK) // /v2/ without auth: login succeeds
-	}))
-	defer reg.Close()
-	defer func() {
-		select {
-		case <-release:
-		default:
-			close(release)
-		}
-	}()
+	host, entered, release := heldRegistry(t)
 	d := startDaemon(t)
 	type result struct {
 		r   response
@@ -58,9 +42,7 @@ func TestShutdownLetsRunningRequestFinish(t *testing.T) {
 	}
 	got := make(chan result, 1)
 	go func() {
-		req, _ := http.NewRequest("POST", "http://wharf/auth", strings.NewReader(`{"serveraddress":"`+strings.TrimPrefix(reg.URL, "http://")+`"}`))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := d.httpClient().Do(req)
+		resp, err := d.postAuth(host)
 		if err != nil {
 			got <- result{err: err}
 			return
@@ -78,7 +60,7 @@ func TestShutdownLetsRunningRequestFinish(t *testing.T) {
 		}
 		return err != nil
 	})
-	close(release)
+	release()
 	res := <-got
 	if res.err != nil || res.r.Status != 200 {
 		t.Fatalf("running request: %+v", res)
@@ -97,26 +79,11 @@ func TestShutdownLetsRunningRequestFinish(t *testing.T) {
 
 // A request that outlives --shutdown-timeout is cut; the daemon still exits 0.
 func TestShutdownBound(t *testing.T) {
-	entered := make(chan struct{}, 1)
-	release := make(chan struct{})
-	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case entered <- struct{}{}:
-		default:
-		}
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	defer reg.Close()
-	defer close(release)
+	host, entered, _ := heldRegistry(t)
 	d := startDaemonWith(t, daemonOptions{Args: []string{"--shutdown-timeout", "1"}})
 	done := make(chan error, 1)
 	go func() {
-		req, _ := http.NewRequest("POST", "http://wharf/auth", strings.NewReader(`{"serveraddress":"`+strings.TrimPrefix(reg.URL, "http://")+`"}`))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := d.httpClient().Do(req)
+		resp, err := d.postAuth(host)
 		if err == nil {
 			resp.Body.Close()
 		}
@@ -148,4 +115,35 @@ func TestReloadWithBadConfigKeepsServing(t *testing.T) {
 		_ = json.Unmarshal([]byte(d.do(t, "GET", "/info", nil, nil).Body), &info)
 		return len(info.Labels) == 1 && info.Labels[0] == "x=y"
 	})
+}
+
+// heldRegistry is a registry whose GET /v2/ (no auth: a login succeeds) is
+// held until release is called or the caller gives up; entered gets a value
+// when the first request is being held. It is released and closed when the
+// test ends.
+func heldRegistry(t *testing.T) (host string, entered <-chan struct{}, release func()) {
+	in := make(chan struct{}, 1)
+	held := make(chan struct{})
+	var once sync.Once
+	release = func() { once.Do(func() { close(held) }) }
+	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case in <- struct{}{}:
+		default:
+		}
+		select {
+		case <-held:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(reg.Close)
+	t.Cleanup(release) // before Close, which waits for the handlers
+	return strings.TrimPrefix(reg.URL, "http://"), in, release
+}
+
+// postAuth sends POST /auth for serveraddress host, without credentials.
+func (d *daemonProc) postAuth(host string) (*http.Response, error) {
+	req, _ := http.NewRequest("POST", "http://wharf/auth", strings.NewReader(`{"serveraddress":"`+host+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	return d.httpClient().Do(req)
 }
