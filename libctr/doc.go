@@ -49,3 +49,20 @@
 // exits; the parent then removes everything it made. An exec'd process
 // goes through the same steps minus the rootfs work.
 package libctr
+
+// # What is not here (yet)
+//
+//   - Checkpoint/restore: there is no CRIU code path; Debian's criu 3.17
+//     fails `criu check` on the development kernel, and `wharf runtime
+//     checkpoint|restore` say so.
+//   - cgroup v2 device rules need an eBPF program, which is not written:
+//     on a v2-only host the devices list is not enforced (v1 is).
+//   - A container without a mount namespace is refused.
+//   - Joining a pid namespace by path makes the init a grandchild that
+//     nsenter leaves behind: its exit status cannot be collected (Wait
+//     returns when it is gone).
+//   - pids limits below 32 are written once the init has exec'd (the Go
+//     init's threads count against them), so the program can fork up to
+//     that headroom before the limit lands.
+//   - Seccomp profiles compile for x86_64 only; SCMP_ACT_NOTIFY (agents)
+//     is refused.
