@@ -48,8 +48,7 @@
 // Any failure is sent as {"type":"error","message":...} and the child
 // exits; the parent then removes everything it made. An exec'd process
 // goes through the same steps minus the rootfs work.
-package libctr
-
+//
 // # What is not here (yet)
 //
 //   - Checkpoint/restore: there is no CRIU code path; Debian's criu 3.17
@@ -66,3 +65,4 @@ package libctr
 //     that headroom before the limit lands.
 //   - Seccomp profiles compile for x86_64 only; SCMP_ACT_NOTIFY (agents)
 //     is refused.
+package libctr
