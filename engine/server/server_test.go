@@ -13,23 +13,12 @@ import (
 	"github.com/wharf-project/wharf/engine/errdefs"
 	"github.com/wharf-project/wharf/engine/router"
 	"github.com/wharf-project/wharf/engine/server/httputils"
+	"github.com/wharf-project/wharf/internal/testwait"
 )
 
 type table []router.Route
 
 func (t table) Routes() []router.Route { return t }
-
-// poll calls cond until it is true, failing after a generous deadline.
-func poll(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 func echoVars(_ context.Context, w http.ResponseWriter, _ *http.Request, vars map[string]string) error {
 	return httputils.WriteJSON(w, http.StatusOK, vars)
@@ -147,7 +136,7 @@ func TestHeldUntilReady(t *testing.T) {
 		resp.Body.Close()
 		done <- result{status: resp.StatusCode}
 	}()
-	poll(t, "request to be held", func() bool { return s.Held() == 1 })
+	testwait.For(t, "request to be held", func() bool { return s.Held() == 1 })
 	select {
 	case r := <-done:
 		t.Fatalf("served before Ready: %+v", r)
@@ -188,7 +177,7 @@ func TestShutdownDrains(t *testing.T) {
 	shut := make(chan error, 1)
 	go func() { shut <- s.Shutdown(context.Background()) }()
 	addr := strings.TrimPrefix(base, "http://")
-	poll(t, "listener to close", func() bool {
+	testwait.For(t, "listener to close", func() bool {
 		c, err := net.Dial("tcp", addr)
 		if err == nil {
 			c.Close()

@@ -19,6 +19,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/wharf-project/wharf/internal/testbin"
+	"github.com/wharf-project/wharf/internal/testwait"
 )
 
 // Clients the tests drive the daemon with.
@@ -336,14 +337,6 @@ func (d *daemonProc) client(t *testing.T) *client.Client {
 	return c
 }
 
-// poll calls cond until it returns true, failing after 30 s.
-func poll(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after 30s waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+// poll is testwait.For by this suite's short name: call cond until it
+// returns true, failing after 30 s.
+var poll = testwait.For

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wharf-project/wharf/internal/testregistry"
+	"github.com/wharf-project/wharf/internal/testwait"
 )
 
 // TestSIGTERMDrainsUploads: SIGTERM stops the registry taking connections
@@ -51,14 +52,14 @@ func TestSIGTERMDrainsUploads(t *testing.T) {
 	}
 	// The handler is in flight once the process holds the upload's data
 	// file open.
-	waitFor(t, "the upload's data file open in the registry", func() bool {
+	testwait.For(t, "the upload's data file open in the registry", func() bool {
 		return holdsOpen(reg.PID(), filepath.Join("_uploads", id, "data"))
 	})
 
 	if err := syscall.Kill(reg.PID(), syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "new connections refused", func() bool {
+	testwait.For(t, "new connections refused", func() bool {
 		resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(reg.URL + "/v2/")
 		if err == nil {
 			resp.Body.Close()
@@ -88,18 +89,6 @@ func TestSIGTERMDrainsUploads(t *testing.T) {
 	c.do("PUT", withQuery(loc, "digest", b.digest), nil).expect(t, 201)
 	if got := c.do("GET", "/v2/drain/upload/blobs/"+b.digest, nil).expect(t, 200); !bytes.Equal(got.body, b.data) {
 		t.Fatal("blob differs")
-	}
-}
-
-// waitFor polls cond until it holds, failing the test after 30 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -137,7 +126,7 @@ func TestSIGHUPReloadsLogLevel(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Requests are logged (at info) once the new level is in force.
-	waitFor(t, "an access log line after SIGHUP", func() bool {
+	testwait.For(t, "an access log line after SIGHUP", func() bool {
 		c.do("GET", "/v2/after-reload/tags/list", nil).expect(t, 404)
 		return strings.Contains(reg.Log(), "after-reload")
 	})
@@ -149,7 +138,7 @@ func TestSIGHUPReloadsLogLevel(t *testing.T) {
 	if err := syscall.Kill(reg.PID(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the bad config refused in the log", func() bool {
+	testwait.For(t, "the bad config refused in the log", func() bool {
 		return strings.Contains(reg.Log(), "no-such-section")
 	})
 	c.do("GET", "/v2/", nil).expect(t, 200)
