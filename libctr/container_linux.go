@@ -300,6 +300,7 @@ func (c *Container) Exec() error {
 		return err
 	}
 	defer unix.Close(fd)
+	initExe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", c.state.InitPid))
 	buf := make([]byte, 1)
 	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 	for {
@@ -327,6 +328,7 @@ func (c *Container) Exec() error {
 	if err := os.Remove(fifo); err != nil {
 		return err
 	}
+	c.waitExeced(initExe)
 	if err := c.setPidsLimit(); err != nil {
 		return err
 	}
@@ -362,22 +364,35 @@ func withoutPids(r *configs.Resources) *configs.Resources {
 	return &cp
 }
 
-// setPidsLimit waits until the init has exec'd (its thread count drops
-// to the program's, 1 for a classic process; or it has already exited)
-// and then writes a limit below the headroom.
+// setPidsLimit writes a limit below the headroom, once Exec has seen the
+// init exec.
 func (c *Container) setPidsLimit() error {
 	r := c.state.Config.Cgroups.Resources
 	if r == nil || r.PidsLimit <= 0 || r.PidsLimit >= initPidsHeadroom {
 		return nil
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	status := fmt.Sprintf("/proc/%d/status", c.state.InitPid)
-	for time.Now().Before(deadline) && alive(c.state.InitPid, c.state.InitStartTime) {
-		b, err := os.ReadFile(status)
-		if err != nil || strings.Contains(string(b), "\nThreads:\t1\n") {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
 	return c.cgroup.Set(&configs.Resources{PidsLimit: r.PidsLimit})
+}
+
+// waitExeced waits (up to 5s) until the init is no longer the Go init:
+// its executable changed, or it is down to one thread, or it is gone.
+// Start returns only then, so that what follows (a pause, say) meets the
+// user's program and not the init halfway through execve.
+func (c *Container) waitExeced(initExe string) {
+	pid := c.state.InitPid
+	exe := fmt.Sprintf("/proc/%d/exe", pid)
+	status := fmt.Sprintf("/proc/%d/status", pid)
+	deadline := time.Now().Add(5 * time.Second)
+	for delay := 50 * time.Microsecond; time.Now().Before(deadline); delay = min(2*delay, 5*time.Millisecond) {
+		if !alive(pid, c.state.InitStartTime) {
+			return
+		}
+		if cur, err := os.Readlink(exe); err != nil || cur != initExe {
+			return
+		}
+		if b, err := os.ReadFile(status); err != nil || strings.Contains(string(b), "\nThreads:\t1\n") {
+			return
+		}
+		time.Sleep(delay)
+	}
 }
