@@ -345,7 +345,15 @@ func (m *v1) Freeze(ctx context.Context, state configs.FreezerState) error {
 	if !ok {
 		return fmt.Errorf("freezer: %w", ErrNotSupported)
 	}
+	lastThaw := time.Now()
 	for delay := 100 * time.Microsecond; ; delay = min(2*delay, 100*time.Millisecond) {
+		// A task can hold the cgroup in FREEZING (runc saw it with tasks
+		// in vfork or in the middle of a fork); thawing and freezing
+		// again lets them move on, as runc does.
+		if state == configs.Frozen && time.Since(lastThaw) > time.Second {
+			_ = writeFile(dir, "freezer.state", string(configs.Thawed))
+			lastThaw = time.Now()
+		}
 		if err := writeFile(dir, "freezer.state", string(state)); err != nil {
 			return err
 		}
