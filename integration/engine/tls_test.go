@@ -1,91 +1,41 @@
 package engine
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/docker/docker/client"
+
+	"github.com/wharf-project/wharf/internal/testpki"
 )
 
-// pki is a CA with one server and one client certificate, as PEM files.
-type pki struct {
-	CA, ServerCert, ServerKey, ClientCert, ClientKey string
-}
-
-func newPKI(t *testing.T) pki {
+// systemdSocket is a TCP socket on a free loopback port, bound and
+// listening, as systemd hands one over (-H fd://): f is closed when the
+// test ends.
+func systemdSocket(t *testing.T) (addr string, f *os.File) {
 	t.Helper()
-	dir := t.TempDir()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "wharf test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca, _ := x509.ParseCertificate(caDER)
-	p := pki{CA: filepath.Join(dir, "ca.pem")}
-	writePEM(t, p.CA, "CERTIFICATE", caDER)
-	issue := func(name string, serial int64, usage x509.ExtKeyUsage) (string, string) {
-		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-			IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		kb, _ := x509.MarshalECPrivateKey(key)
-		cert, keyPath := filepath.Join(dir, name+"-cert.pem"), filepath.Join(dir, name+"-key.pem")
-		writePEM(t, cert, "CERTIFICATE", der)
-		writePEM(t, keyPath, "EC PRIVATE KEY", kb)
-		return cert, keyPath
-	}
-	p.ServerCert, p.ServerKey = issue("server", 2, x509.ExtKeyUsageServerAuth)
-	p.ClientCert, p.ClientKey = issue("client", 3, x509.ExtKeyUsageClientAuth)
-	return p
-}
-
-func writePEM(t *testing.T, path, typ string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+	f, err = l.(*net.TCPListener).File()
+	l.Close() // f keeps the socket open, bound and listening
+	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { f.Close() })
+	return l.Addr().String(), f
 }
 
 // A TCP socket handed over as systemd does (-H fd://) and served with mutual
 // TLS: clients with a certificate from the CA get in, others are refused.
 func TestTLSVerifyOverSystemdFD(t *testing.T) {
-	p := newPKI(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	f, err := l.(*net.TCPListener).File()
-	l.Close() // f keeps the socket open, bound and listening
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	p := testpki.New(t)
+	addr, f := systemdSocket(t)
 	d := startDaemonWith(t, daemonOptions{
 		Hosts: []string{"fd://"}, ClientHost: "tcp://" + addr, ExtraFiles: []*os.File{f},
 		Args: []string{"--tlsverify", "--tlscacert", p.CA, "--tlscert", p.ServerCert, "--tlskey", p.ServerKey},
@@ -111,10 +61,7 @@ func TestTLSVerifyOverSystemdFD(t *testing.T) {
 	if out, err := d.dockerErr("--tls", "--tlscacert", p.CA, "version"); err == nil || strings.Contains(out, "Server:\n") && strings.Contains(out, "API version:       1.51") {
 		t.Fatalf("docker without client certificate was served:\n%s", out)
 	}
-	pool := x509.NewCertPool()
-	caPEM, _ := os.ReadFile(p.CA)
-	pool.AppendCertsFromPEM(caPEM)
-	noCert := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	noCert := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: p.Pool}}}
 	if resp, err := noCert.Get("https://" + addr + "/_ping"); err == nil {
 		resp.Body.Close()
 		t.Fatalf("client without certificate got %d", resp.StatusCode)
@@ -134,18 +81,8 @@ func TestTLSVerifyOverSystemdFD(t *testing.T) {
 
 // --tls without --tlsverify encrypts but lets any client in.
 func TestTLSWithoutVerify(t *testing.T) {
-	p := newPKI(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	f, err := l.(*net.TCPListener).File()
-	l.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	p := testpki.New(t)
+	addr, f := systemdSocket(t)
 	d := startDaemonWith(t, daemonOptions{
 		Hosts: []string{"fd://"}, ClientHost: "tcp://" + addr, ExtraFiles: []*os.File{f},
 		Args: []string{"--tls", "--tlscert", p.ServerCert, "--tlskey", p.ServerKey},
