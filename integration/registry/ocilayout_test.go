@@ -189,6 +189,23 @@ func ociIndexTop(t *testing.T, dir string) string {
 	return idx.Manifests[0].Digest
 }
 
+// expectCopyIn fails the test unless the OCI layout at dir (pulled back
+// from a registry) has l's top manifest and every blob of l byte for byte;
+// it returns the blobs of dir by digest.
+func (l layout) expectCopyIn(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	if top := ociIndexTop(t, dir); top != l.top {
+		t.Fatalf("pulled %s, want %s", top, l.top)
+	}
+	got := blobFiles(t, dir)
+	for d, b := range l.blobs {
+		if !bytes.Equal(got[d], b) {
+			t.Fatalf("blob or manifest %s differs after the round trip", d)
+		}
+	}
+	return got
+}
+
 // blobFiles returns the blobs of an OCI layout directory by digest.
 func blobFiles(t *testing.T, dir string) map[string][]byte {
 	out := map[string][]byte{}

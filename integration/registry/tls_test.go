@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"bytes"
 	"crypto/tls"
 	"net/http"
 	"path/filepath"
@@ -31,15 +30,7 @@ func TestSkopeoOverTLS(t *testing.T) {
 		skopeo(t, "copy", "--all", "--preserve-digests", "--dest-cert-dir", certDir, "oci:"+src.dir+":v1", ref)
 		out := t.TempDir()
 		skopeo(t, "copy", "--all", "--preserve-digests", "--src-cert-dir", certDir, ref, "oci:"+out+":v1")
-		if top := ociIndexTop(t, out); top != src.top {
-			t.Fatalf("pulled %s, want %s", top, src.top)
-		}
-		got := blobFiles(t, out)
-		for d, b := range src.blobs {
-			if !bytes.Equal(got[d], b) {
-				t.Fatalf("%s differs after the round trip", d)
-			}
-		}
+		src.expectCopyIn(t, out)
 	})
 	t.Run("plain http on the https port is refused", func(t *testing.T) {
 		resp, err := http.Get("http://" + reg.Host + "/v2/")
