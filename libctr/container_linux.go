@@ -167,6 +167,8 @@ func (c *Container) Start(p *Process) error {
 	}
 	c.state.InitPid = p.pid
 	_, c.state.InitStartTime, _ = procStat(p.pid)
+	initProc := p.Process
+	c.state.InitProcess = &initProc
 	c.state.Created = time.Now().UTC()
 	if err := c.handshake(parent, &initMessage{ID: c.id, Config: cfg, Process: &p.Process}); err != nil {
 		return fail(err)

@@ -40,7 +40,10 @@ type State struct {
 	Created       time.Time      `json:"created"`
 	Config        configs.Config `json:"config"`
 	Bundle        string         `json:"bundle,omitempty"`
-	Owner         string         `json:"owner,omitempty"`
+	// InitProcess is the process the container was started with: exec
+	// takes its defaults (env, user, capabilities) from it.
+	InitProcess *configs.Process `json:"init_process,omitempty"`
+	Owner       string           `json:"owner,omitempty"`
 }
 
 // OCIState is the state JSON of the runtime spec (hooks' stdin).

@@ -84,8 +84,12 @@ func (o *execOpts) execProcess(c *libctr.Container, args []string) (*configs.Pro
 	return &p, nil
 }
 
-// initProcessOf reads the container's init process back from its bundle.
+// initProcessOf is the container's init process, as recorded at create
+// (or, for state written before that was recorded, from the bundle).
 func initProcessOf(c *libctr.Container) (*configs.Process, error) {
+	if p := c.State().InitProcess; p != nil {
+		return p, nil
+	}
 	bundle := c.State().Bundle
 	spec, err := specconv.LoadSpec(bundle)
 	if err != nil {
