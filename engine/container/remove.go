@@ -56,7 +56,7 @@ func (s *Service) cleanup(ctx context.Context, c *Container, o RemoveOptions) er
 			}
 			return errdefs.Conflict(fmt.Errorf("container is %s: stop the container before removing or force remove", st.Status))
 		}
-		if err := s.kill(ctx, c); err != nil {
+		if err := s.killForRemoval(ctx, c); err != nil {
 			return fmt.Errorf("could not kill container: %w", err)
 		}
 	}
@@ -70,6 +70,7 @@ func (s *Service) cleanup(ctx context.Context, c *Container, o RemoveOptions) er
 		return errdefs.System(fmt.Errorf("unable to remove filesystem for %s: %w", c.ID, err))
 	}
 	s.store.delete(c)
+	s.forget(c)
 	for _, mp := range c.MountPoints {
 		if mp.Type != mount.TypeVolume || mp.Name == "" {
 			continue
@@ -82,30 +83,6 @@ func (s *Service) cleanup(ctx context.Context, c *Container, o RemoveOptions) er
 		}
 	}
 	s.event(ctx, c, eventtypes.ActionDestroy, nil)
-	return nil
-}
-
-// kill stops a running container for a forced removal.
-func (s *Service) kill(ctx context.Context, c *Container) error {
-	if s.cfg.Runtime == nil {
-		return errNoRuntime()
-	}
-	if err := s.cfg.Runtime.Kill(ctx, c.ID, 9); err != nil && !errdefs.IsNotFound(err) {
-		return err
-	}
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for c.State.IsRunning() {
-		ch := c.State.Changed()
-		if !c.State.IsRunning() {
-			break
-		}
-		select {
-		case <-ch:
-		case <-wctx.Done():
-			return errors.New("container did not exit after SIGKILL")
-		}
-	}
 	return nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	containertypes "github.com/docker/docker/api/types/container"
 	eventtypes "github.com/docker/docker/api/types/events"
@@ -66,12 +68,20 @@ type Service struct {
 	log   *slog.Logger
 
 	pruneMu sync.Mutex
+
+	// What the daemon holds for containers in memory (see live.go).
+	liveMu    sync.Mutex
+	lives     map[string]*live
+	execIndex map[string]*execConfig
+	// shuttingDown keeps restart policies from restarting containers the
+	// daemon stops on its way out.
+	shuttingDown atomic.Bool
 }
 
 // New opens the container store: it loads every record and takes back the
 // references its containers hold on volumes. A container that was running
-// when the daemon went away is recorded as exited (there is no process to
-// adopt until the runtime offers one).
+// when the daemon went away is recorded as exited with code 255 (the
+// runtime's cleanup then kills what is left; see Restore).
 func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -96,7 +106,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 			}
 		}
 		if c.State.IsRunning() || c.State.Status() == "removing" {
-			c.State.SetStopped(c.State.ExitCode(), false, c.State.StartedAt)
+			// Its process is gone, or is killed by the runtime's cleanup
+			// (see Restore): its exit code is unknown here.
+			c.State.SetStopped(255, false, time.Now())
 			c.State.ResetRemovalInProgress()
 			if err := c.Save(); err != nil {
 				s.log.Warn("container record not saved", "container", c.ID, "error", err)

@@ -9,7 +9,6 @@ import (
 	"path"
 	"path/filepath"
 	"syscall"
-	"time"
 
 	eventtypes "github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/mount"
@@ -148,72 +147,6 @@ func (s *Service) CleanupStop(ctx context.Context, id string) {
 	if err := snapshots.UnmountAll(c.rootfsDir()); err != nil {
 		s.log.Warn("rootfs unmount failed", "container", c.ID, "error", err)
 	}
-}
-
-// Start is POST /containers/{name}/start with the runtime given to the
-// service: a 501 without one. (Attach, logs and restart policies belong to
-// the lifecycle layer on top; this runs the process with no stdio.)
-func (s *Service) Start(ctx context.Context, name string) error {
-	rt := s.cfg.Runtime
-	if rt == nil {
-		return errNoRuntime()
-	}
-	c, err := s.store.Get(name)
-	if err != nil {
-		return err
-	}
-	st := c.State.API()
-	switch {
-	case st.Running:
-		return errNotModified{}
-	case c.State.RemovalInProgress || st.Dead:
-		return errdefs.Conflict(errors.New("container is marked for removal and cannot be started"))
-	}
-	spec, err := s.PrepareStart(ctx, c.ID)
-	if err != nil {
-		c.State.SetError(125, err)
-		_ = c.Save()
-		return err
-	}
-	if err := rt.Create(ctx, c.ID, spec, IO{}); err != nil {
-		s.CleanupStop(context.WithoutCancel(ctx), c.ID)
-		c.State.SetError(125, err)
-		_ = c.Save()
-		return err
-	}
-	pid, err := rt.Start(ctx, c.ID)
-	if err != nil {
-		_ = rt.Delete(context.WithoutCancel(ctx), c.ID)
-		s.CleanupStop(context.WithoutCancel(ctx), c.ID)
-		c.State.SetError(127, err)
-		_ = c.Save()
-		return err
-	}
-	c.State.SetRunning(pid, time.Now())
-	c.mu.Lock()
-	c.HasBeenStarted = true
-	c.mu.Unlock()
-	_ = c.Save()
-	s.event(ctx, c, eventtypes.ActionStart, nil)
-	go s.monitor(c)
-	return nil
-}
-
-// monitor waits for the container's process and records its end.
-func (s *Service) monitor(c *Container) {
-	ctx := context.Background()
-	es, err := s.cfg.Runtime.Wait(ctx, c.ID)
-	if err != nil {
-		es = ExitStatus{Code: 255, ExitedAt: time.Now()}
-	}
-	_ = s.cfg.Runtime.Delete(ctx, c.ID)
-	s.CleanupStop(ctx, c.ID)
-	c.State.SetStopped(es.Code, es.OOMKilled, es.ExitedAt)
-	_ = c.Save()
-	if es.OOMKilled {
-		s.event(ctx, c, eventtypes.ActionOOM, nil)
-	}
-	s.event(ctx, c, eventtypes.ActionDie, map[string]string{"exitCode": fmt.Sprint(es.Code)})
 }
 
 // volumeEvent publishes a volume's mount or unmount, as dockerd does.

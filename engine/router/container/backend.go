@@ -19,6 +19,8 @@ type Backend interface {
 	Rename(ctx context.Context, oldName, newName string) error
 	Prune(ctx context.Context, f filters.Args) (*containertypes.PruneReport, error)
 	Start(ctx context.Context, name string) error
+	LifecycleBackend
+	StreamBackend
 }
 
 var _ Backend = (*container.Service)(nil)

@@ -35,6 +35,17 @@ func (cr *containerRouter) Routes() []router.Route {
 		router.NewPostRoute("/containers/prune", cr.postContainersPrune),
 		router.NewPostRoute("/containers/{name:.*}/rename", cr.postContainerRename),
 		router.NewPostRoute("/containers/{name:.*}/start", cr.postContainersStart),
+		router.NewPostRoute("/containers/{name:.*}/stop", cr.postContainersStop),
+		router.NewPostRoute("/containers/{name:.*}/restart", cr.postContainersRestart),
+		router.NewPostRoute("/containers/{name:.*}/kill", cr.postContainersKill),
+		router.NewPostRoute("/containers/{name:.*}/pause", cr.postContainersPause),
+		router.NewPostRoute("/containers/{name:.*}/unpause", cr.postContainersUnpause),
+		router.NewPostRoute("/containers/{name:.*}/wait", cr.postContainersWait),
+		router.NewPostRoute("/containers/{name:.*}/resize", cr.postContainersResize),
+		router.NewPostRoute("/containers/{name:.*}/attach", cr.postContainersAttach),
+		router.NewGetRoute("/containers/{name:.*}/logs", cr.getContainersLogs),
+		router.NewGetRoute("/containers/{name:.*}/top", cr.getContainersTop),
+		router.NewGetRoute("/containers/{name:.*}/stats", cr.getContainersStats),
 		router.NewDeleteRoute("/containers/{name:.*}", cr.deleteContainers),
 	}
 }

@@ -1,0 +1,101 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// Shutdown stops every running container for the daemon's exit: each gets
+// its stop signal and its stop timeout (cut short to fit ctx), then
+// SIGKILL, so that its record holds its real exit code. Restart policies
+// do not restart them now; at the next daemon start, Restore starts the
+// ones whose policy says so, as dockerd does.
+func (s *Service) Shutdown(ctx context.Context) error {
+	s.shuttingDown.Store(true)
+	var wg sync.WaitGroup
+	for _, c := range s.store.All() {
+		l := s.live(c)
+		l.restart.Cancel()
+		if !c.State.IsRunning() || s.cfg.Runtime == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.op.Lock()
+			defer l.op.Unlock()
+			sig, err := c.stopSignal("")
+			if err != nil {
+				sig = 15
+			}
+			t := defaultStopTimeout
+			if c.Config.StopTimeout != nil && *c.Config.StopTimeout >= 0 {
+				t = *c.Config.StopTimeout
+			}
+			if dl, ok := ctx.Deadline(); ok {
+				// Leave time for the SIGKILL and the unmounts.
+				if left := int(time.Until(dl)/time.Second) - 2; left < t {
+					t = max(left, 0)
+				}
+			}
+			if err := s.stopLocked(ctx, c, l, sig, &t); err != nil {
+				s.log.Warn("container not stopped at shutdown", "container", c.ID, "error", err)
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return errors.New("containers still running at the shutdown bound")
+	}
+}
+
+// Restore runs once the runtime is set, at daemon start: the containers in
+// killed (left running by a daemon that died, and killed by the runtime's
+// cleanup) are recorded as killed, and the containers whose restart policy
+// asks for it are started again: always, unless-stopped when not stopped
+// by hand, on-failure after a failure.
+func (s *Service) Restore(ctx context.Context, killed []string) {
+	for _, id := range killed {
+		c, err := s.store.Get(id)
+		if err != nil {
+			continue
+		}
+		c.State.SetStopped(137, false, time.Now())
+		c.State.SetError(137, errors.New("container was running when its daemon stopped without stopping it; killed at daemon start"))
+		if err := c.Save(); err != nil {
+			s.log.Warn("container record not saved", "container", c.ID, "error", err)
+		}
+	}
+	if s.cfg.Runtime == nil {
+		return
+	}
+	for _, c := range s.store.All() {
+		p := c.HostConfig.RestartPolicy
+		c.Lock()
+		started, manual := c.HasBeenStarted, c.ManuallyStopped
+		c.Unlock()
+		if !started || c.State.IsRunning() {
+			continue
+		}
+		if !(p.IsAlways() || (p.IsUnlessStopped() && !manual) || (p.IsOnFailure() && c.State.ExitCode() != 0)) {
+			continue
+		}
+		go func() {
+			l := s.live(c)
+			l.op.Lock()
+			defer l.op.Unlock()
+			if c.State.IsRunning() || s.shuttingDown.Load() {
+				return
+			}
+			if err := s.startLocked(context.WithoutCancel(ctx), c, l); err != nil {
+				s.log.Warn("restart at daemon start failed", "container", c.ID, "error", err)
+			}
+		}()
+	}
+}
