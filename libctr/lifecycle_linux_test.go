@@ -203,3 +203,33 @@ func TestExecJoinsEveryNamespace(t *testing.T) {
 		}
 	}
 }
+
+// TestStatsMove: a busy container's counters grow, and the network
+// interfaces come from its own namespace (only lo).
+func TestStatsMove(t *testing.T) {
+	c := testContainer(t, nil, "sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; echo done; exec sleep 1000")
+	_, out, _ := c.start(t)
+	eventually(t, "the busy loop ends", func() bool { return strings.Contains(out.String(), "done") })
+	s, err := c.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Cgroup.CPU.Usage.Total == 0 || s.Cgroup.Memory.Usage.Usage == 0 || s.Cgroup.Pids.Current != 1 {
+		t.Errorf("cpu %+v memory %+v pids %+v", s.Cgroup.CPU.Usage, s.Cgroup.Memory.Usage, s.Cgroup.Pids)
+	}
+	if len(s.Interfaces) != 1 || s.Interfaces[0].Name != "lo" {
+		t.Errorf("interfaces %+v", s.Interfaces)
+	}
+	before := s.Cgroup.CPU.Usage.Total
+	var buf bytes.Buffer
+	p := &libctr.Process{Process: configs.Process{Args: []string{"sh", "-c", "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done"}, Env: []string{"PATH=/bin"}, Cwd: "/"}, Stdout: &buf}
+	if err := c.Enter(p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = c.Stats(); err != nil || s.Cgroup.CPU.Usage.Total <= before {
+		t.Errorf("cpu usage %d after an exec'd busy loop, %d before (%v)", s.Cgroup.CPU.Usage.Total, before, err)
+	}
+}
