@@ -57,11 +57,11 @@ func (c *Container) Status() Status {
 	if !alive(c.state.InitPid, c.state.InitStartTime) {
 		return Stopped
 	}
+	if st, _ := c.cgroup.FreezerState(); st == configs.Frozen {
+		return Paused // a created container can be paused too
+	}
 	if _, err := os.Stat(filepath.Join(c.dir, fifoName)); err == nil {
 		return Created
-	}
-	if st, _ := c.cgroup.FreezerState(); st == configs.Frozen {
-		return Paused
 	}
 	return Running
 }
@@ -76,7 +76,8 @@ func (c *Container) OCIState() OCIState {
 }
 
 // Start creates the container's namespaces, cgroups and rootfs with p as
-// its init, which then waits for Exec before it runs p.Args.
+// its init, which then waits for Exec before it runs p.Args. After an
+// error, Destroy removes what was made.
 func (c *Container) Start(p *Process) error {
 	if c.state.InitPid != 0 {
 		return fmt.Errorf("container %s already started: %w", c.id, ErrBadState)
@@ -293,6 +294,9 @@ func nsenterHandshake(parent *os.File) (int, error) {
 // Exec lets a created container's init exec the user's program, by
 // opening the exec fifo for reading, then runs the poststart hooks.
 func (c *Container) Exec() error {
+	if c.Status() == Paused {
+		return fmt.Errorf("container %s is paused: %w", c.id, ErrBadState)
+	}
 	fifo := filepath.Join(c.dir, fifoName)
 	fd, err := unix.Open(fifo, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {

@@ -233,3 +233,22 @@ func TestStatsMove(t *testing.T) {
 		t.Errorf("cpu usage %d after an exec'd busy loop, %d before (%v)", s.Cgroup.CPU.Usage.Total, before, err)
 	}
 }
+
+// TestPausedCreatedContainer: a created container can be paused; it then
+// reports paused, refuses to start, and is destroyed cleanly.
+func TestPausedCreatedContainer(t *testing.T) {
+	c := testContainer(t, nil, "true")
+	if err := c.Start(&libctr.Process{Process: c.proc}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Status(); st != libctr.Paused {
+		t.Fatalf("status %s", st)
+	}
+	if err := c.Exec(); !errors.Is(err, libctr.ErrBadState) {
+		t.Fatalf("exec of a paused container: %v", err)
+	}
+	// testContainer's cleanup destroys it while frozen and checks leftovers.
+}

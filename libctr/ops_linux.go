@@ -156,6 +156,9 @@ func (c *Container) Destroy() error {
 	if c.state.InitPid != 0 && alive(c.state.InitPid, c.state.InitStartTime) {
 		_ = syscall.Kill(c.state.InitPid, syscall.SIGKILL)
 	}
+	if st, _ := c.cgroup.FreezerState(); st == configs.Frozen {
+		_ = c.cgroup.Freeze(ctx, configs.Thawed) // frozen tasks cannot die
+	}
 	if c.cgroup.Exists() {
 		// With a pid namespace the kernel kills the rest once the init
 		// is gone; without one, or when something forks meanwhile, every
