@@ -200,3 +200,24 @@ func TestUpdateAndEventsStream(t *testing.T) {
 		t.Errorf("events output %q", out)
 	}
 }
+
+// TestLogFileAndSystemdFlag: errors also go to --log as JSON lines (what
+// containerd reads from runc), and --systemd-cgroup is refused clearly.
+func TestLogFileAndSystemdFlag(t *testing.T) {
+	r := newRT(t)
+	logPath := filepath.Join(t.TempDir(), "log.json")
+	if _, _, code := r.run("", "--log", logPath, "--log-format", "json", "state", "nope"); code == 0 {
+		t.Fatal("state of a missing container succeeded")
+	}
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entry map[string]any
+	if err := json.Unmarshal(b, &entry); err != nil || entry["level"] != "ERROR" || !strings.Contains(entry["error"].(string), "does not exist") {
+		t.Errorf("log %q (%v)", b, err)
+	}
+	if _, errOut, code := r.run("", "--systemd-cgroup", "list"); code == 0 || !strings.Contains(errOut, "systemd") {
+		t.Errorf("--systemd-cgroup: exit %d %q", code, errOut)
+	}
+}

@@ -1,0 +1,74 @@
+package runtime
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// TestConsoleSocket drives runc's --console-socket protocol the way
+// containerd does: listen, create with terminal: true, receive the pty
+// master, start, read the program's output from the master.
+func TestConsoleSocket(t *testing.T) {
+	r := newRT(t)
+	bundle, id := r.bundle(func(s *specs.Spec) { s.Process.Terminal = true }, "sh", "-c", "tty; echo hello")
+	sock := filepath.Join(t.TempDir(), "console.sock")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan *os.File, 1)
+	go func() {
+		conn, err := ln.AcceptUnix()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		buf, oob := make([]byte, 64), make([]byte, unix.CmsgSpace(4))
+		_, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+		if err != nil {
+			return
+		}
+		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+		if err != nil || len(msgs) != 1 {
+			return
+		}
+		if fds, err := unix.ParseUnixRights(&msgs[0]); err == nil && len(fds) == 1 {
+			got <- os.NewFile(uintptr(fds[0]), "pty-master")
+		}
+	}()
+	if _, errOut, code := r.run("", "create", "--bundle", bundle, id); code == 0 || !strings.Contains(errOut, "console-socket") {
+		t.Fatalf("terminal without --console-socket: exit %d %q", code, errOut)
+	}
+	r.ok("create", "--bundle", bundle, "--console-socket", sock, id)
+	var master *os.File
+	select {
+	case master = <-got:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no pty master within 30s")
+	}
+	defer master.Close()
+	r.ok("start", id)
+	var out bytes.Buffer
+	buf := make([]byte, 256)
+	for {
+		n, err := master.Read(buf) // EIO once the program has exited and its output is drained
+		out.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	if text := strings.ReplaceAll(out.String(), "\r", ""); text != "/dev/pts/0\nhello\n" {
+		t.Errorf("pty output %q", text)
+	}
+	r.waitStatus(id, "stopped")
+	r.ok("delete", id)
+}
