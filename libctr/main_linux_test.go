@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -82,9 +83,9 @@ type tc struct {
 }
 
 // start runs the spec's process with output into buffers.
-func (c *tc) start(t *testing.T) (p *libctr.Process, out, errb *bytes.Buffer) {
+func (c *tc) start(t *testing.T) (p *libctr.Process, out, errb *syncBuffer) {
 	t.Helper()
-	out, errb = &bytes.Buffer{}, &bytes.Buffer{}
+	out, errb = &syncBuffer{}, &syncBuffer{}
 	p = &libctr.Process{Process: c.proc, Stdout: out, Stderr: errb}
 	var stdinW *os.File
 	if c.stdin != nil {
@@ -149,4 +150,23 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// syncBuffer is a bytes.Buffer that tests may read while exec.Cmd's copy
+// goroutine is still writing the container's output into it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
