@@ -69,15 +69,21 @@ func (d *daemonProc) inspectField(t *testing.T, name, format string) string {
 // waitStatus polls until the container's State.Status is want.
 func (d *daemonProc) waitStatus(t *testing.T, name, want string) {
 	t.Helper()
-	var got string
-	poll(t, name+" to be "+want+" (last seen "+got+")", func() bool {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
 		out, err := d.dockerErr("inspect", "-f", "{{.State.Status}}", name)
-		got = strings.TrimSpace(out)
-		return err == nil && got == want
-	})
+		got := strings.TrimSpace(out)
+		if err == nil && got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s is still %q (%v) after 30s, want %s", name, got, err, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
-// waitOutput polls `docker logs` until it contains want.
+// waitLogs polls `docker logs` until it contains want.
 func (d *daemonProc) waitLogs(t *testing.T, name, want string) {
 	t.Helper()
 	poll(t, "logs of "+name+" to contain "+want, func() bool {
