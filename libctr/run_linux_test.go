@@ -3,6 +3,8 @@ package libctr_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/wharf-project/wharf/libctr/cgroups"
 )
 
 func TestRunExitCodeAndStdout(t *testing.T) {
@@ -36,7 +38,11 @@ func TestNamespacesIsolated(t *testing.T) {
 			t.Errorf("host mount point %s visible in the container", p)
 		}
 	}
-	for _, want := range []string{"/", "/proc", "/dev", "/dev/pts", "/dev/shm", "/sys", "/sys/fs/cgroup/memory", "/proc/keys", "/proc/sys", "/sys/firmware"} {
+	cgroupMount := "/sys/fs/cgroup/memory" // v1: one bind mount per controller
+	if cgroups.IsV2() {
+		cgroupMount = "/sys/fs/cgroup"
+	}
+	for _, want := range []string{"/", "/proc", "/dev", "/dev/pts", "/dev/shm", "/sys", cgroupMount, "/proc/keys", "/proc/sys", "/sys/firmware"} {
 		if !points[want] {
 			t.Errorf("mount point %s missing: %v", want, points)
 		}
