@@ -56,7 +56,10 @@
 //     checkpoint|restore` say so.
 //   - cgroup v2 device rules need an eBPF program, which is not written:
 //     on a v2-only host the devices list is not enforced (v1 is).
-//   - A container without a mount namespace is refused.
+//   - A container without a mount namespace shares the host's mount table:
+//     it is only chrooted into its rootfs, and the spec's mounts, masked
+//     and readonly paths and a readonly root are not applied (they would
+//     change the host's mounts).
 //   - Joining a pid namespace by path makes the init a grandchild that
 //     nsenter leaves behind: its exit status cannot be collected (Wait
 //     returns when it is gone).

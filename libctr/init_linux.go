@@ -137,9 +137,6 @@ func setupContainer(cfg *configs.Config, dec *json.Decoder, enc *json.Encoder) e
 			return fmt.Errorf("unshare cgroup namespace: %w", err)
 		}
 	}
-	if !cfg.Namespaces.Contains(configs.NEWNS) {
-		return errors.New("a container needs a mount namespace")
-	}
 	hooks := func() error {
 		if len(cfg.Hooks.Prestart) == 0 && len(cfg.Hooks.CreateRuntime) == 0 {
 			return nil
@@ -155,6 +152,9 @@ func setupContainer(cfg *configs.Config, dec *json.Decoder, enc *json.Encoder) e
 			return fmt.Errorf("unexpected %q while waiting for hooks", m.Type)
 		}
 		return nil
+	}
+	if !cfg.Namespaces.Contains(configs.NEWNS) {
+		return chrootOnly(cfg, hooks)
 	}
 	if err := prepareRootfs(cfg, cfg.Namespaces.Contains(configs.NEWUSER), hooks); err != nil {
 		return err
@@ -244,12 +244,51 @@ func setUser(proc *configs.Process) error {
 	return nil
 }
 
+// hostProc is a descriptor of the host's /proc kept by chrootOnly, whose
+// chroot has no /proc of its own; -1 when the container mounted one.
+var hostProc = -1
+
+// chrootOnly is the root for a container that shares the host's mount
+// namespace: mounting anything (the spec's mounts, masked and readonly
+// paths, a readonly root) would change the host's mount table, so none of
+// that is done; the process is only chrooted into the rootfs.
+func chrootOnly(cfg *configs.Config, hooks func() error) error {
+	if err := hooks(); err != nil {
+		return err
+	}
+	fd, err := unix.Open("/proc", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	hostProc = fd
+	if cfg.Namespaces.Contains(configs.NEWUTS) && cfg.Hostname != "" {
+		if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
+			return fmt.Errorf("sethostname: %w", err)
+		}
+	}
+	if err := unix.Chroot(cfg.Rootfs); err != nil {
+		return fmt.Errorf("chroot: %w", err)
+	}
+	return unix.Chdir("/")
+}
+
 // waitStart blocks on the exec fifo until `start` opens it for reading.
+// The fifo is reached through /proc/self/fd: after pivot_root its host
+// path is gone.
 func waitStart() error {
 	fd := os.Getenv("_LIBCTR_FIFOFD")
-	f, err := os.OpenFile("/proc/self/fd/"+fd, os.O_WRONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("open exec fifo: %w", err)
+	var f *os.File
+	if hostProc >= 0 {
+		n, err := unix.Openat(hostProc, "self/fd/"+fd, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("open exec fifo: %w", err)
+		}
+		f = os.NewFile(uintptr(n), "exec.fifo")
+	} else {
+		var err error
+		if f, err = os.OpenFile("/proc/self/fd/"+fd, os.O_WRONLY|unix.O_CLOEXEC, 0); err != nil {
+			return fmt.Errorf("open exec fifo: %w", err)
+		}
 	}
 	defer f.Close()
 	if _, err := f.Write([]byte{'0'}); err != nil {

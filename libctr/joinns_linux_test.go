@@ -59,3 +59,22 @@ func TestJoinNamespacesByPath(t *testing.T) {
 		t.Fatalf("pid join: %q %q", outb.String(), errb.String())
 	}
 }
+
+// TestNoMountNamespaceChrootsOnly: a container that shares the host's
+// mount namespace is chrooted into its rootfs and mounts nothing: no /proc
+// inside, and (checked by testContainer's cleanup) no host mount below the
+// rootfs. Comparing the whole host mount table would race other tests.
+func TestNoMountNamespaceChrootsOnly(t *testing.T) {
+	c := testContainer(t, func(s *specs.Spec) {
+		s.Linux.Namespaces = []specs.LinuxNamespace{{Type: specs.UTSNamespace}, {Type: specs.IPCNamespace}}
+	}, "sh", "-c", "ls /bin/busybox; hostname; ls /proc | wc -l")
+	out, errOut, code := c.run(t)
+	lines := strings.Fields(out)
+	if code != 0 || len(lines) != 3 || lines[0] != "/bin/busybox" || lines[1] != "wharf-test" || lines[2] != "0" {
+		t.Fatalf("exit %d stdout %q stderr %q", code, out, errOut)
+	}
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil || strings.Contains(string(mi), c.rootfs) {
+		t.Errorf("host mount table mentions the rootfs (%v)", err)
+	}
+}
