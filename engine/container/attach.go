@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	eventtypes "github.com/docker/docker/api/types/events"
 	"github.com/moby/term"
 
 	"github.com/wharf-project/wharf/engine/errdefs"
@@ -87,6 +88,7 @@ func (s *Service) Attach(ctx context.Context, name string, cfg AttachConfig) err
 	if err != nil {
 		return err
 	}
+	s.event(context.WithoutCancel(ctx), c, eventtypes.ActionAttach, nil)
 	if cfg.Logs {
 		s.replayLog(ctx, c, streams, cfg)
 	}

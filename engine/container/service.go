@@ -76,6 +76,9 @@ type Service struct {
 	// shuttingDown keeps restart policies from restarting containers the
 	// daemon stops on its way out.
 	shuttingDown atomic.Bool
+	// wasRunning lists the containers recorded as running at load, whose
+	// mounts Restore undoes.
+	wasRunning []string
 }
 
 // New opens the container store: it loads every record and takes back the
@@ -110,6 +113,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 			// (see Restore): its exit code is unknown here.
 			c.State.SetStopped(255, false, time.Now())
 			c.State.ResetRemovalInProgress()
+			s.wasRunning = append(s.wasRunning, c.ID)
 			if err := c.Save(); err != nil {
 				s.log.Warn("container record not saved", "container", c.ID, "error", err)
 			}

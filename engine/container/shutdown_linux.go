@@ -61,6 +61,9 @@ func (s *Service) Shutdown(ctx context.Context) error {
 // asks for it are started again: always, unless-stopped when not stopped
 // by hand, on-failure after a failure.
 func (s *Service) Restore(ctx context.Context, killed []string) {
+	for _, id := range s.wasRunning {
+		s.CleanupStop(ctx, id) // the rootfs a dead daemon left mounted
+	}
 	for _, id := range killed {
 		c, err := s.store.Get(id)
 		if err != nil {
