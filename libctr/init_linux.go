@@ -56,6 +56,15 @@ func initMain(pipe *os.File) error {
 		if err := setupContainer(cfg, dec, enc); err != nil {
 			return err
 		}
+	} else if !cfg.Namespaces.Contains(configs.NEWNS) {
+		// Joining no mount namespace: take the container's root the way
+		// its init did.
+		if err := unix.Chroot(cfg.Rootfs); err != nil {
+			return fmt.Errorf("chroot: %w", err)
+		}
+		if err := unix.Chdir("/"); err != nil {
+			return err
+		}
 	}
 	if proc.OomScoreAdj != nil {
 		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*proc.OomScoreAdj)), 0); err != nil {

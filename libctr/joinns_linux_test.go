@@ -9,6 +9,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/wharf-project/wharf/libctr"
+	"github.com/wharf-project/wharf/libctr/configs"
 )
 
 // TestJoinNamespacesByPath starts a second container that joins the
@@ -72,6 +73,19 @@ func TestNoMountNamespaceChrootsOnly(t *testing.T) {
 	lines := strings.Fields(out)
 	if code != 0 || len(lines) != 3 || lines[0] != "/bin/busybox" || lines[1] != "wharf-test" || lines[2] != "0" {
 		t.Fatalf("exit %d stdout %q stderr %q", code, out, errOut)
+	}
+	// An exec'd process gets the same root.
+	c2 := testContainer(t, func(s *specs.Spec) {
+		s.Linux.Namespaces = []specs.LinuxNamespace{{Type: specs.UTSNamespace}}
+	}, "sleep", "1000")
+	c2.start(t)
+	var buf syncBuffer
+	p := &libctr.Process{Process: configs.Process{Args: []string{"cat", "/etc/hostname"}, Env: []string{"PATH=/bin"}, Cwd: "/"}, Stdout: &buf, Stderr: &buf}
+	if err := c2.Enter(p); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := p.Wait(); err != nil || libctr.ExitCode(st) != 0 || buf.String() != "rootfstest\n" {
+		t.Errorf("exec: %v %q", err, buf.String())
 	}
 	mi, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil || strings.Contains(string(mi), c.rootfs) {
