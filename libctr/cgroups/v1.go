@@ -152,8 +152,10 @@ func (m *v1) write(ctrl, file, val string) error {
 		return fmt.Errorf("%s: controller %s not mounted: %w", file, ctrl, ErrNotSupported)
 	}
 	if err := writeFile(dir, file, val); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("%s: %w", file, ErrNotSupported)
+		// cgroupfs answers a write to a file it does not have with EACCES
+		// (the create is refused), not ENOENT.
+		if _, serr := os.Stat(filepath.Join(dir, file)); errors.Is(serr, os.ErrNotExist) {
+			return fmt.Errorf("%s (%s): %w", file, val, ErrNotSupported)
 		}
 		return fmt.Errorf("set %s to %s: %w", file, val, err)
 	}

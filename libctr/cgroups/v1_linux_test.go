@@ -2,6 +2,7 @@ package cgroups
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -111,5 +112,21 @@ func TestV1DestroyWaitsForEmpty(t *testing.T) {
 	}
 	if m.Exists() {
 		t.Errorf("cgroup dirs left: %v", m.Paths())
+	}
+}
+
+// TestV1UnsupportedFileIsNamed: a limit whose file this kernel lacks
+// fails with ErrNotSupported naming the file, not a bare EACCES.
+func TestV1UnsupportedFileIsNamed(t *testing.T) {
+	m, _ := testV1(t)
+	err := m.Set(&configs.Resources{HugetlbLimit: []configs.HugepageLimit{{Pagesize: "3MB", Limit: 1}}})
+	if !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), "hugetlb.3MB") {
+		t.Errorf("error %v", err)
+	}
+	if _, ok := m.Paths()["cpu"]; ok {
+		err = m.(*v1).write("cpu", "cpu.no_such_file", "1")
+		if !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), "cpu.no_such_file") {
+			t.Errorf("error %v", err)
+		}
 	}
 }

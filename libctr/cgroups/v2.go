@@ -72,8 +72,8 @@ func (m *v2) Apply(pid int) error {
 
 func (m *v2) write(file, val string) error {
 	if err := writeFile(m.dir, file, val); err != nil {
-		if errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
-			return fmt.Errorf("%s: %w", file, ErrNotSupported)
+		if _, serr := os.Stat(filepath.Join(m.dir, file)); errors.Is(serr, os.ErrNotExist) {
+			return fmt.Errorf("%s (%s): %w", file, val, ErrNotSupported)
 		}
 		return fmt.Errorf("set %s to %s: %w", file, val, err)
 	}
