@@ -221,3 +221,23 @@ func TestLogFileAndSystemdFlag(t *testing.T) {
 		t.Errorf("--systemd-cgroup: exit %d %q", code, errOut)
 	}
 }
+
+func TestFeatures(t *testing.T) {
+	r := newRT(t)
+	var f struct {
+		OCIVersionMax string   `json:"ociVersionMax"`
+		MountOptions  []string `json:"mountOptions"`
+		Linux         struct {
+			Namespaces []string `json:"namespaces"`
+			Seccomp    struct {
+				Enabled bool `json:"enabled"`
+			} `json:"seccomp"`
+		} `json:"linux"`
+	}
+	if err := json.Unmarshal([]byte(r.ok("features")), &f); err != nil {
+		t.Fatal(err)
+	}
+	if f.OCIVersionMax != specs.Version || !f.Linux.Seccomp.Enabled || len(f.Linux.Namespaces) != 7 || len(f.MountOptions) < 30 {
+		t.Errorf("features %+v", f)
+	}
+}

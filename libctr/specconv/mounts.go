@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -120,4 +121,20 @@ func decodeSpec(r io.Reader) (*specs.Spec, error) {
 		return nil, fmt.Errorf("decode config.json: %v: %w", err, configs.ErrInvalid)
 	}
 	return &s, nil
+}
+
+// MountOptionNames lists the mount options ParseMountOptions turns into
+// flags (others are passed to the filesystem as data).
+func MountOptionNames() []string {
+	var out []string
+	for name := range mountFlags {
+		out = append(out, name)
+	}
+	for name := range propagation {
+		if name != "" {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
