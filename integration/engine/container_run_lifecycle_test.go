@@ -1,9 +1,13 @@
 package engine
 
 import (
+	"context"
 	"encoding/json"
+	"os/exec"
 	"strings"
 	"testing"
+
+	containertypes "github.com/docker/docker/api/types/container"
 )
 
 // A container's life through the CLI: stop, kill, pause, wait, restart,
@@ -144,6 +148,9 @@ func TestContainerRunLifecycle(t *testing.T) {
 		}
 	})
 	t.Run("top and stats", func(t *testing.T) {
+		if _, err := exec.LookPath("ps"); err != nil {
+			t.Skip("docker top runs the host's ps, which is not installed (Debian package procps)")
+		}
 		d.removeOnCleanup(t, "watched")
 		d.docker(t, runArgs("-d", "--name", "watched", "--memory", "64m", "busybox", "sh", "-c", "sleep 1000; true")...)
 		poll(t, "two processes in top", func() bool {
@@ -179,6 +186,23 @@ func TestContainerRunLifecycle(t *testing.T) {
 		if st.Name != "/watched" || st.PidsStats.Current != 2 || st.CPUStats.SystemUsage == 0 || st.CPUStats.OnlineCPUs == 0 ||
 			st.PreCPUStats.SystemUsage == 0 || st.MemoryStats.Limit != 64<<20 {
 			t.Fatalf("stats: %+v", st)
+		}
+		// Streamed: frames keep coming, each with the previous one's CPU.
+		resp, err := d.client(t).ContainerStats(context.Background(), "watched", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := json.NewDecoder(resp.Body)
+		var first, second containertypes.StatsResponse
+		if err := dec.Decode(&first); err != nil {
+			t.Fatal(err)
+		}
+		if err := dec.Decode(&second); err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if second.PreCPUStats.SystemUsage != first.CPUStats.SystemUsage || !second.PreRead.Equal(first.Read) || !second.Read.After(first.Read) {
+			t.Fatalf("streamed frames: %+v then %+v", first.CPUStats, second.PreCPUStats)
 		}
 		d.docker(t, "rm", "-f", "watched")
 	})

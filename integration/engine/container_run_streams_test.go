@@ -12,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	containertypes "github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/pkg/stdcopy"
 )
 
 // Logs of a detached container, from the json-file log: all, tail, since,
@@ -181,3 +184,56 @@ func (b *syncBuffer) String() string {
 }
 
 var _ io.Writer = (*syncBuffer)(nil)
+
+// Attach to a running container over the SDK: live output, stdin into
+// the container, and the detach keys, which end the attachment but not
+// the container.
+func TestContainerRunAttach(t *testing.T) {
+	d := runDaemon(t)
+	d.removeOnCleanup(t, "echoer")
+	d.docker(t, runArgs("-d", "-i", "--name", "echoer", "busybox", "sh", "-c", `echo ready; while read l; do echo "got $l"; done`)...)
+	d.waitLogs(t, "echoer", "ready")
+	cli := d.client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	hr, err := cli.ContainerAttach(ctx, "echoer", containertypes.AttachOptions{Stream: true, Stdin: true, Stdout: true, Stderr: true, DetachKeys: "ctrl-x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hr.Close()
+	if _, err := hr.Conn.Write([]byte("hello\n")); err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		_, err := stdcopy.StdCopy(&out, &out, hr.Reader)
+		done <- err
+	}()
+	poll(t, "the echo of what was sent", func() bool { return out.String() == "got hello\n" })
+	if _, err := hr.Conn.Write([]byte{0x18}); err != nil { // ctrl-x
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done: // the daemon ended the attachment
+		if err != nil {
+			t.Fatalf("stream: %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("detach keys did not end the attachment")
+	}
+	if got := d.inspectField(t, "echoer", "{{.State.Status}}"); got != "running" {
+		t.Fatalf("after detach: %s", got)
+	}
+	// The container's stdin is still open: a new attachment is heard.
+	hr2, err := cli.ContainerAttach(ctx, "echoer", containertypes.AttachOptions{Stream: true, Stdin: true, Stdout: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hr2.Close()
+	if _, err := hr2.Conn.Write([]byte("again\n")); err != nil {
+		t.Fatal(err)
+	}
+	d.waitLogs(t, "echoer", "got again")
+	d.docker(t, "rm", "-f", "echoer")
+}
