@@ -6,6 +6,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/wharf-project/wharf/libctr/cgroups"
 	"github.com/wharf-project/wharf/libctr/configs"
 	"github.com/wharf-project/wharf/libctr/nsenter"
 )
@@ -57,6 +58,11 @@ func (c *Container) Enter(p *Process) error {
 		return fail(err)
 	}
 	p.pid = pid
+	// The helper stays to hand on the exit status; it is not the
+	// container's, so it leaves the container's cgroup (ps, pids.max).
+	if err := cgroups.JoinOwn(cmd.Process.Pid); err != nil {
+		return fail(err)
+	}
 	cfg := c.state.Config
 	if err := c.handshake(parent, &initMessage{Exec: true, ID: c.id, Config: &cfg, Process: &p.Process}); err != nil {
 		return fail(err)

@@ -241,3 +241,42 @@ func TestFeatures(t *testing.T) {
 		t.Errorf("features %+v", f)
 	}
 }
+
+// TestExecProcessFileAndDetach: exec --process with a process.json (env,
+// cwd, user from the file), and exec --detach --pid-file.
+func TestExecProcessFileAndDetach(t *testing.T) {
+	r := newRT(t)
+	bundle, id := r.bundle(nil, "sleep", "1000")
+	r.ok("run", "--detach", "--bundle", bundle, id)
+	proc := specs.Process{Args: []string{"sh", "-c", "echo $GREETING $(pwd) $(id -u)"}, Env: []string{"PATH=/bin", "GREETING=hi"}, Cwd: "/tmp", User: specs.User{UID: 65534, GID: 65534}}
+	b, err := json.Marshal(proc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	procFile := filepath.Join(t.TempDir(), "process.json")
+	if err := os.WriteFile(procFile, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := r.ok("exec", "--process", procFile, id); out != "hi /tmp 65534\n" {
+		t.Errorf("exec --process: %q", out)
+	}
+	pidFile := filepath.Join(t.TempDir(), "exec.pid")
+	r.ok("exec", "--detach", "--pid-file", pidFile, id, "sleep", "1000")
+	pb, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	if err := json.Unmarshal([]byte(r.ok("ps", "--format", "json", id)), &pids); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range pids {
+		found = found || strconv.Itoa(p) == string(pb)
+	}
+	if !found || len(pids) != 2 {
+		t.Errorf("exec'd pid %s not among the container's %v", pb, pids)
+	}
+	r.ok("delete", "--force", id)
+	r.assertGone(id)
+}

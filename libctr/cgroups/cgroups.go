@@ -176,3 +176,46 @@ var (
 	_ Manager = (*v1)(nil)
 	_ Manager = (*v2)(nil)
 )
+
+// JoinOwn moves pid into the cgroups of the calling process, in every
+// hierarchy. exec uses it to take its nsenter helper back out of the
+// container's cgroup once the helper has forked the real process there.
+func JoinOwn(pid int) error {
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return err
+	}
+	var mounts map[string]string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		dir := ""
+		if parts[0] == "0" && parts[1] == "" {
+			if !IsV2() {
+				continue // the hybrid's unified hierarchy: left alone, as by Apply
+			}
+			dir = "/sys/fs/cgroup" + parts[2]
+		} else {
+			if mounts == nil {
+				if mounts, err = V1Mounts(); err != nil {
+					return err
+				}
+			}
+			for _, ctrl := range strings.Split(parts[1], ",") {
+				if mnt, ok := mounts[ctrl]; ok {
+					dir = mnt + parts[2]
+					break
+				}
+			}
+		}
+		if dir == "" {
+			continue
+		}
+		if err := writeFile(dir, "cgroup.procs", strconv.Itoa(pid)); err != nil && !errors.Is(err, unix.ESRCH) {
+			return err
+		}
+	}
+	return nil
+}
