@@ -126,4 +126,15 @@ func TestContainerRunBasics(t *testing.T) {
 			t.Fatalf("default network: exit %d %s", code, out)
 		}
 	})
+	t.Run("debian 20.10 CLI", func(t *testing.T) {
+		requireDebianDocker(t)
+		// API 1.41: raw-stream content type, multiplexed frames all the same.
+		out, err := d.dockerCmd(debianDockerCLI, nil, runArgs("--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 4")...)
+		if err == nil || !sameLines(out, "out\nerr\n") {
+			t.Fatalf("run: %v %q", err, out)
+		}
+		if out := d.debianDocker(t, runArgs("--rm", "busybox", "echo", "hi")...); out != "hi\n" {
+			t.Fatalf("run: %q", out)
+		}
+	})
 }
