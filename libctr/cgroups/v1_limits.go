@@ -170,4 +170,3 @@ func (m *v1) setMisc(r *configs.Resources) error {
 	}
 	return nil
 }
-
