@@ -54,8 +54,6 @@
 //   - Checkpoint/restore: there is no CRIU code path; Debian's criu 3.17
 //     fails `criu check` on the development kernel, and `wharf runtime
 //     checkpoint|restore` say so.
-//   - cgroup v2 device rules need an eBPF program, which is not written:
-//     on a v2-only host the devices list is not enforced (v1 is).
 //   - A container without a mount namespace shares the host's mount table:
 //     it is only chrooted into its rootfs, and the spec's mounts, masked
 //     and readonly paths and a readonly root are not applied (they would

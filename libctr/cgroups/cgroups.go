@@ -10,6 +10,9 @@
 //	├── freezer/<path>/freezer.state            ├── pids.max
 //	└── ...                                     └── cgroup.freeze, cgroup.events
 //
+// v2 has no devices files: device rules become an eBPF program attached
+// to the cgroup (devices_v2.go).
+//
 // New picks v2 when /sys/fs/cgroup itself is a cgroup2 filesystem, and v1
 // otherwise (a hybrid host's /sys/fs/cgroup/unified is left alone).
 package cgroups

@@ -169,8 +169,9 @@ func (m *v2) Set(r *configs.Resources) error {
 			return err
 		}
 	}
-	// Device rules need an eBPF program on v2; only "deny nothing" is
-	// expressible without one.
+	if len(r.Devices) > 0 {
+		return attachDeviceFilter(m.dir, r.Devices)
+	}
 	return nil
 }
 

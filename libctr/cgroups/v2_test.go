@@ -177,3 +177,24 @@ func TestSharesToWeight(t *testing.T) {
 		}
 	}
 }
+
+func TestDeviceFilterShape(t *testing.T) {
+	// deny all, allow c 1:3 rwm: the deny-all rule ends the program.
+	prog, err := deviceFilter([]configs.DeviceRule{
+		{Type: 'a', Major: -1, Minor: -1, Access: "rwm"},
+		{Type: 'c', Major: 1, Minor: 3, Access: "rwm", Allow: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 6 loads, the c 1:3 block (type, major, minor, allow, exit), deny-all (2).
+	if len(prog) != 6+5+2 || prog[len(prog)-2].imm != 0 || prog[10].code != bpfExit {
+		t.Errorf("program %+v", prog)
+	}
+	if _, err := deviceFilter([]configs.DeviceRule{{Type: 'x', Access: "r"}}); err == nil {
+		t.Error("bad type accepted")
+	}
+	if _, err := deviceFilter([]configs.DeviceRule{{Type: 'c', Access: "q"}}); err == nil {
+		t.Error("bad access accepted")
+	}
+}
