@@ -57,7 +57,7 @@ var runtimeCmd = &cobra.Command{
 func init() {
 	f := runtimeCmd.PersistentFlags()
 	f.StringVar(&runtimeOpts.root, "root", "/run/wharf/runtime", "directory for the containers' state")
-	f.StringVar(&runtimeOpts.log, "log", "", "write errors and debug messages to this file (default stderr)")
+	f.StringVar(&runtimeOpts.log, "log", "", "also write errors (and --debug messages) to this file, as runc does for containerd")
 	f.StringVar(&runtimeOpts.logFormat, "log-format", "text", "log format: text or json")
 	f.BoolVar(&runtimeOpts.systemdCgroup, "systemd-cgroup", false, "use systemd for cgroups (not supported)")
 	f.BoolVar(&runtimeOpts.debug, "debug", false, "log debug messages")
