@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -107,9 +108,28 @@ func init() {
 		Short: "Create and start a container; wait for it unless --detach",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// A terminal with nobody to take the pty: run takes it itself
+			// and wires it to its own stdio, as runc does.
+			var proxy *consoleProxy
+			if !ro.detach && ro.consoleSocket == "" {
+				if _, b, err := bundleConfig(args[0], ro.bundle); err == nil && b.proc.Terminal {
+					if proxy, err = newConsoleProxy(); err != nil {
+						return logged(err)
+					}
+					defer proxy.close()
+					ro.consoleSocket = proxy.path()
+				}
+			}
 			c, p, err := ro.create(args[0])
 			if err != nil {
 				return logged(err)
+			}
+			var drained <-chan struct{}
+			if proxy != nil {
+				if drained, err = proxy.attach(); err != nil {
+					_ = c.Destroy()
+					return logged(err)
+				}
 			}
 			if err := c.Exec(); err != nil {
 				_ = c.Destroy()
@@ -119,6 +139,16 @@ func init() {
 				return nil
 			}
 			code := waitForwarding(p)
+			if drained != nil {
+				// The output is drained when the last holder of the pty
+				// closes it; without a pid namespace a background child
+				// may hold it on, so do not wait long for that.
+				select {
+				case <-drained:
+				case <-time.After(2 * time.Second):
+				}
+				proxy.close()
+			}
 			if err := c.Destroy(); err != nil {
 				runtimeLog.Warn("delete after run", "error", err.Error())
 			}

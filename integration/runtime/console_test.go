@@ -72,3 +72,15 @@ func TestConsoleSocket(t *testing.T) {
 	r.waitStatus(id, "stopped")
 	r.ok("delete", id)
 }
+
+// TestRunTerminalWithoutConsoleSocket: like runc, `run` of a terminal
+// container takes the pty itself and copies it to its own stdout.
+func TestRunTerminalWithoutConsoleSocket(t *testing.T) {
+	r := newRT(t)
+	bundle, id := r.bundle(func(s *specs.Spec) { s.Process.Terminal = true }, "sh", "-c", "tty; exit 3")
+	out, errOut, code := r.run("", "run", "--bundle", bundle, id)
+	if code != 3 || strings.ReplaceAll(out, "\r", "") != "/dev/pts/0\n" {
+		t.Fatalf("exit %d stdout %q stderr %q", code, out, errOut)
+	}
+	r.assertGone(id)
+}

@@ -132,22 +132,9 @@ func attachDeviceFilter(dir string, rules []configs.DeviceRule) error {
 		binary.LittleEndian.PutUint16(code[8*i+2:], uint16(in.off))
 		binary.LittleEndian.PutUint32(code[8*i+4:], uint32(in.imm))
 	}
-	license := bpfLicense
-	var load [128]byte // union bpf_attr, BPF_PROG_LOAD part
-	binary.NativeEndian.PutUint32(load[0:], unix.BPF_PROG_TYPE_CGROUP_DEVICE)
-	binary.NativeEndian.PutUint32(load[4:], uint32(len(prog)))
-	binary.NativeEndian.PutUint64(load[8:], uint64(uintptr(unsafe.Pointer(&code[0]))))
-	binary.NativeEndian.PutUint64(load[16:], uint64(uintptr(unsafe.Pointer(&license[0]))))
-	logBuf := make([]byte, 4096) // the verifier's reasons, should it refuse
-	binary.NativeEndian.PutUint32(load[24:], 1)
-	binary.NativeEndian.PutUint32(load[28:], uint32(len(logBuf)))
-	binary.NativeEndian.PutUint64(load[32:], uint64(uintptr(unsafe.Pointer(&logBuf[0]))))
-	fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(&load[0])), unsafe.Sizeof(load))
-	runtime.KeepAlive(code)
-	runtime.KeepAlive(license)
-	runtime.KeepAlive(logBuf)
-	if errno != 0 {
-		return fmt.Errorf("load device filter: %w: %s", errno, bytes.TrimRight(logBuf, "\x00"))
+	fd, err := loadProgram(code, len(prog))
+	if err != nil {
+		return err
 	}
 	defer unix.Close(int(fd))
 	cg, err := unix.Open(dir, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
@@ -164,4 +151,43 @@ func attachDeviceFilter(dir string, rules []configs.DeviceRule) error {
 		return fmt.Errorf("attach device filter to %s: %w", dir, errno)
 	}
 	return nil
+}
+
+// loadProgram loads the device program. The verifier gives up with
+// EAGAIN when a signal is pending, and the Go runtime signals its threads
+// (SIGURG, for preemption) all the time, so EAGAIN is retried, many times
+// (libbpf retries too); on a real refusal the program is loaded once more
+// with the verifier's log, to say why.
+func loadProgram(code []byte, n int) (uintptr, error) {
+	load := func(logBuf []byte) (uintptr, unix.Errno) {
+		var attr [128]byte // union bpf_attr, BPF_PROG_LOAD part
+		binary.NativeEndian.PutUint32(attr[0:], unix.BPF_PROG_TYPE_CGROUP_DEVICE)
+		binary.NativeEndian.PutUint32(attr[4:], uint32(n))
+		binary.NativeEndian.PutUint64(attr[8:], uint64(uintptr(unsafe.Pointer(&code[0]))))
+		binary.NativeEndian.PutUint64(attr[16:], uint64(uintptr(unsafe.Pointer(&bpfLicense[0]))))
+		if logBuf != nil {
+			binary.NativeEndian.PutUint32(attr[24:], 1)
+			binary.NativeEndian.PutUint32(attr[28:], uint32(len(logBuf)))
+			binary.NativeEndian.PutUint64(attr[32:], uint64(uintptr(unsafe.Pointer(&logBuf[0]))))
+		}
+		fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(&attr[0])), unsafe.Sizeof(attr))
+		runtime.KeepAlive(code)
+		runtime.KeepAlive(logBuf)
+		return fd, errno
+	}
+	var errno unix.Errno
+	for attempt := 0; attempt < 1000; attempt++ {
+		var fd uintptr
+		if fd, errno = load(nil); errno == 0 {
+			return fd, nil
+		}
+		if errno != unix.EAGAIN {
+			break
+		}
+	}
+	logBuf := make([]byte, 4096)
+	if fd, e := load(logBuf); e == 0 {
+		return fd, nil // refused a moment ago, accepted now
+	}
+	return 0, fmt.Errorf("load device filter: %w: %s", errno, bytes.TrimRight(logBuf, "\x00"))
 }
