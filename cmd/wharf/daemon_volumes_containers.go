@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/wharf-project/wharf/engine/container"
 	"github.com/wharf-project/wharf/engine/daemon"
@@ -53,8 +54,17 @@ func init() {
 		}
 		ctrs.SetRuntime(rt)
 		ctrs.Restore(ctx, killed)
-		// Added after the volumes' hook, so it runs before it: containers
-		// are stopped (their real exit codes recorded) before volumes close.
+		// Containers are stopped as soon as the daemon is told to stop (ctx
+		// is cancelled by SIGTERM/SIGINT), so that clients waiting for their
+		// exit get it while the API drains; the hook, added after the
+		// volumes' so it runs before it, waits for that (or does it, when the
+		// daemon stops for another reason) before volumes close.
+		go func() {
+			<-ctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.ShutdownTimeout)*time.Second)
+			defer cancel()
+			_ = ctrs.Shutdown(sctx)
+		}()
 		d.OnShutdown(ctrs.Shutdown)
 		images.SetInUse(ctrs.ImageInUse)
 		d.Containers, d.Volumes = ctrs, vols

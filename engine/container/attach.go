@@ -82,13 +82,15 @@ func (s *Service) Attach(ctx context.Context, name string, cfg AttachConfig) err
 		l.streams.add(a)
 		defer l.streams.remove(a)
 	}
+	// Logged before the client hears back, so it comes before the start
+	// that a client sends next.
+	s.event(context.WithoutCancel(ctx), c, eventtypes.ActionAttach, nil)
 	streams, err := cfg.Open(tty)
 	outGate.open(streams.Stdout)
 	errGate.open(streams.Stderr)
 	if err != nil {
 		return err
 	}
-	s.event(context.WithoutCancel(ctx), c, eventtypes.ActionAttach, nil)
 	if cfg.Logs {
 		s.replayLog(ctx, c, streams, cfg)
 	}

@@ -50,6 +50,9 @@ func (s *Service) Start(ctx context.Context, name string) error {
 }
 
 func (s *Service) apiStart(ctx context.Context, c *Container) error {
+	if s.shuttingDown.Load() {
+		return errdefs.Unavailable(errors.New("the daemon is shutting down"))
+	}
 	l := s.live(c)
 	l.op.Lock()
 	defer l.op.Unlock()
@@ -244,6 +247,12 @@ func (s *Service) monitor(c *Container, l *live, r *run) {
 	if err := c.Save(); err != nil {
 		s.log.Warn("container record not saved", "container", c.ID, "error", err)
 	}
+	// The events first: whoever waits for this exit (a stop, a kill)
+	// logs its own event after die, as dockerd does.
+	if es.OOMKilled {
+		s.event(ctx, c, eventtypes.ActionOOM, nil)
+	}
+	s.event(ctx, c, eventtypes.ActionDie, map[string]string{"exitCode": fmt.Sprint(es.Code), "execDuration": fmt.Sprint(int(ran.Seconds()))})
 	l.mu.Lock()
 	l.run = nil
 	l.exitSeq++
@@ -251,10 +260,6 @@ func (s *Service) monitor(c *Container, l *live, r *run) {
 	l.notifyLocked()
 	l.mu.Unlock()
 	close(r.exited)
-	if es.OOMKilled {
-		s.event(ctx, c, eventtypes.ActionOOM, nil)
-	}
-	s.event(ctx, c, eventtypes.ActionDie, map[string]string{"exitCode": fmt.Sprint(es.Code), "execDuration": fmt.Sprint(int(ran.Seconds()))})
 	if restart {
 		go s.restartAfter(c, l, es, backoff)
 		return

@@ -76,6 +76,9 @@ type Service struct {
 	// shuttingDown keeps restart policies from restarting containers the
 	// daemon stops on its way out.
 	shuttingDown atomic.Bool
+	shutdownOnce sync.Once
+	shutdownDone chan struct{}
+	shutdownErr  error
 	// wasRunning lists the containers recorded as running at load, whose
 	// mounts Restore undoes.
 	wasRunning []string

@@ -12,7 +12,27 @@ import (
 // SIGKILL, so that its record holds its real exit code. Restart policies
 // do not restart them now; at the next daemon start, Restore starts the
 // ones whose policy says so, as dockerd does.
+//
+// It may be called more than once (when the daemon is told to stop, and
+// from its shutdown hook): the first call does the work, later ones wait
+// for it, within their own ctx.
 func (s *Service) Shutdown(ctx context.Context) error {
+	s.shutdownOnce.Do(func() {
+		s.shutdownDone = make(chan struct{})
+		go func() {
+			s.shutdownErr = s.shutdown(ctx)
+			close(s.shutdownDone)
+		}()
+	})
+	select {
+	case <-s.shutdownDone:
+		return s.shutdownErr
+	case <-ctx.Done():
+		return errors.New("containers still running at the shutdown bound")
+	}
+}
+
+func (s *Service) shutdown(ctx context.Context) error {
 	s.shuttingDown.Store(true)
 	var wg sync.WaitGroup
 	for _, c := range s.store.All() {

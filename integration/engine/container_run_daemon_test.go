@@ -131,10 +131,26 @@ func TestContainerRunDaemonRestart(t *testing.T) {
 	d.docker(t, runArgs("-d", "--name", "auto", "--restart", "always", "busybox", "sh", "-c", `trap "exit 0" TERM; echo ready; while :; do sleep 0.2; done`)...)
 	d.waitLogs(t, "polite", "ready")
 	d.waitLogs(t, "auto", "ready")
+	// A client attached to a container hears its exit code when the daemon
+	// stops it.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	fg := exec.CommandContext(ctx, dockerCLI, append([]string{"-H", d.Host}, runArgs("--name", "fg", "busybox", "sh", "-c", `trap "exit 9" TERM; echo ready; while :; do sleep 0.2; done`)...)...)
+	fg.Env = d.cliEnv()
+	var fgOut syncBuffer
+	fg.Stdout, fg.Stderr = &fgOut, &fgOut
+	if err := fg.Start(); err != nil {
+		t.Fatal(err)
+	}
+	d.removeOnCleanup(t, "fg")
+	poll(t, "the attached container to be ready", func() bool { return fgOut.String() == "ready\n" })
 
 	d.restartDaemon(t, syscall.SIGTERM)
 	if got := d.inspectField(t, "polite", "{{.State.Status}} {{.State.ExitCode}}"); got != "exited 7" {
 		t.Fatalf("polite after a clean daemon restart: %s", got)
+	}
+	if err := fg.Wait(); fg.ProcessState == nil || fg.ProcessState.ExitCode() != 9 {
+		t.Fatalf("attached client: %v %q", err, fgOut.String())
 	}
 	d.waitStatus(t, "auto", "running")
 
@@ -156,7 +172,7 @@ func TestContainerRunDaemonRestart(t *testing.T) {
 	// It starts again like any stopped container.
 	d.docker(t, "start", "orphan")
 	d.waitStatus(t, "orphan", "running")
-	d.docker(t, "rm", "-f", "orphan", "auto", "polite")
+	d.docker(t, "rm", "-f", "orphan", "auto", "polite", "fg")
 }
 
 // restartDaemon stops the daemon with sig (SIGTERM: a clean stop that must
