@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	containertypes "github.com/docker/docker/api/types/container"
 	eventtypes "github.com/docker/docker/api/types/events"
@@ -29,7 +30,12 @@ type execConfig struct {
 	exitCode *int
 	pid      int
 	proc     Process
+	ended    time.Time
 }
+
+// execKeep is how long a finished exec stays inspectable (dockerd's exec
+// garbage collection runs every 5 minutes).
+const execKeep = 5 * time.Minute
 
 // ExecInspect is GET /exec/{id}/json, with dockerd's field names.
 type ExecInspect struct {
@@ -101,7 +107,21 @@ func (s *Service) ExecCreate(ctx context.Context, name string, o containertypes.
 	s.liveMu.Unlock()
 	l.mu.Lock()
 	l.execs[e.ID] = e
+	var old []string
+	for id, x := range l.execs {
+		x.mu.Lock()
+		if !x.ended.IsZero() && time.Since(x.ended) > execKeep {
+			old = append(old, id)
+			delete(l.execs, id)
+		}
+		x.mu.Unlock()
+	}
 	l.mu.Unlock()
+	s.liveMu.Lock()
+	for _, id := range old {
+		delete(s.execIndex, id)
+	}
+	s.liveMu.Unlock()
 	s.event(ctx, c, eventtypes.Action(string(eventtypes.ActionExecCreate)+": "+strings.Join(o.Cmd, " ")), map[string]string{"execID": e.ID})
 	return e.ID, nil
 }
@@ -154,7 +174,7 @@ func (s *Service) ExecStart(ctx context.Context, id string, o ExecStartConfig) e
 			code = exitCmdNotFound
 		}
 		e.mu.Lock()
-		e.exitCode = &code
+		e.exitCode, e.ended = &code, time.Now()
 		e.mu.Unlock()
 		if o.Detach || streams.Stdout == nil {
 			return err
@@ -172,7 +192,7 @@ func (s *Service) ExecStart(ctx context.Context, id string, o ExecStartConfig) e
 			code = 126
 		}
 		e.mu.Lock()
-		e.running, e.exitCode = false, &code
+		e.running, e.exitCode, e.ended = false, &code, time.Now()
 		e.mu.Unlock()
 		s.event(context.Background(), c, eventtypes.ActionExecDie, map[string]string{"execID": e.ID, "exitCode": fmt.Sprint(code)})
 	}
