@@ -244,6 +244,11 @@ func startCmd(cmd *exec.Cmd, closeAfter []*os.File) error {
 func (c *Container) handshake(parent *os.File, msg *initMessage) error {
 	enc, dec := json.NewEncoder(parent), json.NewDecoder(parent)
 	if err := enc.Encode(msg); err != nil {
+		// The child may have failed before it read anything (nsenter
+		// could not join a namespace): its message says why.
+		if _, rerr := readSync(dec); rerr != nil {
+			return rerr
+		}
 		return fmt.Errorf("send init config: %w", err)
 	}
 	for {

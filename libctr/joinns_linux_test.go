@@ -92,3 +92,20 @@ func TestNoMountNamespaceChrootsOnly(t *testing.T) {
 		t.Errorf("host mount table mentions the rootfs (%v)", err)
 	}
 }
+
+// TestJoinMissingNamespaceFails: a namespace path that does not exist is
+// reported by the nsenter constructor as a one-line error, and nothing is
+// left behind.
+func TestJoinMissingNamespaceFails(t *testing.T) {
+	c := testContainer(t, func(s *specs.Spec) {
+		for i, ns := range s.Linux.Namespaces {
+			if ns.Type == specs.NetworkNamespace {
+				s.Linux.Namespaces[i].Path = "/proc/999999999/ns/net"
+			}
+		}
+	}, "true")
+	err := c.Start(&libctr.Process{Process: c.proc})
+	if err == nil || !strings.Contains(err.Error(), "/proc/999999999/ns/net") {
+		t.Fatalf("start: %v", err)
+	}
+}

@@ -53,11 +53,30 @@ package nsenter
 
 #define MAX_NS 8
 
+// json_errors: the parent reads JSON from the sync fd (no fork, so no
+// pid is expected): report as an init error message.
+static int json_errors;
+
 static void bail(int syncfd, const char *what, const char *arg)
 {
 	char msg[512];
 	int n = snprintf(msg, sizeof msg, "nsenter: %s %s: %s\n", what, arg ? arg : "", strerror(errno));
-	if (syncfd >= 0) {
+	if (n < 0 || n >= (int)sizeof msg)
+		n = sizeof msg - 1;
+	if (syncfd >= 0 && json_errors) {
+		char js[600];
+		int j = snprintf(js, sizeof js, "{\"type\":\"error\",\"message\":\"");
+		for (int i = 0; i < n && j < (int)sizeof js - 4; i++) {
+			char c = msg[i];
+			if (c == '\n')
+				continue;
+			if (c == '"' || c == '\\')
+				js[j++] = '\\';
+			js[j++] = (c >= 0x20 && c < 0x7f) ? c : '?';
+		}
+		j += snprintf(js + j, sizeof js - j, "\"}\n");
+		(void)!write(syncfd, js, (size_t)j);
+	} else if (syncfd >= 0) {
 		// A negative pid tells the parent to read an error line instead.
 		int32_t neg = -1;
 		(void)!write(syncfd, &neg, sizeof neg);
@@ -88,6 +107,7 @@ __attribute__((constructor)) static void libctr_nsexec(void)
 	int syncfd = atoi(sync);
 	int detach = getenv("_LIBCTR_NSENTER_DETACH") != NULL;
 	int nofork = getenv("_LIBCTR_NSENTER_NOFORK") != NULL;
+	json_errors = nofork;
 
 	// Open every path first: joining the mount namespace changes what
 	// /proc/<pid>/ns/... means for the paths after it.
