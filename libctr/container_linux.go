@@ -106,7 +106,9 @@ func (c *Container) Start(p *Process) error {
 		case !ok:
 		case ns.Path != "":
 			joins = append(joins, ns)
-		case t != configs.NEWCGROUP: // unshared by the init, inside its cgroup
+		case t != configs.NEWCGROUP && t != configs.NEWTIME:
+			// (cgroup: unshared by the init once inside its cgroup; time:
+			// clone(2) cannot make one, the init unshares it.)
 			flags |= cloneFlag[t]
 		}
 	}
@@ -183,7 +185,7 @@ func (c *Container) Start(p *Process) error {
 var cloneFlag = map[configs.NamespaceType]uintptr{
 	configs.NEWNS: unix.CLONE_NEWNS, configs.NEWPID: unix.CLONE_NEWPID, configs.NEWUTS: unix.CLONE_NEWUTS,
 	configs.NEWIPC: unix.CLONE_NEWIPC, configs.NEWNET: unix.CLONE_NEWNET, configs.NEWUSER: unix.CLONE_NEWUSER,
-	configs.NEWCGROUP: unix.CLONE_NEWCGROUP,
+	configs.NEWCGROUP: unix.CLONE_NEWCGROUP, configs.NEWTIME: unix.CLONE_NEWTIME,
 }
 
 func idMaps(in []configs.IDMap) []syscall.SysProcIDMap {

@@ -162,6 +162,11 @@ func setupContainer(cfg *configs.Config, dec *json.Decoder, enc *json.Encoder) e
 		}
 		return nil
 	}
+	if ns, ok := cfg.Namespaces.Get(configs.NEWTIME); ok && ns.Path == "" {
+		if err := newTimeNamespace(cfg.TimeOffsets); err != nil {
+			return err
+		}
+	}
 	if !cfg.Namespaces.Contains(configs.NEWNS) {
 		return chrootOnly(cfg, hooks)
 	}
@@ -357,4 +362,24 @@ func lookPath(name string, env []string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("exec: %q: %w", name, exec.ErrNotFound)
+}
+
+// newTimeNamespace makes a time namespace for this process's children and
+// for the program it execs (execve enters it), with its clock offsets,
+// which can only be written before any process is inside.
+func newTimeNamespace(offsets map[string]configs.TimeOffset) error {
+	if err := unix.Unshare(unix.CLONE_NEWTIME); err != nil {
+		return fmt.Errorf("unshare time namespace: %w", err)
+	}
+	var b strings.Builder
+	for clock, off := range offsets {
+		fmt.Fprintf(&b, "%s %d %d\n", clock, off.Secs, off.Nanosecs)
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	if err := os.WriteFile("/proc/self/timens_offsets", []byte(b.String()), 0); err != nil {
+		return fmt.Errorf("time offsets: %w", err)
+	}
+	return nil
 }

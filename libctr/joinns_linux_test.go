@@ -3,6 +3,7 @@ package libctr_test
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -107,5 +108,31 @@ func TestJoinMissingNamespaceFails(t *testing.T) {
 	err := c.Start(&libctr.Process{Process: c.proc})
 	if err == nil || !strings.Contains(err.Error(), "/proc/999999999/ns/net") {
 		t.Fatalf("start: %v", err)
+	}
+}
+
+// TestTimeNamespaceOffsets: a new time namespace moves the container's
+// boottime clock (and an exec'd process joins it).
+func TestTimeNamespaceOffsets(t *testing.T) {
+	c := testContainer(t, func(s *specs.Spec) {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
+		s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"boottime": {Secs: 1000000}}
+	}, "sh", "-c", "cut -d. -f1 /proc/uptime; exec sleep 1000")
+	_, out, _ := c.start(t)
+	eventually(t, "uptime printed", func() bool { return strings.HasSuffix(out.String(), "\n") })
+	up, err := strconv.Atoi(strings.TrimSpace(out.String()))
+	if err != nil || up < 1000000 {
+		t.Fatalf("uptime in the container %q (%v)", out.String(), err)
+	}
+	var buf syncBuffer
+	p := &libctr.Process{Process: configs.Process{Args: []string{"cut", "-d.", "-f1", "/proc/uptime"}, Env: []string{"PATH=/bin"}, Cwd: "/"}, Stdout: &buf}
+	if err := c.Enter(p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(buf.String())); err != nil || n < 1000000 {
+		t.Errorf("uptime in an exec'd process %q (%v)", buf.String(), err)
 	}
 }

@@ -26,7 +26,7 @@ func init() {
 				Hooks:         []string{"prestart", "createRuntime", "poststart", "poststop"},
 				MountOptions:  specconv.MountOptionNames(),
 				Linux: &features.Linux{
-					Namespaces:   []string{"cgroup", "ipc", "mount", "network", "pid", "user", "uts"},
+					Namespaces:   []string{"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"},
 					Capabilities: specconv.CapabilityNames(),
 					Cgroup:       &features.Cgroup{V1: &v1, V2: &v2, Systemd: &no, SystemdUser: &no},
 					Seccomp: &features.Seccomp{

@@ -237,7 +237,7 @@ func TestFeatures(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.ok("features")), &f); err != nil {
 		t.Fatal(err)
 	}
-	if f.OCIVersionMax != specs.Version || !f.Linux.Seccomp.Enabled || len(f.Linux.Namespaces) != 7 || len(f.MountOptions) < 30 {
+	if f.OCIVersionMax != specs.Version || !f.Linux.Seccomp.Enabled || len(f.Linux.Namespaces) != 8 || len(f.MountOptions) < 30 {
 		t.Errorf("features %+v", f)
 	}
 }

@@ -20,12 +20,13 @@ const (
 	NEWNET    NamespaceType = "net"
 	NEWUSER   NamespaceType = "user"
 	NEWCGROUP NamespaceType = "cgroup"
+	NEWTIME   NamespaceType = "time"
 )
 
 // NamespaceOrder is the order in which namespaces are joined: user first, so
 // that the rest are joined with the capabilities it grants; mnt last, because
 // joining it changes the meaning of every path after it.
-var NamespaceOrder = []NamespaceType{NEWUSER, NEWIPC, NEWUTS, NEWNET, NEWPID, NEWCGROUP, NEWNS}
+var NamespaceOrder = []NamespaceType{NEWUSER, NEWIPC, NEWUTS, NEWNET, NEWPID, NEWCGROUP, NEWTIME, NEWNS}
 
 // Namespace is one namespace of the container. An empty Path asks for a new
 // namespace; a Path (such as /proc/123/ns/net) joins an existing one.
@@ -145,4 +146,13 @@ type Config struct {
 	Version         string            `json:"version"`          // the spec's ociVersion
 	MountLabel      string            `json:"mount_label,omitempty"`
 	Personality     string            `json:"personality,omitempty"`
+	// TimeOffsets shift the clocks ("monotonic", "boottime") of a new
+	// time namespace.
+	TimeOffsets map[string]TimeOffset `json:"time_offsets,omitempty"`
+}
+
+// TimeOffset is how far a clock of a time namespace is moved.
+type TimeOffset struct {
+	Secs     int64  `json:"secs"`
+	Nanosecs uint32 `json:"nanosecs"`
 }

@@ -43,6 +43,14 @@ func (c *Config) Validate() error {
 	if c.Hostname != "" && !seen[NEWUTS] {
 		return fmt.Errorf("hostname needs a new uts namespace: %w", ErrInvalid)
 	}
+	if len(c.TimeOffsets) > 0 && !seen[NEWTIME] {
+		return fmt.Errorf("time offsets need a time namespace: %w", ErrInvalid)
+	}
+	for clock := range c.TimeOffsets {
+		if clock != "monotonic" && clock != "boottime" {
+			return fmt.Errorf("time offset for clock %q: %w", clock, ErrInvalid)
+		}
+	}
 	if (len(c.UIDMappings) > 0 || len(c.GIDMappings) > 0) && !seen[NEWUSER] {
 		return fmt.Errorf("uid/gid mappings need a user namespace: %w", ErrInvalid)
 	}

@@ -95,6 +95,7 @@ static int nstype(const char *name)
 	if (!strcmp(name, "pid")) return CLONE_NEWPID;
 	if (!strcmp(name, "cgroup")) return CLONE_NEWCGROUP;
 	if (!strcmp(name, "mnt")) return CLONE_NEWNS;
+	if (!strcmp(name, "time")) return 0x00000080; // CLONE_NEWTIME
 	return -1;
 }
 

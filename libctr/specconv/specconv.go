@@ -74,6 +74,12 @@ func ToConfig(spec *specs.Spec, opts Options) (*configs.Config, *configs.Process
 		c.Labels = map[string]string{}
 	}
 	c.ReadonlyPaths = spec.Linux.ReadonlyPaths
+	for clock, off := range spec.Linux.TimeOffsets {
+		if c.TimeOffsets == nil {
+			c.TimeOffsets = map[string]configs.TimeOffset{}
+		}
+		c.TimeOffsets[clock] = configs.TimeOffset{Secs: off.Secs, Nanosecs: off.Nanosecs}
+	}
 	if p, ok := propagation[spec.Linux.RootfsPropagation]; ok {
 		c.RootPropagation = p
 	} else {
@@ -178,7 +184,7 @@ var namespaceTypes = map[specs.LinuxNamespaceType]configs.NamespaceType{
 	specs.PIDNamespace: configs.NEWPID, specs.NetworkNamespace: configs.NEWNET,
 	specs.MountNamespace: configs.NEWNS, specs.IPCNamespace: configs.NEWIPC,
 	specs.UTSNamespace: configs.NEWUTS, specs.UserNamespace: configs.NEWUSER,
-	specs.CgroupNamespace: configs.NEWCGROUP,
+	specs.CgroupNamespace: configs.NEWCGROUP, specs.TimeNamespace: configs.NEWTIME,
 }
 
 var propagation = map[string]int{

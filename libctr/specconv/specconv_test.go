@@ -91,6 +91,13 @@ func TestInvalidSpecs(t *testing.T) {
 			s.Linux.Namespaces = []specs.LinuxNamespace{{Type: "mount"}}
 		},
 		"missing rootfs": func(s *specs.Spec) { s.Root.Path = "nope" },
+		"offsets no timens": func(s *specs.Spec) {
+			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"boottime": {Secs: 1}}
+		},
+		"bad clock": func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
+			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"realtime": {Secs: 1}}
+		},
 	}
 	for name, mutate := range cases {
 		t.Run(strings.ReplaceAll(name, " ", "_"), func(t *testing.T) {
