@@ -21,6 +21,7 @@ type Backend interface {
 	Start(ctx context.Context, name string) error
 	LifecycleBackend
 	StreamBackend
+	ArchiveBackend
 }
 
 var _ Backend = (*container.Service)(nil)

@@ -46,6 +46,9 @@ func (cr *containerRouter) Routes() []router.Route {
 		router.NewGetRoute("/containers/{name:.*}/logs", cr.getContainersLogs),
 		router.NewGetRoute("/containers/{name:.*}/top", cr.getContainersTop),
 		router.NewGetRoute("/containers/{name:.*}/stats", cr.getContainersStats),
+		router.NewHeadRoute("/containers/{name:.*}/archive", cr.headContainersArchive),
+		router.NewGetRoute("/containers/{name:.*}/archive", cr.getContainersArchive),
+		router.NewPutRoute("/containers/{name:.*}/archive", cr.putContainersArchive),
 		router.NewDeleteRoute("/containers/{name:.*}", cr.deleteContainers),
 	}
 }
