@@ -173,7 +173,9 @@ func (c *Container) Start(p *Process) error {
 	initProc := p.Process
 	c.state.InitProcess = &initProc
 	c.state.Created = time.Now().UTC()
-	if err := c.handshake(parent, &initMessage{ID: c.id, Config: cfg, Process: &p.Process}); err != nil {
+	hookState := c.OCIState()
+	hookState.Status, hookState.Pid = "created", c.state.InitPid
+	if err := c.handshake(parent, &initMessage{ID: c.id, Config: cfg, Process: &p.Process, State: hookState}); err != nil {
 		return fail(err)
 	}
 	if err := c.save(); err != nil {

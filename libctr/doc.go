@@ -37,13 +37,15 @@
 //
 //	child                                 parent
 //	  <- initMessage {config, process}      (sent after the child joined the cgroups)
-//	  unshare cgroup ns, mounts, /dev
+//	  unshare cgroup (and time) ns, mounts, /dev
 //	  -> {"type":"hooks"}                    runs prestart + createRuntime hooks
 //	  <- {"type":"resume"}
-//	  pivot_root, sysctls, masked paths, hostname, rlimits, user, caps
+//	  createContainer hooks, pivot_root, sysctls, masked paths, hostname,
+//	  rlimits
 //	  -> {"type":"ready"}                    records the state: "created"
 //	  open /proc/self/fd/<FIFOFD> for writing (blocks until `start`
-//	  opens the fifo for reading), then execve(process.args)
+//	  opens the fifo for reading), startContainer hooks, seccomp, user,
+//	  capabilities, then execve(process.args)
 //
 // Any failure is sent as {"type":"error","message":...} and the child
 // exits; the parent then removes everything it made. An exec'd process

@@ -53,7 +53,7 @@ func initMain(pipe *os.File) error {
 		return errors.New("init message without config or process")
 	}
 	if !msg.Exec {
-		if err := setupContainer(cfg, dec, enc); err != nil {
+		if err := setupContainer(cfg, msg.State, dec, enc); err != nil {
 			return err
 		}
 	} else if !cfg.Namespaces.Contains(configs.NEWNS) {
@@ -110,6 +110,20 @@ func initMain(pipe *os.File) error {
 	}
 	// From here on the parent no longer listens: errors go to stderr.
 	_ = pipe.Close()
+	if !msg.Exec {
+		// Block until `start`, then run the startContainer hooks in the
+		// container (their paths resolve there), still privileged.
+		if err := waitStart(); err != nil {
+			fmt.Fprintln(os.Stderr, "libctr init:", err)
+			os.Exit(127)
+		}
+		st := msg.State
+		st.Status = "running"
+		if err := runHooks(cfg.Hooks.StartContainer, st); err != nil {
+			fmt.Fprintln(os.Stderr, "libctr init: startContainer:", err)
+			os.Exit(127)
+		}
+	}
 	// Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, so
 	// it goes in before the capabilities are dropped (the profile must
 	// then allow what finalize calls); with it, as late as possible.
@@ -119,7 +133,7 @@ func initMain(pipe *os.File) error {
 			os.Exit(127)
 		}
 	}
-	if err := finalize(proc, c, msg.Exec); err != nil {
+	if err := finalize(proc, c); err != nil {
 		fmt.Fprintln(os.Stderr, "libctr init:", err)
 		os.Exit(127)
 	}
@@ -138,7 +152,7 @@ func initMain(pipe *os.File) error {
 // setupContainer does everything the container's first process needs that
 // a process joining it later does not: the cgroup namespace, the rootfs,
 // hostname, sysctls, masked and readonly paths.
-func setupContainer(cfg *configs.Config, dec *json.Decoder, enc *json.Encoder) error {
+func setupContainer(cfg *configs.Config, state OCIState, dec *json.Decoder, enc *json.Encoder) error {
 	if ns, ok := cfg.Namespaces.Get(configs.NEWCGROUP); ok && ns.Path == "" {
 		// Made here rather than by clone(2): the parent has moved us into
 		// the container's cgroup by now, so it becomes the namespace root.
@@ -148,7 +162,9 @@ func setupContainer(cfg *configs.Config, dec *json.Decoder, enc *json.Encoder) e
 	}
 	hooks := func() error {
 		if len(cfg.Hooks.Prestart) == 0 && len(cfg.Hooks.CreateRuntime) == 0 {
-			return nil
+			// createContainer hooks: in the container's namespaces, before
+			// pivot_root, so their paths still resolve as on the host.
+			return runHooks(cfg.Hooks.CreateContainer, state)
 		}
 		if err := enc.Encode(syncMessage{Type: syncHooks}); err != nil {
 			return err
@@ -160,7 +176,7 @@ func setupContainer(cfg *configs.Config, dec *json.Decoder, enc *json.Encoder) e
 		if m.Type != syncResume {
 			return fmt.Errorf("unexpected %q while waiting for hooks", m.Type)
 		}
-		return nil
+		return runHooks(cfg.Hooks.CreateContainer, state)
 	}
 	if ns, ok := cfg.Namespaces.Get(configs.NEWTIME); ok && ns.Path == "" {
 		if err := newTimeNamespace(cfg.TimeOffsets); err != nil {
@@ -204,9 +220,9 @@ func setupContainer(cfg *configs.Config, dec *json.Decoder, enc *json.Encoder) e
 
 // finalize drops privileges in the order the kernel requires (bounding
 // set while CAP_SETPCAP is still there, keep capabilities across setuid,
-// then the final sets), sets no_new_privs and the umask, changes to the
-// working directory and, for the container's init, waits for `start`.
-func finalize(proc *configs.Process, c *caps, exec bool) error {
+// then the final sets), sets no_new_privs and the umask, and changes to
+// the working directory.
+func finalize(proc *configs.Process, c *caps) error {
 	if c != nil {
 		if err := c.dropBounding(); err != nil {
 			return err
@@ -234,9 +250,6 @@ func finalize(proc *configs.Process, c *caps, exec bool) error {
 	}
 	if err := unix.Chdir(proc.Cwd); err != nil {
 		return fmt.Errorf("chdir %s: %w", proc.Cwd, err)
-	}
-	if !exec {
-		return waitStart()
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -251,4 +252,47 @@ func TestPausedCreatedContainer(t *testing.T) {
 		t.Fatalf("exec of a paused container: %v", err)
 	}
 	// testContainer's cleanup destroys it while frozen and checks leftovers.
+}
+
+// TestContainerHooks: createContainer runs before pivot_root in the
+// container's namespaces (its own mount namespace), startContainer at
+// start inside the container (paths resolve in the rootfs); both get the
+// state.
+func TestContainerHooks(t *testing.T) {
+	dir := t.TempDir()
+	hook := filepath.Join(dir, "hook.sh")
+	if err := os.WriteFile(hook, []byte("#!/bin/sh\nread state; echo \"$(readlink /proc/self/ns/mnt) $1 $state\" > "+dir+"/created\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := testContainer(t, func(s *specs.Spec) {
+		s.Hooks = &specs.Hooks{
+			CreateContainer: []specs.Hook{{Path: hook, Args: []string{"hook.sh", "create"}}},
+			StartContainer:  []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "cat > /tmp/started-state"}}},
+		}
+	}, "cat", "/tmp/started-state")
+	p := &libctr.Process{Process: c.proc}
+	var out syncBuffer
+	p.Stdout = &out
+	if err := c.Start(p); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "created"))
+	hostMnt, _ := os.Readlink("/proc/self/ns/mnt")
+	f := strings.Fields(string(b))
+	if err != nil || len(f) < 3 || f[0] == hostMnt || !strings.HasPrefix(f[0], "mnt:[") || f[1] != "create" ||
+		!strings.Contains(string(b), `"id":"`+c.ID()+`"`) || !strings.Contains(string(b), `"status":"created"`) {
+		t.Fatalf("createContainer hook: %q (%v), host %s", b, err, hostMnt)
+	}
+	if _, err := os.Stat(filepath.Join(c.rootfs, "tmp/started-state")); err == nil {
+		t.Fatal("startContainer hook ran before start")
+	}
+	if err := c.Exec(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"status":"running"`) || !strings.Contains(out.String(), fmt.Sprintf(`"pid":%d`, c.State().InitPid)) {
+		t.Errorf("startContainer state %q", out.String())
+	}
 }

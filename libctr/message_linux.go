@@ -17,6 +17,10 @@ type initMessage struct {
 	// ConsoleSocket is true when the parent passed a unix socket as
 	// _LIBCTR_CONSOLEFD to which the init sends the pty master.
 	ConsoleSocket bool `json:"console_socket,omitempty"`
+	// State is what the createContainer and startContainer hooks, which
+	// the init runs, get on stdin (the init cannot know its host pid or
+	// the bundle itself).
+	State OCIState `json:"state"`
 }
 
 // syncMessage is one step of the handshake between init and parent.
