@@ -23,7 +23,7 @@ func init() {
 			f := features.Features{
 				OCIVersionMin: "1.0.0",
 				OCIVersionMax: specs.Version,
-				Hooks:         []string{"prestart", "createRuntime", "poststart", "poststop"},
+				Hooks:         []string{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"},
 				MountOptions:  specconv.MountOptionNames(),
 				Linux: &features.Linux{
 					Namespaces:   []string{"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"},
