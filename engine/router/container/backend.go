@@ -22,6 +22,7 @@ type Backend interface {
 	LifecycleBackend
 	StreamBackend
 	ArchiveBackend
+	FilesystemBackend
 }
 
 var _ Backend = (*container.Service)(nil)

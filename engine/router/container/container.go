@@ -33,6 +33,7 @@ func (cr *containerRouter) Routes() []router.Route {
 		router.NewGetRoute("/containers/{name:.*}/json", cr.getContainersByName),
 		router.NewPostRoute("/containers/create", cr.postContainersCreate),
 		router.NewPostRoute("/containers/prune", cr.postContainersPrune),
+		router.NewPostRoute("/commit", cr.postCommit),
 		router.NewPostRoute("/containers/{name:.*}/rename", cr.postContainerRename),
 		router.NewPostRoute("/containers/{name:.*}/start", cr.postContainersStart),
 		router.NewPostRoute("/containers/{name:.*}/stop", cr.postContainersStop),
@@ -49,6 +50,8 @@ func (cr *containerRouter) Routes() []router.Route {
 		router.NewHeadRoute("/containers/{name:.*}/archive", cr.headContainersArchive),
 		router.NewGetRoute("/containers/{name:.*}/archive", cr.getContainersArchive),
 		router.NewPutRoute("/containers/{name:.*}/archive", cr.putContainersArchive),
+		router.NewGetRoute("/containers/{name:.*}/changes", cr.getContainersChanges),
+		router.NewGetRoute("/containers/{name:.*}/export", cr.getContainersExport),
 		router.NewDeleteRoute("/containers/{name:.*}", cr.deleteContainers),
 	}
 }
