@@ -57,13 +57,18 @@ func NewHtpasswd(realm, path string) (*Htpasswd, error) {
 }
 
 // dummyHash keeps the time of a failed login the same for unknown users.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("wharf"), bcrypt.MinCost)
+// Made on first use: every wharf invocation links this package, and a
+// bcrypt at init would slow them all.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("wharf"), bcrypt.DefaultCost)
+	return h
+})
 
 // Authenticate reports whether user and password match an entry.
 func (h *Htpasswd) Authenticate(user, password string) bool {
 	hash, ok := h.users[user]
 	if !ok {
-		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 		return false
 	}
 	sum := sha256.Sum256([]byte(password))
