@@ -116,6 +116,9 @@ func (s *Service) PrepareStart(ctx context.Context, id string) (_ *specs.Spec, r
 	if err != nil {
 		return nil, err
 	}
+	if err := s.applyInit(c, spec); err != nil {
+		return nil, err
+	}
 	if err := c.saveLocked(); err != nil {
 		return nil, errdefs.System(err)
 	}
