@@ -23,6 +23,7 @@ type Backend interface {
 	StreamBackend
 	ArchiveBackend
 	FilesystemBackend
+	UpdateBackend
 }
 
 var _ Backend = (*container.Service)(nil)

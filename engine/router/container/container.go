@@ -35,6 +35,7 @@ func (cr *containerRouter) Routes() []router.Route {
 		router.NewPostRoute("/containers/prune", cr.postContainersPrune),
 		router.NewPostRoute("/commit", cr.postCommit),
 		router.NewPostRoute("/containers/{name:.*}/rename", cr.postContainerRename),
+		router.NewPostRoute("/containers/{name:.*}/update", cr.postContainersUpdate),
 		router.NewPostRoute("/containers/{name:.*}/start", cr.postContainersStart),
 		router.NewPostRoute("/containers/{name:.*}/stop", cr.postContainersStop),
 		router.NewPostRoute("/containers/{name:.*}/restart", cr.postContainersRestart),
