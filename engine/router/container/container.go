@@ -45,6 +45,7 @@ func (cr *containerRouter) Routes() []router.Route {
 		router.NewPostRoute("/containers/{name:.*}/wait", cr.postContainersWait),
 		router.NewPostRoute("/containers/{name:.*}/resize", cr.postContainersResize),
 		router.NewPostRoute("/containers/{name:.*}/attach", cr.postContainersAttach),
+		router.NewGetRoute("/containers/{name:.*}/attach/ws", cr.wsContainersAttach),
 		router.NewGetRoute("/containers/{name:.*}/logs", cr.getContainersLogs),
 		router.NewGetRoute("/containers/{name:.*}/top", cr.getContainersTop),
 		router.NewGetRoute("/containers/{name:.*}/stats", cr.getContainersStats),
