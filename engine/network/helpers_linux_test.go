@@ -1,0 +1,194 @@
+package network
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/dns/dnsmessage"
+)
+
+// requireRoot skips tests that need to make namespaces, bridges and
+// nftables tables.
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: makes network namespaces, bridges, veths and nftables tables")
+	}
+}
+
+// testNS makes a network namespace that plays the host for one test, so
+// bridges, rules and sysctls never touch the real host; it goes (with
+// everything in it) when the test ends.
+func testNS(t *testing.T) string {
+	t.Helper()
+	requireRoot(t)
+	path := filepath.Join(t.TempDir(), "host-ns")
+	self, err := os.Open("/proc/self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer self.Close()
+	if err := createNetns(int(self.Fd()), path); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := removeNetns(path); err != nil {
+			t.Errorf("remove test namespace: %v", err)
+		}
+	})
+	return path
+}
+
+// names resolves container names to themselves (the tests use names as
+// IDs).
+type names struct{}
+
+func (names) Lookup(name string) (string, string, error) { return name, name, nil }
+
+// openService opens a service working in the namespace ns.
+func openService(t *testing.T, ns string, root string, mod func(*Config)) *Service {
+	t.Helper()
+	cfg := Config{Root: root, ExecRoot: filepath.Join(root, "exec"), NetnsPath: ns, Bridge: "wt0", Containers: names{}}
+	if mod != nil {
+		mod(&cfg)
+	}
+	s, err := Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return s
+}
+
+// inNS runs fn in the namespace at path.
+func inNS(t *testing.T, path string, fn func() error) error {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	return inNetns(int(f.Fd()), fn)
+}
+
+// serveName listens on addr in the namespace at path and answers every
+// connection with reply and the peer's address, then closes it.
+func serveName(t *testing.T, path, addr, reply string) net.Listener {
+	t.Helper()
+	var l net.Listener
+	if err := inNS(t, path, func() (err error) { l, err = net.Listen("tcp4", addr); return err }); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = io.WriteString(c, reply+" "+c.RemoteAddr().String()+"\n")
+			c.Close()
+		}
+	}()
+	return l
+}
+
+// fetch dials addr from the namespace at path and returns the first line
+// the server sends.
+func fetch(t *testing.T, path, addr string, timeout time.Duration) (string, error) {
+	t.Helper()
+	var c net.Conn
+	if err := inNS(t, path, func() (err error) { c, err = net.DialTimeout("tcp4", addr, timeout); return err }); err != nil {
+		return "", err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	return strings.TrimSpace(line), err
+}
+
+// query asks the DNS server at server (from the namespace at path) for
+// name's A records.
+func query(t *testing.T, path, server, name string) (dnsmessage.RCode, []netip.Addr) {
+	t.Helper()
+	q := dnsmessage.Message{Header: dnsmessage.Header{ID: 4242, RecursionDesired: true},
+		Questions: []dnsmessage.Question{{Name: dnsmessage.MustNewName(name + "."), Type: dnsmessage.TypeA, Class: dnsmessage.ClassINET}}}
+	b, err := q.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c net.Conn
+	if err := inNS(t, path, func() (err error) { c, err = net.Dial("udp4", server); return err }); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(15 * time.Second))
+	if _, err := c.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	n, err := c.Read(buf)
+	if err != nil {
+		t.Fatalf("dns query %s: %v", name, err)
+	}
+	var m dnsmessage.Message
+	if err := m.Unpack(buf[:n]); err != nil {
+		t.Fatal(err)
+	}
+	if m.ID != 4242 {
+		t.Fatalf("answer id %d", m.ID)
+	}
+	var out []netip.Addr
+	for _, a := range m.Answers {
+		if r, ok := a.Body.(*dnsmessage.AResource); ok {
+			out = append(out, netip.AddrFrom4(r.A))
+		}
+	}
+	return m.RCode, out
+}
+
+// fakeUpstream is a DNS server on the host's loopback (the real host's:
+// the daemon forwards from its own namespace) answering every A query
+// with 192.0.2.7.
+func fakeUpstream(t *testing.T) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			var m dnsmessage.Message
+			if m.Unpack(buf[:n]) != nil || len(m.Questions) != 1 {
+				continue
+			}
+			m.Header.Response = true
+			m.Answers = []dnsmessage.Resource{{
+				Header: dnsmessage.ResourceHeader{Name: m.Questions[0].Name, Type: dnsmessage.TypeA, Class: dnsmessage.ClassINET, TTL: 5},
+				Body:   &dnsmessage.AResource{A: [4]byte{192, 0, 2, 7}},
+			}}
+			if b, err := m.Pack(); err == nil {
+				_, _ = pc.WriteTo(b, from)
+			}
+		}
+	}()
+	return pc.LocalAddr().String()
+}

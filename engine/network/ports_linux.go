@@ -1,0 +1,179 @@
+package network
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/docker/go-connections/nat"
+	"golang.org/x/sys/unix"
+)
+
+// A published port is held twice: by a DNAT rule of the firewall, and by
+// a socket bound (never listening) on the host address and port, so that
+// no other program, and no other container, can take the port meanwhile,
+// and a port already in use is refused as dockerd refuses it.
+
+// portMapping is one published port of a running container.
+type portMapping struct {
+	Proto    string
+	CtrPort  uint16
+	HostIP   netip.Addr // 0.0.0.0 for every address
+	HostPort uint16
+	fd       int // the socket reserving the host port; -1 once closed
+}
+
+// wantedPort is one -p/-P request before a host port is chosen.
+type wantedPort struct {
+	Proto          string
+	CtrPort        uint16
+	HostIP         netip.Addr
+	HostLo, HostHi uint16 // 0, 0: any free port
+}
+
+// wantedPorts reads HostConfig.PortBindings and, with -P, every exposed
+// port without a binding (an ephemeral host port each), in a stable order.
+func wantedPorts(bindings nat.PortMap, exposed nat.PortSet, publishAll bool) ([]wantedPort, error) {
+	var out []wantedPort
+	for p, bs := range bindings {
+		proto, cport := p.Proto(), p.Int()
+		if cport <= 0 || cport > 65535 {
+			return nil, fmt.Errorf("invalid port specification: %q", string(p))
+		}
+		if len(bs) == 0 {
+			bs = []nat.PortBinding{{}}
+		}
+		for _, b := range bs {
+			w := wantedPort{Proto: proto, CtrPort: uint16(cport), HostIP: netip.IPv4Unspecified()}
+			if b.HostIP != "" {
+				a, err := netip.ParseAddr(b.HostIP)
+				if err != nil {
+					return nil, fmt.Errorf("invalid host IP address: %s", b.HostIP)
+				}
+				if !a.Is4() {
+					continue // IPv6 bindings are not served (no IPv6 networks)
+				}
+				w.HostIP = a
+			}
+			if b.HostPort != "" {
+				lo, hi, err := nat.ParsePortRange(b.HostPort)
+				if err != nil || lo == 0 || hi > 65535 {
+					return nil, fmt.Errorf("invalid port specification: %q", b.HostPort)
+				}
+				w.HostLo, w.HostHi = uint16(lo), uint16(hi)
+			}
+			out = append(out, w)
+		}
+	}
+	if publishAll {
+		for p := range exposed {
+			if _, ok := bindings[p]; ok {
+				continue
+			}
+			if cport := p.Int(); cport > 0 && cport <= 65535 {
+				out = append(out, wantedPort{Proto: p.Proto(), CtrPort: uint16(cport), HostIP: netip.IPv4Unspecified()})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].CtrPort != out[j].CtrPort {
+			return out[i].CtrPort < out[j].CtrPort
+		}
+		if out[i].Proto != out[j].Proto {
+			return out[i].Proto < out[j].Proto
+		}
+		return out[i].HostLo < out[j].HostLo
+	})
+	return out, nil
+}
+
+// reserve binds a socket on the wanted host address and a port of its
+// range (any free one for 0-0), in the namespace nsFd.
+func (w wantedPort) reserve(nsFd int) (*portMapping, error) {
+	typ, proto := unix.SOCK_STREAM, 0
+	switch w.Proto {
+	case "udp":
+		typ = unix.SOCK_DGRAM
+	case "sctp":
+		typ, proto = unix.SOCK_SEQPACKET, unix.IPPROTO_SCTP
+	}
+	ports := []uint16{0}
+	if w.HostLo != 0 {
+		ports = ports[:0]
+		for p := int(w.HostLo); p <= int(w.HostHi); p++ {
+			ports = append(ports, uint16(p))
+		}
+	}
+	var last error
+	for _, port := range ports {
+		var fd int
+		err := inNetns(nsFd, func() error {
+			var err error
+			fd, err = unix.Socket(unix.AF_INET, typ|unix.SOCK_CLOEXEC, proto)
+			if err != nil {
+				return err
+			}
+			if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: w.HostIP.As4(), Port: int(port)}); err != nil {
+				unix.Close(fd)
+				return err
+			}
+			return nil
+		})
+		if err != nil {
+			last = err
+			if errors.Is(err, unix.EADDRINUSE) {
+				continue
+			}
+			return nil, fmt.Errorf("failed to bind host port %s:%d/%s: %w", w.HostIP, port, w.Proto, err)
+		}
+		sa, err := unix.Getsockname(fd)
+		if err != nil {
+			unix.Close(fd)
+			return nil, err
+		}
+		return &portMapping{Proto: w.Proto, CtrPort: w.CtrPort, HostIP: w.HostIP, HostPort: uint16(sa.(*unix.SockaddrInet4).Port), fd: fd}, nil
+	}
+	if errors.Is(last, unix.EADDRINUSE) {
+		spec := strconv.Itoa(int(w.HostLo))
+		if w.HostHi != w.HostLo {
+			spec += "-" + strconv.Itoa(int(w.HostHi))
+		}
+		return nil, fmt.Errorf("Bind for %s:%s failed: port is already allocated", w.HostIP, spec)
+	}
+	return nil, last
+}
+
+// release closes the reserving socket.
+func (m *portMapping) release() {
+	if m.fd >= 0 {
+		unix.Close(m.fd)
+		m.fd = -1
+	}
+}
+
+// portMap is the published ports as inspect shows them (NetworkSettings.Ports).
+func portMap(ms []*portMapping, exposed nat.PortSet, bindings nat.PortMap) nat.PortMap {
+	out := nat.PortMap{}
+	for p := range exposed {
+		out[p] = nil
+	}
+	for p := range bindings {
+		out[p] = nil
+	}
+	for _, m := range ms {
+		p := nat.Port(strconv.Itoa(int(m.CtrPort)) + "/" + m.Proto)
+		out[p] = append(out[p], nat.PortBinding{HostIP: m.HostIP.String(), HostPort: strconv.Itoa(int(m.HostPort))})
+	}
+	return out
+}
+
+// normProto lower-cases a protocol name ("" is tcp).
+func normProto(p string) string {
+	if p == "" {
+		return "tcp"
+	}
+	return strings.ToLower(p)
+}

@@ -1,0 +1,469 @@
+package network
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/docker/docker/pkg/stringid"
+	"github.com/docker/go-connections/nat"
+
+	"github.com/wharf-project/wharf/engine/errdefs"
+)
+
+// JoinRequest is what Join needs to know of a container about to start.
+type JoinRequest struct {
+	ContainerID string
+	Name        string // without "/"
+	Hostname    string
+	Domainname  string
+	// MacAddress is the container's --mac-address (its first network).
+	MacAddress   string
+	PortBindings nat.PortMap
+	ExposedPorts nat.PortSet
+	PublishAll   bool
+	// DNS replaces the daemon's upstream resolvers for this container.
+	DNS []string
+}
+
+// Joined is what the container's start needs back.
+type Joined struct {
+	// NetnsPath is the namespace the container must join.
+	NetnsPath string
+	// Addr is the container's address on its first network; the start
+	// puts it in /etc/hosts with the hostname.
+	Addr netip.Addr
+	// EmbeddedDNS tells that resolv.conf must name 127.0.0.11 (user
+	// networks), as dockerd writes it.
+	EmbeddedDNS bool
+}
+
+// sandbox is a running container's networking. The exported fields are
+// stored, so that a daemon that died can undo them at its next start.
+type sandbox struct {
+	ContainerID string
+	Name        string
+	NetnsPath   string
+	Endpoints   map[string]*sbEndpoint // by network ID
+	// PortsOn is the network whose address the published ports reach.
+	PortsOn string
+	NextIf  int
+
+	ports []*portMapping
+	dns   *resolver
+	ns    *os.File
+}
+
+// sbEndpoint is a container's endpoint on one network.
+type sbEndpoint struct {
+	endpoint
+	NetworkID  string
+	EndpointID string
+	Aliases    []string
+	DNSNames   []string
+}
+
+// Join makes the container's sandbox: its namespace, an endpoint on each
+// network it is attached to, published ports and the embedded DNS
+// server. Leave undoes it.
+func (s *Service) Join(ctx context.Context, req JoinRequest) (_ *Joined, retErr error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errdefs.Unavailable(errors.New("the network service is closed"))
+	}
+	if _, ok := s.sandboxes[req.ContainerID]; ok {
+		s.leaveLocked(req.ContainerID)
+	}
+	rec, err := s.ctrRecord(req.ContainerID)
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil || rec.Primary == "" {
+		return nil, errdefs.InvalidParameter(fmt.Errorf("container %s has no network attachment: it was created before its network existed", req.ContainerID))
+	}
+	order := rec.order()
+	for _, nid := range order {
+		if _, ok := s.nets[nid]; !ok {
+			return nil, errNotFound(rec.Networks[nid].NetworkName)
+		}
+	}
+	sb := &sandbox{ContainerID: req.ContainerID, Name: req.Name, Endpoints: map[string]*sbEndpoint{},
+		NetnsPath: filepath.Join(s.cfg.ExecRoot, "netns", req.ContainerID)}
+	if err := createNetns(s.nsFd(), sb.NetnsPath); err != nil {
+		return nil, errdefs.System(fmt.Errorf("network namespace: %w", err))
+	}
+	if sb.ns, err = openNetns(sb.NetnsPath); err != nil {
+		_ = removeNetns(sb.NetnsPath)
+		return nil, errdefs.System(err)
+	}
+	s.sandboxes[sb.ContainerID] = sb
+	defer func() {
+		if retErr != nil {
+			s.leaveLocked(sb.ContainerID)
+		}
+	}()
+	if err := s.db.put(bucketSandboxes, sb.ContainerID, sb); err != nil {
+		return nil, errdefs.System(err)
+	}
+	for i, nid := range order {
+		mac := ""
+		if i == 0 {
+			mac = req.MacAddress
+		}
+		if err := s.addEndpoint(sb, s.nets[nid], rec.Networks[nid], mac); err != nil {
+			return nil, err
+		}
+	}
+	sb.PortsOn = rec.Primary
+	wanted, err := wantedPorts(req.PortBindings, req.ExposedPorts, req.PublishAll)
+	if err != nil {
+		return nil, errdefs.InvalidParameter(err)
+	}
+	if s.nets[rec.Primary].Internal {
+		wanted = nil // an internal network is not reachable from outside
+	}
+	for _, w := range wanted {
+		m, err := w.reserve(s.nsFd())
+		if err != nil {
+			return nil, errdefs.System(fmt.Errorf("driver failed programming external connectivity on endpoint %s (%s): %w",
+				req.Name, sb.Endpoints[rec.Primary].EndpointID, err))
+		}
+		sb.ports = append(sb.ports, m)
+	}
+	j := &Joined{NetnsPath: sb.NetnsPath, Addr: sb.Endpoints[rec.Primary].Addr.Addr()}
+	for nid := range sb.Endpoints {
+		if !s.nets[nid].Default {
+			j.EmbeddedDNS = true
+		}
+	}
+	if j.EmbeddedDNS {
+		if err := s.startDNS(sb, req.DNS); err != nil {
+			return nil, errdefs.System(err)
+		}
+	}
+	if err := s.applyFirewall(); err != nil {
+		return nil, errdefs.System(err)
+	}
+	if err := s.saveSandbox(sb, rec); err != nil {
+		return nil, errdefs.System(err)
+	}
+	return j, nil
+}
+
+// addEndpoint connects a sandbox to a network: an address from the pool
+// (the static one asked for, else the last one it had if free, else the
+// next), a veth pair, and the default route if it is the first network
+// with a way out. Call with s.mu held.
+func (s *Service) addEndpoint(sb *sandbox, n *netRecord, att *attachment, mac string) error {
+	if !n.isBridge() {
+		return errdefs.InvalidParameter(fmt.Errorf("network %s (driver %s) cannot be joined by a container with its own namespace", n.Name, n.Driver))
+	}
+	owner := sb.ContainerID
+	var addr netip.Addr
+	switch {
+	case att.IPv4 != "":
+		a, err := netip.ParseAddr(att.IPv4)
+		if err != nil || !a.Is4() {
+			return errdefs.InvalidParameter(fmt.Errorf("invalid IPv4 address: %s", att.IPv4))
+		}
+		if !n.userSubnet() {
+			return errdefs.InvalidParameter(errors.New("user specified IP address is supported only when connecting to networks with user configured subnets"))
+		}
+		if err := n.Pool.reserve(a, owner); err != nil {
+			return errdefs.Conflict(fmt.Errorf("failed to set up container networking: %w", err))
+		}
+		addr = a
+	default:
+		if a, err := netip.ParseAddr(att.LastIP); err == nil && n.Pool.Range.Contains(a) {
+			if _, used := n.Pool.Alloc[a]; !used && n.Pool.reserve(a, owner) == nil {
+				addr = a
+			}
+		}
+		if !addr.IsValid() {
+			a, ok := n.Pool.allocate(owner)
+			if !ok {
+				return errdefs.Unavailable(fmt.Errorf("no available IPv4 addresses on this network's address pools: %s (%s)", n.Name, n.ID))
+			}
+			addr = a
+		}
+	}
+	hw := macFor(addr)
+	if mac == "" {
+		mac = att.MacAddress
+	}
+	if mac != "" {
+		m, err := net.ParseMAC(mac)
+		if err != nil {
+			n.Pool.release(addr, owner)
+			return errdefs.InvalidParameter(fmt.Errorf("invalid MAC address: %s", mac))
+		}
+		hw = m
+	}
+	ep := &sbEndpoint{
+		endpoint: endpoint{HostVeth: "veth" + randHex(7), IfName: fmt.Sprintf("eth%d", sb.NextIf),
+			Addr: netip.PrefixFrom(addr, n.Pool.Subnet.Bits()), MAC: hw, MTU: n.MTU},
+		NetworkID: n.ID, EndpointID: stringid.GenerateRandomID(), Aliases: att.Aliases,
+	}
+	if !n.Internal && !s.hasGateway(sb) {
+		ep.Gateway = n.Pool.Gateway
+	}
+	if !n.Default {
+		ep.DNSNames = dnsNames(sb, att)
+	}
+	if err := s.links.addEndpoint(n.Bridge, int(sb.ns.Fd()), &ep.endpoint); err != nil {
+		n.Pool.release(addr, owner)
+		return errdefs.System(fmt.Errorf("failed to set up container networking: %w", err))
+	}
+	sb.NextIf++
+	sb.Endpoints[n.ID] = ep
+	att.LastIP = addr.String()
+	if err := s.db.put(bucketNetworks, n.ID, n); err != nil {
+		return errdefs.System(err)
+	}
+	return s.db.put(bucketSandboxes, sb.ContainerID, sb)
+}
+
+func (s *Service) hasGateway(sb *sandbox) bool {
+	for _, ep := range sb.Endpoints {
+		if ep.Gateway.IsValid() {
+			return true
+		}
+	}
+	return false
+}
+
+// dnsNames are the names a container answers to on a user network:
+// its name, its aliases and its short ID, as dockerd lists them.
+func dnsNames(sb *sandbox, att *attachment) []string {
+	names := []string{}
+	if sb.Name != "" {
+		names = append(names, sb.Name)
+	}
+	names = append(names, att.Aliases...)
+	return append(names, stringid.TruncateID(sb.ContainerID))
+}
+
+// removeEndpoint takes a sandbox off a network. Call with s.mu held.
+func (s *Service) removeEndpoint(sb *sandbox, nid string) {
+	ep := sb.Endpoints[nid]
+	if ep == nil {
+		return
+	}
+	if err := s.links.removeEndpoint(ep.HostVeth); err != nil {
+		s.log.Warn("veth not removed", "veth", ep.HostVeth, "error", err)
+	}
+	if n := s.nets[nid]; n != nil && n.Pool != nil {
+		n.Pool.release(ep.Addr.Addr(), sb.ContainerID)
+		if err := s.db.put(bucketNetworks, n.ID, n); err != nil {
+			s.log.Warn("network record not saved", "network", n.Name, "error", err)
+		}
+	}
+	delete(sb.Endpoints, nid)
+	if sb.PortsOn == nid {
+		for _, m := range sb.ports {
+			m.release()
+		}
+		sb.ports = nil
+	}
+}
+
+// Leave undoes Join: the DNS server stops, ports are freed, veths and the
+// namespace go, addresses return to their pools.
+func (s *Service) Leave(ctx context.Context, containerID string) {
+	s.leave(containerID)
+}
+
+func (s *Service) leave(containerID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.leaveLocked(containerID)
+}
+
+func (s *Service) leaveLocked(containerID string) {
+	sb := s.sandboxes[containerID]
+	if sb == nil {
+		return
+	}
+	if sb.dns != nil {
+		sb.dns.close()
+		sb.dns = nil
+	}
+	rec, _ := s.ctrRecord(containerID)
+	nids := make([]string, 0, len(sb.Endpoints))
+	for nid := range sb.Endpoints {
+		nids = append(nids, nid)
+	}
+	for _, nid := range nids {
+		if rec != nil && rec.Networks[nid] != nil {
+			rec.Networks[nid].LastIP = sb.Endpoints[nid].Addr.Addr().String()
+		}
+		s.removeEndpoint(sb, nid)
+	}
+	for _, m := range sb.ports {
+		m.release()
+	}
+	if sb.ns != nil {
+		sb.ns.Close()
+	}
+	if err := removeNetns(sb.NetnsPath); err != nil {
+		s.log.Warn("network namespace not removed", "path", sb.NetnsPath, "error", err)
+	}
+	delete(s.sandboxes, containerID)
+	if rec != nil {
+		if err := s.db.put(bucketContainers, containerID, rec); err != nil {
+			s.log.Warn("container network record not saved", "container", containerID, "error", err)
+		}
+	}
+	if err := s.db.delete(bucketSandboxes, containerID); err != nil {
+		s.log.Warn("sandbox record not deleted", "container", containerID, "error", err)
+	}
+	if !s.closed {
+		if err := s.applyFirewall(); err != nil {
+			s.log.Warn("firewall not updated", "error", err)
+		}
+	}
+}
+
+func (s *Service) saveSandbox(sb *sandbox, rec *ctrRecord) error {
+	if err := s.db.put(bucketSandboxes, sb.ContainerID, sb); err != nil {
+		return err
+	}
+	return s.db.put(bucketContainers, sb.ContainerID, rec)
+}
+
+// cleanupSandboxes undoes the sandboxes a daemon that died left: their
+// veths, namespaces and addresses (no container outlives the daemon).
+func (s *Service) cleanupSandboxes() {
+	var stale []*sandbox
+	if err := each(s.db, bucketSandboxes, func(_ string, sb *sandbox) { stale = append(stale, sb) }); err != nil {
+		s.log.Warn("sandbox records unreadable", "error", err)
+	}
+	for _, sb := range stale {
+		for nid, ep := range sb.Endpoints {
+			_ = s.links.removeEndpoint(ep.HostVeth)
+			if n := s.nets[nid]; n != nil && n.Pool != nil {
+				n.Pool.release(ep.Addr.Addr(), sb.ContainerID)
+				_ = s.db.put(bucketNetworks, n.ID, n)
+			}
+		}
+		if err := removeNetns(sb.NetnsPath); err != nil {
+			s.log.Warn("stale network namespace not removed", "path", sb.NetnsPath, "error", err)
+		}
+		_ = s.db.delete(bucketSandboxes, sb.ContainerID)
+	}
+	// Namespaces without a record (a crash between the two).
+	dir := filepath.Join(s.cfg.ExecRoot, "netns")
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		_ = removeNetns(filepath.Join(dir, e.Name()))
+	}
+}
+
+// startDNS starts the sandbox's embedded DNS server. Call with s.mu held.
+func (s *Service) startDNS(sb *sandbox, ctrDNS []string) error {
+	var ups []netip.AddrPort
+	src := ctrDNS
+	if len(src) == 0 {
+		src = s.cfg.DNS
+	}
+	if len(src) == 0 {
+		src = hostNameservers(s.cfg.ResolvConf)
+	}
+	for _, u := range src {
+		if ap, ok := parseUpstream(u); ok && ap.Addr() != dnsAddr {
+			ups = append(ups, ap)
+		}
+	}
+	id := sb.ContainerID
+	r := &resolver{upstreams: ups, log: s.log,
+		lookup:  func(name string) ([]netip.Addr, bool) { return s.lookupName(id, name) },
+		reverse: func(a netip.Addr) (string, bool) { return s.lookupAddr(id, a) }}
+	if err := startResolver(int(sb.ns.Fd()), r); err != nil {
+		return err
+	}
+	sb.dns = r
+	return nil
+}
+
+// lookupName answers a name for the container id: the addresses of the
+// containers on its user networks with that name ("name" or
+// "name.network").
+func (s *Service) lookupName(id, name string) ([]netip.Addr, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	me := s.sandboxes[id]
+	if me == nil {
+		return nil, false
+	}
+	var out []netip.Addr
+	for nid := range me.Endpoints {
+		n := s.nets[nid]
+		if n == nil || n.Default {
+			continue
+		}
+		short := name
+		if base, ok := strings.CutSuffix(name, "."+strings.ToLower(n.Name)); ok {
+			short = base
+		}
+		for _, other := range s.sandboxes {
+			ep := other.Endpoints[nid]
+			if ep == nil {
+				continue
+			}
+			for _, dn := range ep.DNSNames {
+				if strings.EqualFold(dn, short) {
+					out = append(out, ep.Addr.Addr())
+					break
+				}
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
+	return out, len(out) > 0
+}
+
+// lookupAddr answers an address on the container's user networks with
+// "name.network".
+func (s *Service) lookupAddr(id string, a netip.Addr) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	me := s.sandboxes[id]
+	if me == nil {
+		return "", false
+	}
+	for nid := range me.Endpoints {
+		n := s.nets[nid]
+		if n == nil || n.Default {
+			continue
+		}
+		for _, other := range s.sandboxes {
+			if ep := other.Endpoints[nid]; ep != nil && ep.Addr.Addr() == a && other.Name != "" {
+				return other.Name + "." + n.Name, true
+			}
+		}
+	}
+	return "", false
+}
+
+// hostNameservers lists the nameserver lines of a resolv.conf.
+func hostNameservers(path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == "nameserver" {
+			out = append(out, f[1])
+		}
+	}
+	return out
+}

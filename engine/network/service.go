@@ -1,0 +1,351 @@
+package network
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	eventtypes "github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/pkg/stringid"
+)
+
+// Defaults of the configuration.
+const (
+	DefaultBridge = "wharf0"
+	DefaultMTU    = 1500
+	DefaultTable  = "wharf"
+)
+
+// EventLogger receives network events; the daemon's *events.Bus is one.
+type EventLogger interface {
+	Log(ctx context.Context, typ eventtypes.Type, action eventtypes.Action, actor eventtypes.Actor)
+}
+
+// Containers resolves the container names that connect and disconnect
+// requests carry.
+type Containers interface {
+	// Lookup finds a container by name, ID or unique ID prefix, and
+	// returns its ID and name (without "/").
+	Lookup(name string) (id, ctrName string, err error)
+}
+
+// Config configures Open.
+type Config struct {
+	// Root is the daemon's data root; the database is
+	// <Root>/network/local-kv.db.
+	Root string
+	// ExecRoot holds the sandboxes' namespaces (<ExecRoot>/netns).
+	ExecRoot string
+	// Bridge is the default bridge's device name (--bridge; default
+	// wharf0).
+	Bridge string
+	// BridgeIP is the default bridge's address and prefix (--bip, e.g.
+	// 172.17.0.1/16); empty picks the first free default pool.
+	BridgeIP string
+	// MTU of bridges and veths (--mtu; default 1500).
+	MTU int
+	// DNS lists the resolvers containers use when they give none (--dns);
+	// the embedded DNS server forwards to them. Empty: the nameservers of
+	// ResolvConf.
+	DNS []string
+	// ResolvConf is the host's resolver file (default /etc/resolv.conf).
+	ResolvConf string
+	// Table is the nftables table (default "wharf"; "wharf-<bridge>"
+	// when Bridge is not the default, so daemons side by side keep apart).
+	Table string
+	// NetnsPath is the namespace bridges and rules are made in (default
+	// the daemon's own).
+	NetnsPath  string
+	Events     EventLogger
+	Containers Containers
+	Logger     *slog.Logger
+}
+
+// Service is the network store and the sandboxes of running containers.
+type Service struct {
+	cfg   Config
+	log   *slog.Logger
+	db    *db
+	ns    *os.File
+	links *links
+	fw    *firewall
+
+	// forwardSet tells that Open turned IPv4 forwarding on, so Close
+	// turns it off again.
+	forwardSet bool
+
+	mu        sync.Mutex
+	nets      map[string]*netRecord // by ID
+	sandboxes map[string]*sandbox   // by container ID
+	closed    bool
+}
+
+// Open opens the network store, cleans up what a daemon that died left
+// (sandboxes, rules), makes the predefined networks and the default
+// bridge, and installs the firewall. Close undoes the host side.
+func Open(ctx context.Context, cfg Config) (_ *Service, retErr error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Bridge == "" {
+		cfg.Bridge = DefaultBridge
+	}
+	if cfg.MTU == 0 {
+		cfg.MTU = DefaultMTU
+	}
+	if cfg.ResolvConf == "" {
+		cfg.ResolvConf = "/etc/resolv.conf"
+	}
+	if cfg.Table == "" {
+		cfg.Table = DefaultTable
+		if cfg.Bridge != DefaultBridge {
+			cfg.Table = DefaultTable + "-" + cfg.Bridge
+		}
+	}
+	if cfg.NetnsPath == "" {
+		cfg.NetnsPath = "/proc/self/ns/net"
+	}
+	if len(cfg.Bridge) > 15 {
+		return nil, fmt.Errorf("bridge: name %q is longer than 15 characters", cfg.Bridge)
+	}
+	dir := filepath.Join(cfg.Root, "network")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	d, err := openDB(filepath.Join(dir, "local-kv.db"))
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, log: cfg.Logger, db: d, nets: map[string]*netRecord{}, sandboxes: map[string]*sandbox{}}
+	defer func() {
+		if retErr != nil {
+			s.closeHandles()
+		}
+	}()
+	if s.ns, err = openNetns(cfg.NetnsPath); err != nil {
+		return nil, err
+	}
+	if s.links, err = newLinks(int(s.ns.Fd())); err != nil {
+		return nil, err
+	}
+	s.fw = &firewall{nsFd: int(s.ns.Fd()), table: cfg.Table}
+	if err := each(d, bucketNetworks, func(_ string, n *netRecord) { s.nets[n.ID] = n }); err != nil {
+		return nil, err
+	}
+	s.cleanupSandboxes()
+	if err := s.ensurePredefined(ctx); err != nil {
+		return nil, err
+	}
+	for _, n := range s.sortedNets() {
+		if n.isBridge() && !n.Default {
+			if err := s.links.ensureBridge(n.Bridge, n.gatewayPrefix(), n.MTU); err != nil {
+				return nil, fmt.Errorf("network %s: %w", n.Name, err)
+			}
+		}
+	}
+	if err := s.applyFirewall(); err != nil {
+		return nil, err
+	}
+	if v, err := readSysctl(s.nsFd(), "net/ipv4/ip_forward"); err == nil && strings.TrimSpace(v) == "0" {
+		if err := writeSysctl(s.nsFd(), "net/ipv4/ip_forward", "1"); err != nil {
+			return nil, fmt.Errorf("enable ip forwarding: %w", err)
+		}
+		s.forwardSet = true
+		s.log.Info("ip forwarding enabled", "sysctl", "net.ipv4.ip_forward")
+	}
+	return s, nil
+}
+
+// Close stops every sandbox still open, deletes the bridges and the
+// firewall table, and closes the store. Network records stay; their
+// bridges come back at the next Open.
+func (s *Service) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	ids := make([]string, 0, len(s.sandboxes))
+	for id := range s.sandboxes {
+		ids = append(ids, id)
+	}
+	s.mu.Unlock()
+	var errs []error
+	for _, id := range ids {
+		s.leave(id)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fw.remove(); err != nil {
+		errs = append(errs, err)
+	}
+	for _, n := range s.nets {
+		if n.isBridge() {
+			if err := s.links.deleteBridge(n.Bridge); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if s.forwardSet {
+		if err := writeSysctl(s.nsFd(), "net/ipv4/ip_forward", "0"); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.closeHandles()
+	return errors.Join(errs...)
+}
+
+func (s *Service) closeHandles() {
+	if s.links != nil {
+		s.links.close()
+	}
+	if s.ns != nil {
+		s.ns.Close()
+	}
+	_ = s.db.close()
+}
+
+func (s *Service) nsFd() int { return int(s.ns.Fd()) }
+
+// ensurePredefined makes the bridge, host and none networks once (their
+// IDs are kept) and the default bridge's device.
+func (s *Service) ensurePredefined(ctx context.Context) error {
+	have := map[string]*netRecord{}
+	for _, n := range s.nets {
+		if n.Predefined {
+			have[n.Name] = n
+		}
+	}
+	for _, p := range []struct{ name, driver string }{{"host", "host"}, {"none", "null"}} {
+		if have[p.name] == nil {
+			n := &netRecord{ID: stringid.GenerateRandomID(), Name: p.name, Driver: p.driver, Created: time.Now().UTC(),
+				Predefined: true, Options: map[string]string{}, Labels: map[string]string{}}
+			if err := s.db.put(bucketNetworks, n.ID, n); err != nil {
+				return err
+			}
+			s.nets[n.ID] = n
+		}
+	}
+	br := have["bridge"]
+	if br == nil {
+		br = &netRecord{ID: stringid.GenerateRandomID(), Name: "bridge", Driver: "bridge", Created: time.Now().UTC(),
+			Predefined: true, Default: true, Labels: map[string]string{}}
+	}
+	br.Bridge, br.MTU = s.cfg.Bridge, s.cfg.MTU
+	br.Options = map[string]string{
+		"com.docker.network.bridge.default_bridge":       "true",
+		"com.docker.network.bridge.enable_icc":           "true",
+		"com.docker.network.bridge.enable_ip_masquerade": "true",
+		"com.docker.network.bridge.host_binding_ipv4":    "0.0.0.0",
+		"com.docker.network.bridge.name":                 s.cfg.Bridge,
+		"com.docker.network.driver.mtu":                  fmt.Sprint(s.cfg.MTU),
+	}
+	unlock, err := lockSubnets(ctx, s.nsFd())
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	want, gw, err := s.defaultSubnet(br)
+	if err != nil {
+		return err
+	}
+	if br.Pool == nil || br.Pool.Subnet != want || br.Pool.Gateway != gw {
+		// A new or changed --bip: a fresh pool (no container runs now).
+		if br.Pool, err = newPool(want, netip.Prefix{}, gw); err != nil {
+			return fmt.Errorf("bip: %w", err)
+		}
+	}
+	if err := s.links.ensureBridge(br.Bridge, br.gatewayPrefix(), br.MTU); err != nil {
+		return fmt.Errorf("default bridge %s: %w", br.Bridge, err)
+	}
+	s.nets[br.ID] = br
+	return s.db.put(bucketNetworks, br.ID, br)
+}
+
+// defaultSubnet is the default bridge's subnet and gateway: --bip, or the
+// one it had when its bridge is still there, or the first free pool.
+func (s *Service) defaultSubnet(br *netRecord) (netip.Prefix, netip.Addr, error) {
+	if s.cfg.BridgeIP != "" {
+		p, err := netip.ParsePrefix(s.cfg.BridgeIP)
+		if err != nil || !p.Addr().Is4() {
+			return netip.Prefix{}, netip.Addr{}, fmt.Errorf("bip: invalid address %q: want an IPv4 CIDR such as 172.17.0.1/16", s.cfg.BridgeIP)
+		}
+		return p.Masked(), p.Addr(), nil
+	}
+	used, err := s.links.usedPrefixes(br.Bridge)
+	if err != nil {
+		return netip.Prefix{}, netip.Addr{}, err
+	}
+	if br.Pool != nil && !overlapsAny(br.Pool.Subnet, used) {
+		return br.Pool.Subnet, br.Pool.Gateway, nil
+	}
+	for _, n := range s.nets {
+		if n.Pool != nil && n.ID != br.ID {
+			used = append(used, n.Pool.Subnet)
+		}
+	}
+	p, err := pickSubnet(used)
+	if err != nil {
+		return netip.Prefix{}, netip.Addr{}, err
+	}
+	return p, p.Addr().Next(), nil
+}
+
+// applyFirewall rebuilds the nftables table from the networks and the
+// running containers' published ports. Call with s.mu held (or before
+// the service is shared).
+func (s *Service) applyFirewall() error {
+	var nets []fwNetwork
+	for _, n := range s.sortedNets() {
+		if n.isBridge() {
+			nets = append(nets, fwNetwork{Bridge: n.Bridge, Subnet: n.Pool.Subnet, Internal: n.Internal})
+		}
+	}
+	var ports []fwPort
+	ids := make([]string, 0, len(s.sandboxes))
+	for id := range s.sandboxes {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		sb := s.sandboxes[id]
+		ep := sb.Endpoints[sb.PortsOn]
+		if ep == nil {
+			continue
+		}
+		for _, m := range sb.ports {
+			ports = append(ports, fwPort{HostIP: m.HostIP, Proto: m.Proto, HostPort: m.HostPort, CtrIP: ep.Addr.Addr(), CtrPort: m.CtrPort})
+		}
+	}
+	return s.fw.apply(nets, ports)
+}
+
+// sortedNets lists the networks by name.
+func (s *Service) sortedNets() []*netRecord {
+	out := make([]*netRecord, 0, len(s.nets))
+	for _, n := range s.nets {
+		out = append(out, n)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func (s *Service) event(ctx context.Context, action eventtypes.Action, n *netRecord, extra map[string]string) {
+	if s.cfg.Events == nil {
+		return
+	}
+	attrs := map[string]string{"name": n.Name, "type": n.Driver}
+	for k, v := range extra {
+		attrs[k] = v
+	}
+	s.cfg.Events.Log(ctx, eventtypes.NetworkEventType, action, eventtypes.Actor{ID: n.ID, Attributes: attrs})
+}
