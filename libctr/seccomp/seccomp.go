@@ -25,6 +25,7 @@ package seccomp
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/wharf-project/wharf/libctr/configs"
 )
@@ -101,7 +102,7 @@ const fail = 0xff
 
 // Compile turns a profile into a BPF program for this architecture.
 func Compile(s *configs.Seccomp) ([]Instruction, error) {
-	if len(syscalls) == 0 {
+	if len(syscalls()) == 0 {
 		return nil, fmt.Errorf("no system call table for this architecture: %w", ErrUnsupported)
 	}
 	if len(s.Flags) > 0 {
@@ -136,7 +137,7 @@ func Compile(s *configs.Seccomp) ([]Instruction, error) {
 			continue // the default does the same
 		}
 		for _, name := range rule.Names {
-			nr, ok := syscalls[name]
+			nr, ok := syscalls()[name]
 			if !ok {
 				continue
 			}
@@ -217,3 +218,6 @@ func argCheck(a configs.Arg) ([]Instruction, error) {
 	}
 	return nil, fmt.Errorf("operator %q: %w", a.Op, configs.ErrInvalid)
 }
+
+// syscalls is the name-to-number table of this architecture, built once.
+var syscalls = sync.OnceValue(syscallTable)

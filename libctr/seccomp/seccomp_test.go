@@ -68,7 +68,7 @@ func TestCompileSemantics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nr := func(n string) uint32 { return syscalls[n] }
+	nr := func(n string) uint32 { return syscalls()[n] }
 	const deny = retErrno | eperm
 	cases := []struct {
 		name string
