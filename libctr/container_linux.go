@@ -3,7 +3,6 @@ package libctr
 import (
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/wharf-project/wharf/libctr/cgroups"
 	"github.com/wharf-project/wharf/libctr/configs"
+	"github.com/wharf-project/wharf/libctr/nsenter"
 )
 
 // Container is one container of a Factory. Its methods may be called from
@@ -43,9 +43,14 @@ func (c *Container) State() State { return c.state }
 // Cgroup is the container's cgroup manager.
 func (c *Container) Cgroup() cgroups.Manager { return c.cgroup }
 
-// SetBundle records the bundle directory the container came from.
+// SetBundle records the bundle directory the container came from. Before
+// Start, it is written with the state Start saves (one write less on the
+// way to "created").
 func (c *Container) SetBundle(dir string) error {
 	c.state.Bundle = dir
+	if c.state.InitPid == 0 {
+		return nil
+	}
 	return c.save()
 }
 
@@ -112,7 +117,11 @@ func (c *Container) Start(p *Process) error {
 			flags |= cloneFlag[t]
 		}
 	}
-	cmd, parent, child, err := c.initCmd(p, []*os.File{fifoFile})
+	cgFiles, err := c.taskFiles()
+	if err != nil {
+		return err
+	}
+	cmd, parent, child, err := c.initCmd(p, []*os.File{fifoFile}, cgFiles)
 	if err != nil {
 		return err
 	}
@@ -152,8 +161,10 @@ func (c *Container) Start(p *Process) error {
 		_, _ = p.Wait()
 		return err
 	}
-	if err := c.cgroup.Apply(cmd.Process.Pid); err != nil {
-		return fail(err)
+	if cgFiles == nil {
+		if err := c.cgroup.Apply(cmd.Process.Pid); err != nil {
+			return fail(err)
+		}
 	}
 	if joinPid {
 		pid, err := nsenterHandshake(parent)
@@ -161,8 +172,10 @@ func (c *Container) Start(p *Process) error {
 			return fail(err)
 		}
 		p.pid, p.detached = pid, true
-		if err := c.cgroup.Apply(pid); err != nil {
-			return fail(err)
+		if cgFiles == nil {
+			if err := c.cgroup.Apply(pid); err != nil {
+				return fail(err)
+			}
 		}
 	}
 	if err := c.cgroup.Set(withoutPids(cfg.Cgroups.Resources)); err != nil {
@@ -198,9 +211,36 @@ func idMaps(in []configs.IDMap) []syscall.SysProcIDMap {
 	return out
 }
 
+// taskFiler is a cgroup manager whose cgroups a new process can enter by
+// itself while it is single-threaded (cgroup v1: see package nsenter).
+type taskFiler interface {
+	TaskFiles() ([]*os.File, error)
+}
+
+// taskFiles creates the container's cgroups and opens the files the
+// nsenter constructor of a new process writes to in order to join them,
+// or returns nil when the parent must move the process (cgroup v2, or no
+// constructor in this build).
+func (c *Container) taskFiles() ([]*os.File, error) {
+	tf, ok := c.cgroup.(taskFiler)
+	if !ok || !nsenter.Enabled {
+		return nil, nil
+	}
+	return tf.TaskFiles()
+}
+
 // initCmd prepares "<InitPath> <InitArgs>" with the init pipe after the
-// process's extra files, plus the given files after that.
-func (c *Container) initCmd(p *Process, more []*os.File) (cmd *exec.Cmd, parent *os.File, closeAfter []*os.File, err error) {
+// process's extra files, then the given files, the console socket, and the
+// cgroup files for the nsenter constructor. Every file in closeAfter (the
+// cgroup files included) is the parent's to close once the child started.
+func (c *Container) initCmd(p *Process, more, cgFiles []*os.File) (cmd *exec.Cmd, parent *os.File, closeAfter []*os.File, err error) {
+	defer func() {
+		if err != nil {
+			for _, f := range cgFiles {
+				f.Close()
+			}
+		}
+	}()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, nil, err
@@ -220,6 +260,15 @@ func (c *Container) initCmd(p *Process, more []*os.File) (cmd *exec.Cmd, parent 
 		more = append(more, cons)
 		closeAfter = append(closeAfter, cons)
 	}
+	if len(cgFiles) > 0 {
+		fds := make([]string, len(cgFiles))
+		for i := range cgFiles {
+			fds[i] = strconv.Itoa(3 + len(p.ExtraFiles) + 1 + len(more) + i)
+		}
+		env = append(env, "_LIBCTR_CGROUPFDS="+strings.Join(fds, ","))
+		more = append(more, cgFiles...)
+		closeAfter = append(closeAfter, cgFiles...)
+	}
 	cmd = &exec.Cmd{
 		Path:       c.factory.InitPath,
 		Args:       append([]string{"wharf"}, c.factory.InitArgs...),
@@ -227,11 +276,17 @@ func (c *Container) initCmd(p *Process, more []*os.File) (cmd *exec.Cmd, parent 
 		Stdout:     p.Stdout,
 		Stderr:     p.Stderr,
 		ExtraFiles: append(append(append([]*os.File(nil), p.ExtraFiles...), child), more...),
-		Env:        append(env, "_LIBCTR_INITPIPE="+strconv.Itoa(3+len(p.ExtraFiles))),
+		Env:        append(env, "_LIBCTR_INITPIPE="+strconv.Itoa(3+len(p.ExtraFiles)), initRuntimeEnv[0], initRuntimeEnv[1]),
 		WaitDelay:  5 * time.Second,
 	}
 	return cmd, parent, closeAfter, nil
 }
+
+// initRuntimeEnv settles the Go runtime of the init before it starts: one
+// P (the init runs on one locked thread) without reading the cgroup CPU
+// limit to pick a default, and no garbage collector for a life that ends
+// in execve. Init removes both, so that hooks it runs do not inherit them.
+var initRuntimeEnv = [2]string{"GOMAXPROCS=1", "GOGC=off"}
 
 // startCmd starts cmd and closes the parent's copies of what only the
 // child needs: its end of the init pipe (so that the parent sees EOF when
@@ -298,116 +353,4 @@ func nsenterHandshake(parent *os.File) (int, error) {
 		return 0, fmt.Errorf("%s", strings.TrimSpace(string(line[:n])))
 	}
 	return int(pid), nil
-}
-
-// Exec lets a created container's init exec the user's program, by
-// opening the exec fifo for reading, then runs the poststart hooks.
-func (c *Container) Exec() error {
-	if c.Status() == Paused {
-		return fmt.Errorf("container %s is paused: %w", c.id, ErrBadState)
-	}
-	fifo := filepath.Join(c.dir, fifoName)
-	fd, err := unix.Open(fifo, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		if errors.Is(err, unix.ENOENT) {
-			return fmt.Errorf("container %s is not in the created state: %w", c.id, ErrBadState)
-		}
-		return err
-	}
-	defer unix.Close(fd)
-	initExe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", c.state.InitPid))
-	buf := make([]byte, 1)
-	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	for {
-		// Liveness is checked before the read: an init that wrote its
-		// byte and then exec'd a program that already exited is a
-		// success, and its byte is still in the fifo.
-		dead := !alive(c.state.InitPid, c.state.InitStartTime)
-		n, err := unix.Read(fd, buf)
-		if n > 0 {
-			break
-		}
-		if err != nil && !errors.Is(err, syscall.EAGAIN) {
-			return err
-		}
-		if dead {
-			_ = os.Remove(fifo)
-			return fmt.Errorf("container init exited before start: %w", ErrNotRunning)
-		}
-		// A fifo that never had a writer does not report POLLHUP, so poll
-		// sleeps until the init writes; the timeout re-checks liveness.
-		if _, err := unix.Poll(pfd, 100); err != nil && !errors.Is(err, syscall.EINTR) {
-			return err
-		}
-	}
-	if err := os.Remove(fifo); err != nil {
-		return err
-	}
-	c.waitExeced(initExe)
-	if err := c.setPidsLimit(); err != nil {
-		return err
-	}
-	return runHooks(c.state.Config.Hooks.Poststart, c.OCIState())
-}
-
-// Run is Start followed by Exec.
-func (c *Container) Run(p *Process) error {
-	if err := c.Start(p); err != nil {
-		return err
-	}
-	return c.Exec()
-}
-
-// initPidsHeadroom is the smallest pids limit the init runs under. The
-// init is a Go program with several threads, and the pids controller
-// counts threads: a small limit (say 4) would kill the init before it
-// could exec. A smaller limit is written by setPidsLimit once the init has
-// become the user's program; until then the program may fork up to the
-// headroom (a window runc does not have only because it refuses such
-// limits outright).
-const initPidsHeadroom = 32
-
-// withoutPids is r with the pids limit raised to the headroom.
-func withoutPids(r *configs.Resources) *configs.Resources {
-	if r == nil {
-		return nil
-	}
-	cp := *r
-	if cp.PidsLimit > 0 && cp.PidsLimit < initPidsHeadroom {
-		cp.PidsLimit = initPidsHeadroom
-	}
-	return &cp
-}
-
-// setPidsLimit writes a limit below the headroom, once Exec has seen the
-// init exec.
-func (c *Container) setPidsLimit() error {
-	r := c.state.Config.Cgroups.Resources
-	if r == nil || r.PidsLimit <= 0 || r.PidsLimit >= initPidsHeadroom {
-		return nil
-	}
-	return c.cgroup.Set(&configs.Resources{PidsLimit: r.PidsLimit})
-}
-
-// waitExeced waits (up to 5s) until the init is no longer the Go init:
-// its executable changed, or it is down to one thread, or it is gone.
-// Start returns only then, so that what follows (a pause, say) meets the
-// user's program and not the init halfway through execve.
-func (c *Container) waitExeced(initExe string) {
-	pid := c.state.InitPid
-	exe := fmt.Sprintf("/proc/%d/exe", pid)
-	status := fmt.Sprintf("/proc/%d/status", pid)
-	deadline := time.Now().Add(5 * time.Second)
-	for delay := 50 * time.Microsecond; time.Now().Before(deadline); delay = min(2*delay, 5*time.Millisecond) {
-		if !alive(pid, c.state.InitStartTime) {
-			return
-		}
-		if cur, err := os.Readlink(exe); err != nil || cur != initExe {
-			return
-		}
-		if b, err := os.ReadFile(status); err != nil || strings.Contains(string(b), "\nThreads:\t1\n") {
-			return
-		}
-		time.Sleep(delay)
-	}
 }

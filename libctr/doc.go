@@ -29,7 +29,13 @@
 //	_LIBCTR_INITPIPE=<fd>   a socket to the parent; both sides speak JSON
 //	_LIBCTR_FIFOFD=<fd>     an O_PATH descriptor of <state dir>/exec.fifo
 //	                        (standard init only)
+//	_LIBCTR_CGROUPFDS=<fd>,...   the cgroup v1 "tasks" files of the
+//	                        container, which the nsenter constructor
+//	                        writes "0" to while the process is still
+//	                        single-threaded (the parent writes the pid to
+//	                        cgroup.procs instead on cgroup v2)
 //	_LIBCTR_NSENTER_PATHS, _LIBCTR_SYNCFD, ...   see package nsenter
+//	GOMAXPROCS=1 GOGC=off   for the init's Go runtime; Init unsets them
 //
 // On the pipe, the parent first sends one initMessage (the Config, the
 // Process, and whether this is the container's init or an exec). The child
@@ -44,8 +50,10 @@
 //	  rlimits
 //	  -> {"type":"ready"}                    records the state: "created"
 //	  open /proc/self/fd/<FIFOFD> for writing (blocks until `start`
-//	  opens the fifo for reading), startContainer hooks, seccomp, user,
-//	  capabilities, then execve(process.args)
+//	  opens the fifo for reading), write one byte, keep it open;
+//	  startContainer hooks, seccomp, user, capabilities, then
+//	  execve(process.args), which closes the fifo: `start` reads the
+//	  byte, then end-of-file, and returns once the program runs
 //
 // Any failure is sent as {"type":"error","message":...} and the child
 // exits; the parent then removes everything it made. An exec'd process

@@ -13,8 +13,8 @@ import (
 
 // Enter starts p inside the running container: the nsenter constructor
 // joins every namespace of the container's init and forks into its pid
-// namespace; the parent puts the process into the container's cgroup
-// before that fork. p.Wait returns the program's exit status.
+// namespace, and the forked process joins the container's cgroups. p.Wait
+// returns the program's exit status.
 func (c *Container) Enter(p *Process) error {
 	if !nsenter.Enabled {
 		return fmt.Errorf("exec into a container needs a binary built with cgo (package nsenter)")
@@ -31,7 +31,11 @@ func (c *Container) Enter(p *Process) error {
 			paths = append(paths, fmt.Sprintf("%s:/proc/%d/ns/%s", t, c.state.InitPid, t))
 		}
 	}
-	cmd, parent, child, err := c.initCmd(p, nil)
+	cgFiles, err := c.taskFiles()
+	if err != nil {
+		return err
+	}
+	cmd, parent, child, err := c.initCmd(p, nil, cgFiles)
 	if err != nil {
 		return err
 	}
@@ -50,18 +54,24 @@ func (c *Container) Enter(p *Process) error {
 		_, _ = p.Wait()
 		return err
 	}
-	if err := c.cgroup.Apply(cmd.Process.Pid); err != nil {
-		return fail(err)
+	// The helper stays to hand on the exit status; it is not the
+	// container's, so only the process it forks enters the container's
+	// cgroups (ps, pids.max): by itself with the cgroup files, or else put
+	// there through the helper, which then leaves.
+	if cgFiles == nil {
+		if err := c.cgroup.Apply(cmd.Process.Pid); err != nil {
+			return fail(err)
+		}
 	}
 	pid, err := nsenterHandshake(parent)
 	if err != nil {
 		return fail(err)
 	}
 	p.pid = pid
-	// The helper stays to hand on the exit status; it is not the
-	// container's, so it leaves the container's cgroup (ps, pids.max).
-	if err := cgroups.JoinOwn(cmd.Process.Pid); err != nil {
-		return fail(err)
+	if cgFiles == nil {
+		if err := cgroups.JoinOwn(cmd.Process.Pid); err != nil {
+			return fail(err)
+		}
 	}
 	cfg := c.state.Config
 	if err := c.handshake(parent, &initMessage{Exec: true, ID: c.id, Config: &cfg, Process: &p.Process}); err != nil {

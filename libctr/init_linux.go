@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wharf-project/wharf/libctr/configs"
+	"github.com/wharf-project/wharf/libctr/nsenter"
 	"github.com/wharf-project/wharf/libctr/seccomp"
 )
 
@@ -27,6 +28,9 @@ import (
 func Init() {
 	runtime.LockOSThread() // namespace, capability and no_new_privs changes are per thread
 	debug.SetGCPercent(-1) // a short life that ends in execve: collecting is wasted work
+	for _, kv := range initRuntimeEnv {
+		os.Unsetenv(strings.SplitN(kv, "=", 2)[0]) // read by the runtime already
+	}
 	fd, err := strconv.Atoi(os.Getenv("_LIBCTR_INITPIPE"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "libctr init: not started by libctr (no _LIBCTR_INITPIPE)")
@@ -51,6 +55,16 @@ func initMain(pipe *os.File) error {
 	cfg, proc := msg.Config, msg.Process
 	if cfg == nil || proc == nil {
 		return errors.New("init message without config or process")
+	}
+	if os.Getenv("_LIBCTR_CGROUPFDS") != "" {
+		// The nsenter constructor was to move this process into the
+		// container's cgroups before the Go runtime started.
+		switch joined, err := nsenter.CgroupJoined(); {
+		case err != nil:
+			return fmt.Errorf("join the container's cgroups: %w", err)
+		case !joined:
+			return errors.New("join the container's cgroups: the init binary has no nsenter constructor (import libctr/nsenter, build with cgo)")
+		}
 	}
 	if !msg.Exec {
 		if err := setupContainer(cfg, msg.State, dec, enc); err != nil {
@@ -299,9 +313,14 @@ func chrootOnly(cfg *configs.Config, hooks func() error) error {
 	return unix.Chdir("/")
 }
 
-// waitStart blocks on the exec fifo until `start` opens it for reading.
-// The fifo is reached through /proc/self/fd: after pivot_root its host
-// path is gone.
+// execFifo is the exec fifo, open for writing from waitStart until the
+// execve closes it (O_CLOEXEC): its end-of-file tells `start` that the
+// program runs (see Container.Exec).
+var execFifo *os.File
+
+// waitStart blocks on the exec fifo until `start` opens it for reading,
+// then writes the byte that says so and leaves the fifo open. The fifo is
+// reached through /proc/self/fd: after pivot_root its host path is gone.
 func waitStart() error {
 	fd := os.Getenv("_LIBCTR_FIFOFD")
 	var f *os.File
@@ -317,7 +336,7 @@ func waitStart() error {
 			return fmt.Errorf("open exec fifo: %w", err)
 		}
 	}
-	defer f.Close()
+	execFifo = f
 	if _, err := f.Write([]byte{'0'}); err != nil {
 		return fmt.Errorf("write exec fifo: %w", err)
 	}

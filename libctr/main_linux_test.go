@@ -71,15 +71,16 @@ func testContainer(t *testing.T, mutate func(*specs.Spec), args ...string) *tc {
 		}
 		assertNothingLeft(t, c, paths, rootfs)
 	})
-	return &tc{Container: c, proc: *proc, rootfs: rootfs}
+	return &tc{Container: c, factory: f, proc: *proc, rootfs: rootfs}
 }
 
 // tc is a test container with the process its spec gives.
 type tc struct {
 	*libctr.Container
-	proc   configs.Process
-	rootfs string
-	stdin  io.Reader // given to the process by start when set
+	factory *libctr.Factory
+	proc    configs.Process
+	rootfs  string
+	stdin   io.Reader // given to the process by start when set
 }
 
 // start runs the spec's process with output into buffers.

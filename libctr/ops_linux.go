@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/wharf-project/wharf/libctr/cgroups"
 	"github.com/wharf-project/wharf/libctr/configs"
 )
@@ -153,11 +155,22 @@ func (c *Container) Destroy() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*freezeTimeout)
 	defer cancel()
 	var errs []error
-	if c.state.InitPid != 0 && alive(c.state.InitPid, c.state.InitStartTime) {
-		_ = syscall.Kill(c.state.InitPid, syscall.SIGKILL)
+	initFd := -1
+	if c.state.InitPid != 0 {
+		initFd = c.openInit()
+	}
+	if initFd >= 0 {
+		defer unix.Close(initFd)
+		_ = unix.PidfdSendSignal(initFd, unix.SIGKILL, nil, 0)
 	}
 	if st, _ := c.cgroup.FreezerState(); st == configs.Frozen {
 		_ = c.cgroup.Freeze(ctx, configs.Thawed) // frozen tasks cannot die
+	}
+	if initFd >= 0 {
+		// With a pid namespace the kernel has killed the rest by the time
+		// the init is gone, and an exited task has left its cgroups: the
+		// loop below then finds none, without sleeping.
+		waitPidfd(ctx, initFd)
 	}
 	if c.cgroup.Exists() {
 		// With a pid namespace the kernel kills the rest once the init
@@ -200,4 +213,31 @@ func (c *Container) Destroy() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// openInit returns a pidfd of the container's init, or -1 when it is gone.
+// The pidfd pins the process: a signal through it cannot reach a later
+// process that reused the pid, which the start time check (made after
+// opening) rules out for the pidfd itself.
+func (c *Container) openInit() int {
+	fd, err := unix.PidfdOpen(c.state.InitPid, 0)
+	if err != nil {
+		return -1
+	}
+	if !alive(c.state.InitPid, c.state.InitStartTime) {
+		unix.Close(fd)
+		return -1
+	}
+	return fd
+}
+
+// waitPidfd waits until the process of pidfd has exited, or ctx ends.
+func waitPidfd(ctx context.Context, pidfd int) {
+	pfd := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+	for ctx.Err() == nil {
+		n, err := unix.Poll(pfd, 100)
+		if n > 0 || (err != nil && !errors.Is(err, unix.EINTR)) {
+			return
+		}
+	}
 }

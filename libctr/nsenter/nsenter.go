@@ -33,6 +33,26 @@
 //  5. unless detached, waits for the child and exits with its status
 //     (128+signal when the child was killed), so that the parent can wait
 //     for the intermediate process as if it were the container process.
+//
+// # Joining the cgroups
+//
+// Independently of the above, the parent may pass
+//
+//	_LIBCTR_CGROUPFDS=<fd>,<fd>,...
+//	    descriptors of the container's cgroup v1 "tasks" files, opened for
+//	    writing by the parent
+//
+// and the process that becomes the Go program writes "0" to each and
+// closes them: before anything else when there is no fork, or in the child
+// right after step 3 (so the intermediate process never enters the
+// container's cgroups). While a process has a single thread, which it has
+// only here, before the Go runtime starts, moving its thread moves the
+// process; and moving the calling thread through "tasks" is the one cgroup
+// migration the kernel does without taking cgroup_threadgroup_rwsem for
+// writing, which costs an RCU grace period (10-20 ms here) each time a
+// parent writes a pid to cgroup.procs. A failure does not stop the
+// process: it is kept for CgroupJoinError, which the Go side reports
+// through the init pipe.
 package nsenter
 
 /*
@@ -99,15 +119,59 @@ static int nstype(const char *name)
 	return -1;
 }
 
+#define MAX_CGROUPS 32
+
+// libctr_cgroup_state: 0 nothing asked, 1 joined, -errno on failure.
+int libctr_cgroup_state;
+static int cgfds[MAX_CGROUPS], ncgfds;
+
+static void parse_cgroup_fds(void)
+{
+	const char *s = getenv("_LIBCTR_CGROUPFDS");
+	while (s != NULL && *s != '\0' && ncgfds < MAX_CGROUPS) {
+		char *end;
+		long fd = strtol(s, &end, 10);
+		if (end == s)
+			break;
+		cgfds[ncgfds++] = (int)fd;
+		s = *end == ',' ? end + 1 : end;
+	}
+}
+
+// join_cgroups moves the calling (single-threaded) process into the
+// container's cgroups: see "Joining the cgroups" in nsenter.go.
+static void join_cgroups(void)
+{
+	if (ncgfds == 0)
+		return;
+	libctr_cgroup_state = 1;
+	for (int i = 0; i < ncgfds; i++) {
+		if (libctr_cgroup_state == 1 && write(cgfds[i], "0", 1) != 1)
+			libctr_cgroup_state = -errno;
+		close(cgfds[i]);
+	}
+}
+
+static void close_cgroup_fds(void)
+{
+	for (int i = 0; i < ncgfds; i++)
+		close(cgfds[i]);
+}
+
 __attribute__((constructor)) static void libctr_nsexec(void)
 {
+	parse_cgroup_fds();
 	const char *paths = getenv("_LIBCTR_NSENTER_PATHS");
 	const char *sync = getenv("_LIBCTR_SYNCFD");
+	int nofork = getenv("_LIBCTR_NSENTER_NOFORK") != NULL;
+	if (paths == NULL || sync == NULL || nofork) {
+		// The process that becomes the Go program is this one.
+		join_cgroups();
+	}
 	if (paths == NULL || sync == NULL)
 		return;
 	int syncfd = atoi(sync);
 	int detach = getenv("_LIBCTR_NSENTER_DETACH") != NULL;
-	int nofork = getenv("_LIBCTR_NSENTER_NOFORK") != NULL;
 	json_errors = nofork;
 
 	// Open every path first: joining the mount namespace changes what
@@ -151,8 +215,11 @@ __attribute__((constructor)) static void libctr_nsexec(void)
 	pid_t child = fork();
 	if (child < 0)
 		bail(syncfd, "fork", NULL);
-	if (child == 0)
+	if (child == 0) {
+		join_cgroups();
 		return; // continue into the Go runtime as the container process
+	}
+	close_cgroup_fds();
 	int32_t pid = (int32_t)child;
 	if (write(syncfd, &pid, sizeof pid) != sizeof pid) {
 		kill(child, SIGKILL);
@@ -174,5 +241,20 @@ __attribute__((constructor)) static void libctr_nsexec(void)
 */
 import "C"
 
+import "syscall"
+
 // Enabled reports whether the constructor is linked into this binary.
 const Enabled = true
+
+// CgroupJoined reports whether the constructor moved this process into the
+// cgroups whose descriptors _LIBCTR_CGROUPFDS named, and the error when it
+// tried and failed. It answers false, nil when it was not asked to.
+func CgroupJoined() (bool, error) {
+	switch st := int(C.libctr_cgroup_state); {
+	case st == 1:
+		return true, nil
+	case st < 0:
+		return false, syscall.Errno(-st)
+	}
+	return false, nil
+}

@@ -1,0 +1,123 @@
+package libctr_test
+
+import (
+	"errors"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/wharf-project/wharf/libctr"
+	"github.com/wharf-project/wharf/libctr/cgroups"
+	"github.com/wharf-project/wharf/libctr/configs"
+)
+
+// TestStartReturnsOnceTheProgramRuns: when Exec returns, the init has
+// execve'd the program (the exec fifo's end-of-file), so the process is no
+// longer the multi-threaded Go init but the one-threaded busybox.
+func TestStartReturnsOnceTheProgramRuns(t *testing.T) {
+	c := testContainer(t, nil, "sleep", "1000")
+	c.start(t)
+	pid := strconv.Itoa(c.State().InitPid)
+	self, err := os.Readlink("/proc/self/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exe, err := os.Readlink("/proc/" + pid + "/exe"); err != nil || exe == self {
+		t.Errorf("init's exe after start: %q (%v), still this test binary %q", exe, err, self)
+	}
+	status, err := os.ReadFile("/proc/" + pid + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(status), "\nThreads:\t1\n") {
+		t.Errorf("init after start is not the one-threaded program:\n%s", status)
+	}
+}
+
+// TestConcurrentStartsOneWins: two starts of one created container; the
+// one that gets the init's byte starts it, the other is told the container
+// is no longer created.
+func TestConcurrentStartsOneWins(t *testing.T) {
+	c := testContainer(t, nil, "sleep", "1000")
+	p := &libctr.Process{Process: c.proc}
+	if err := c.Start(p); err != nil {
+		t.Fatal(err)
+	}
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			other, err := c.factory.Load(c.ID())
+			if err == nil {
+				err = other.Exec()
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, libctr.ErrBadState):
+			t.Errorf("losing start: %v, want ErrBadState", err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d starts succeeded (%v), want exactly one", ok, errs)
+	}
+	if st := c.Status(); st != libctr.Running {
+		t.Fatalf("status %s", st)
+	}
+}
+
+// TestProcessesJoinTheCgroups: the init and an exec'd process are in the
+// container's cgroup in every hierarchy (they move themselves there on
+// cgroup v1), and the exec helper that waits for the exec'd process is not.
+func TestProcessesJoinTheCgroups(t *testing.T) {
+	c := testContainer(t, nil, "sleep", "1000")
+	c.start(t)
+	p := &libctr.Process{Process: configs.Process{Args: []string{"sleep", "1000"}, Env: []string{"PATH=/bin"}, Cwd: "/"}}
+	if err := c.Enter(p); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = p.Signal(os.Kill)
+		_, _ = p.Wait()
+	})
+	path := c.Config().Cgroups.Path
+	for _, pid := range []int{c.State().InitPid, p.Pid()} {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			parts := strings.SplitN(line, ":", 3)
+			if len(parts) != 3 || strings.HasPrefix(parts[1], "name=") {
+				continue // named hierarchies (systemd) are not the container's
+			}
+			if parts[1] == "" && !cgroups.IsV2() {
+				continue // the hybrid's unified hierarchy is left alone
+			}
+			if parts[2] != path {
+				t.Errorf("pid %d: %q, want cgroup %s", pid, line, path)
+			}
+		}
+	}
+	pids, err := c.Processes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(pids)
+	want := []int{c.State().InitPid, p.Pid()}
+	slices.Sort(want)
+	if !slices.Equal(pids, want) {
+		t.Errorf("cgroup holds %v, want the init and the exec'd process %v", pids, want)
+	}
+}
