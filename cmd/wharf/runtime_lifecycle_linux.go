@@ -34,9 +34,16 @@ func (o *createOpts) flags(cmd *cobra.Command) {
 }
 
 // create makes the container up to "created" and returns it with its
-// init process; on any failure nothing is left behind.
-func (o *createOpts) create(id string) (*libctr.Container, *libctr.Process, error) {
-	f, b, err := bundleConfig(id, o.bundle)
+// init process; on any failure nothing is left behind. b is the bundle
+// when the caller has loaded it already.
+func (o *createOpts) create(id string, b *bundleSpec) (*libctr.Container, *libctr.Process, error) {
+	if b == nil {
+		var err error
+		if b, err = bundleConfig(o.bundle, id); err != nil {
+			return nil, nil, err
+		}
+	}
+	f, err := runtimeFactory()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -76,7 +83,7 @@ func init() {
 		Short: "Create a container: set it up, ready for start",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, _, err := co.create(args[0])
+			_, _, err := co.create(args[0], nil)
 			return logged(err)
 		},
 	}
@@ -110,17 +117,19 @@ func init() {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// A terminal with nobody to take the pty: run takes it itself
 			// and wires it to its own stdio, as runc does.
-			var proxy *consoleProxy
-			if !ro.detach && ro.consoleSocket == "" {
-				if _, b, err := bundleConfig(args[0], ro.bundle); err == nil && b.proc.Terminal {
-					if proxy, err = newConsoleProxy(); err != nil {
-						return logged(err)
-					}
-					defer proxy.close()
-					ro.consoleSocket = proxy.path()
-				}
+			b, err := bundleConfig(ro.bundle, args[0])
+			if err != nil {
+				return logged(err)
 			}
-			c, p, err := ro.create(args[0])
+			var proxy *consoleProxy
+			if !ro.detach && ro.consoleSocket == "" && b.proc.Terminal {
+				if proxy, err = newConsoleProxy(); err != nil {
+					return logged(err)
+				}
+				defer proxy.close()
+				ro.consoleSocket = proxy.path()
+			}
+			c, p, err := ro.create(args[0], b)
 			if err != nil {
 				return logged(err)
 			}

@@ -186,25 +186,22 @@ type bundleSpec struct {
 	proc   *configs.Process
 }
 
-// bundleConfig loads <bundle>/config.json and converts it for libctr.
-func bundleConfig(id, bundle string) (*libctr.Factory, *bundleSpec, error) {
+// bundleConfig loads <bundle>/config.json and converts it for libctr
+// container id.
+func bundleConfig(bundle, id string) (*bundleSpec, error) {
 	abs, err := filepath.Abs(bundle)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	spec, err := specconv.LoadSpec(abs)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	cfg, proc, err := specconv.ToConfig(spec, specconv.Options{ID: id, Bundle: abs})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	f, err := runtimeFactory()
-	if err != nil {
-		return nil, nil, err
-	}
-	return f, &bundleSpec{bundle: abs, cfg: cfg, proc: proc}, nil
+	return &bundleSpec{bundle: abs, cfg: cfg, proc: proc}, nil
 }
 
 // libctrCgroupStats is the cgroup part of a stats event.
