@@ -80,6 +80,10 @@ A key set both in the file and by a flag is refused, as is an unknown key.`,
 	f.StringArrayVar(&cfg.Labels, "label", nil, "Set key=value labels to the daemon")
 	f.BoolVar(&cfg.Experimental, "experimental", false, "Enable experimental features")
 	f.StringVarP(&cfg.StorageDriver, "storage-driver", "s", "", `Storage driver: "overlay" or "native" (default: overlay when the kernel supports it)`)
+	f.StringVarP(&cfg.Bridge, "bridge", "b", "", "Attach containers to this network bridge (default wharf0; never dockerd's docker0)")
+	f.StringVar(&cfg.BridgeIP, "bip", "", "Specify the default bridge's IP address and prefix, e.g. 172.17.0.1/16 (default: first free pool)")
+	f.IntVar(&cfg.MTU, "mtu", 0, "Set the MTU of bridges and container interfaces (default 1500)")
+	f.StringArrayVar(&cfg.DNS, "dns", nil, "DNS server for containers to use (default: the host's resolv.conf)")
 	rootCmd.AddCommand(cmd)
 }
 

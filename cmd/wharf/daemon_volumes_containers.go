@@ -53,6 +53,7 @@ func init() {
 			return nil, err
 		}
 		ctrs.SetRuntime(rt)
+		daemonContainerNames.svc.Store(ctrs)
 		ctrs.Restore(ctx, killed)
 		// Containers are stopped as soon as the daemon is told to stop (ctx
 		// is cancelled by SIGTERM/SIGINT), so that clients waiting for their

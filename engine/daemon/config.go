@@ -42,7 +42,11 @@ const (
 //	  "shutdown-timeout": 15,                      // --shutdown-timeout, seconds to drain requests
 //	  "labels": ["k=v"],                           // --label
 //	  "experimental": false,                       // --experimental
-//	  "storage-driver": ""                         // -s, --storage-driver: overlay|native, "" picks overlay when it works
+//	  "storage-driver": "",                        // -s, --storage-driver: overlay|native, "" picks overlay when it works
+//	  "bridge": "wharf0",                          // -b, --bridge: the default bridge's device (never dockerd's docker0)
+//	  "bip": "",                                   // --bip: the default bridge's address, e.g. 172.17.0.1/16 ("" picks a free pool)
+//	  "mtu": 1500,                                 // --mtu: MTU of bridges and container interfaces
+//	  "dns": []                                    // --dns: resolvers for containers (default: the host's resolv.conf)
 //	}
 type Config struct {
 	Hosts              []string `json:"hosts,omitempty"`
@@ -64,6 +68,10 @@ type Config struct {
 	Labels             []string `json:"labels,omitempty"`
 	Experimental       bool     `json:"experimental,omitempty"`
 	StorageDriver      string   `json:"storage-driver,omitempty"`
+	Bridge             string   `json:"bridge,omitempty"`
+	BridgeIP           string   `json:"bip,omitempty"`
+	MTU                int      `json:"mtu,omitempty"`
+	DNS                []string `json:"dns,omitempty"`
 }
 
 // FlagNames maps a daemon.json key to its command-line flag where the two
@@ -73,6 +81,7 @@ var FlagNames = map[string]string{
 	"insecure-registries": "insecure-registry",
 	"registry-mirrors":    "registry-mirror",
 	"labels":              "label",
+	"dns":                 "dns",
 }
 
 // knownKeys lists the json keys of Config.
@@ -80,7 +89,7 @@ func knownKeys() map[string]bool {
 	b, _ := json.Marshal(Config{Hosts: []string{""}, DataRoot: "x", ExecRoot: "x", Pidfile: "x", Group: "x", TLS: true,
 		TLSVerify: true, TLSCACert: "x", TLSCert: "x", TLSKey: "x", InsecureRegistries: []string{""},
 		RegistryMirrors: []string{""}, LogLevel: "x", Debug: true, CorsHeaders: "x", ShutdownTimeout: 1,
-		Labels: []string{""}, Experimental: true, StorageDriver: "x"})
+		Labels: []string{""}, Experimental: true, StorageDriver: "x", Bridge: "x", BridgeIP: "x", MTU: 1, DNS: []string{""}})
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
 	keys := make(map[string]bool, len(m))
@@ -197,6 +206,25 @@ func (c *Config) Validate() error {
 	for _, l := range c.Labels {
 		if k, _, ok := strings.Cut(l, "="); !ok || k == "" {
 			return fmt.Errorf("labels: bad attribute format: %s", l)
+		}
+	}
+	if c.Bridge == "docker0" {
+		return errors.New("bridge: docker0 belongs to dockerd; give wharf a bridge of its own")
+	}
+	if len(c.Bridge) > 15 {
+		return fmt.Errorf("bridge: name %q is longer than 15 characters", c.Bridge)
+	}
+	if c.BridgeIP != "" {
+		if ip, _, err := net.ParseCIDR(c.BridgeIP); err != nil || ip.To4() == nil {
+			return fmt.Errorf("bip: invalid address %q: want an IPv4 CIDR such as 172.17.0.1/16", c.BridgeIP)
+		}
+	}
+	if c.MTU != 0 && (c.MTU < 68 || c.MTU > 65535) {
+		return fmt.Errorf("mtu: %d is out of range (68-65535)", c.MTU)
+	}
+	for _, d := range c.DNS {
+		if net.ParseIP(d) == nil {
+			return fmt.Errorf("dns: %s is not an ip address", d)
 		}
 	}
 	for _, h := range c.Hosts {

@@ -41,7 +41,7 @@ func (l *links) ensureBridge(name string, gw netip.Prefix, mtu int) error {
 			return err
 		}
 		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: name, MTU: mtu}}
-		if err := l.h.LinkAdd(br); err != nil {
+		if err := l.h.LinkAdd(br); err != nil && !errors.Is(err, unix.EEXIST) {
 			return fmt.Errorf("create bridge %s: %w", name, err)
 		}
 		if link, err = l.h.LinkByName(name); err != nil {

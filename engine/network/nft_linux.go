@@ -136,9 +136,10 @@ func (f *firewall) remove() error {
 	if err != nil {
 		return err
 	}
-	t := &nftables.Table{Name: f.table, Family: nftables.TableFamilyIPv4}
-	c.AddTable(t)
-	c.DelTable(t)
+	if t, err := c.ListTableOfFamily(f.table, nftables.TableFamilyIPv4); err != nil || t == nil {
+		return nil // not there
+	}
+	c.DelTable(&nftables.Table{Name: f.table, Family: nftables.TableFamilyIPv4})
 	return c.Flush()
 }
 

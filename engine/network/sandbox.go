@@ -90,8 +90,14 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (_ *Joined, retErr 
 	}
 	order := rec.order()
 	for _, nid := range order {
-		if _, ok := s.nets[nid]; !ok {
+		n, ok := s.nets[nid]
+		if !ok {
 			return nil, errNotFound(rec.Networks[nid].NetworkName)
+		}
+		if n.Default {
+			if err := s.defaultUp(ctx, n); err != nil {
+				return nil, errdefs.System(err)
+			}
 		}
 	}
 	sb := &sandbox{ContainerID: req.ContainerID, Name: req.Name, Endpoints: map[string]*sbEndpoint{},

@@ -78,6 +78,8 @@ type Service struct {
 	links *links
 	fw    *firewall
 
+	// defaultIsUp tells that the default bridge's device was made.
+	defaultIsUp bool
 	// forwardSet tells that Open turned IPv4 forwarding on, so Close
 	// turns it off again.
 	forwardSet bool
@@ -89,8 +91,10 @@ type Service struct {
 }
 
 // Open opens the network store, cleans up what a daemon that died left
-// (sandboxes, rules), makes the predefined networks and the default
-// bridge, and installs the firewall. Close undoes the host side.
+// (sandboxes, rules), makes the predefined networks and the bridges of
+// user-defined ones, and installs the firewall. The default bridge's
+// device is made when a container first joins it. Close undoes the host
+// side.
 func Open(ctx context.Context, cfg Config) (_ *Service, retErr error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -189,7 +193,7 @@ func (s *Service) Close() error {
 		errs = append(errs, err)
 	}
 	for _, n := range s.nets {
-		if n.isBridge() {
+		if n.isBridge() && (!n.Default || s.defaultIsUp) {
 			if err := s.links.deleteBridge(n.Bridge); err != nil {
 				errs = append(errs, err)
 			}
@@ -249,26 +253,53 @@ func (s *Service) ensurePredefined(ctx context.Context) error {
 		"com.docker.network.bridge.name":                 s.cfg.Bridge,
 		"com.docker.network.driver.mtu":                  fmt.Sprint(s.cfg.MTU),
 	}
-	unlock, err := lockSubnets(ctx, s.nsFd())
-	if err != nil {
+	if err := s.pickDefaultSubnet(br); err != nil {
 		return err
 	}
-	defer unlock()
+	s.nets[br.ID] = br
+	return s.db.put(bucketNetworks, br.ID, br)
+}
+
+// pickDefaultSubnet gives the default bridge its subnet (see
+// defaultSubnet); a changed one gets a fresh pool. Call with the subnet
+// lock held, or at Open.
+func (s *Service) pickDefaultSubnet(br *netRecord) error {
 	want, gw, err := s.defaultSubnet(br)
 	if err != nil {
 		return err
 	}
 	if br.Pool == nil || br.Pool.Subnet != want || br.Pool.Gateway != gw {
-		// A new or changed --bip: a fresh pool (no container runs now).
 		if br.Pool, err = newPool(want, netip.Prefix{}, gw); err != nil {
 			return fmt.Errorf("bip: %w", err)
 		}
 	}
+	return nil
+}
+
+// defaultUp makes the default bridge's device when the first container
+// joins it (so a daemon whose containers never use it leaves the host
+// alone), checking its subnet again under the subnet lock: another
+// daemon may have taken it since Open. Call with s.mu held.
+func (s *Service) defaultUp(ctx context.Context, br *netRecord) error {
+	if s.defaultIsUp {
+		return nil
+	}
+	unlock, err := lockSubnets(ctx, s.nsFd())
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := s.pickDefaultSubnet(br); err != nil {
+		return err
+	}
 	if err := s.links.ensureBridge(br.Bridge, br.gatewayPrefix(), br.MTU); err != nil {
 		return fmt.Errorf("default bridge %s: %w", br.Bridge, err)
 	}
-	s.nets[br.ID] = br
-	return s.db.put(bucketNetworks, br.ID, br)
+	s.defaultIsUp = true
+	if err := s.db.put(bucketNetworks, br.ID, br); err != nil {
+		return err
+	}
+	return s.applyFirewall()
 }
 
 // defaultSubnet is the default bridge's subnet and gateway: --bip, or the
@@ -306,7 +337,7 @@ func (s *Service) defaultSubnet(br *netRecord) (netip.Prefix, netip.Addr, error)
 func (s *Service) applyFirewall() error {
 	var nets []fwNetwork
 	for _, n := range s.sortedNets() {
-		if n.isBridge() {
+		if n.isBridge() && (!n.Default || s.defaultIsUp) {
 			nets = append(nets, fwNetwork{Bridge: n.Bridge, Subnet: n.Pool.Subnet, Internal: n.Internal})
 		}
 	}
@@ -325,6 +356,10 @@ func (s *Service) applyFirewall() error {
 		for _, m := range sb.ports {
 			ports = append(ports, fwPort{HostIP: m.HostIP, Proto: m.Proto, HostPort: m.HostPort, CtrIP: ep.Addr.Addr(), CtrPort: m.CtrPort})
 		}
+	}
+	if len(nets) == 0 && len(ports) == 0 {
+		// Nothing to do: no table at all.
+		return s.fw.remove()
 	}
 	return s.fw.apply(nets, ports)
 }

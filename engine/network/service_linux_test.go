@@ -45,12 +45,26 @@ func TestNetworksAPI(t *testing.T) {
 	if strings.Join(got, ",") != "bridge/bridge,host/host,none/null" {
 		t.Fatalf("predefined networks %v", got)
 	}
+	h, err := netlink.NewHandleAt(nsHandle(t, ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
 	br, err := s.Inspect(ctx, "bridge")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if br.IPAM.Config[0].Subnet != "172.17.0.0/16" || br.IPAM.Config[0].Gateway != "172.17.0.1" || br.Options["com.docker.network.bridge.name"] != "wt0" {
 		t.Fatalf("default bridge %+v", br)
+	}
+
+	// Without containers on it, the default bridge's device is not made,
+	// and without networks in use there is no nftables table.
+	if _, err := h.LinkByName("wt0"); err == nil {
+		t.Error("the default bridge exists before any container joined it")
+	}
+	if n := countTables(t, ns); n != 0 {
+		t.Errorf("%d nftables tables before any network was made", n)
 	}
 
 	res, err := s.Create(ctx, network.CreateRequest{Name: "mynet", CreateOptions: network.CreateOptions{Labels: map[string]string{"k": "v"}}})
@@ -61,14 +75,12 @@ func TestNetworksAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if n := countTables(t, ns); n != 1 {
+		t.Errorf("%d nftables tables with a network, want 1", n)
+	}
 	if mine.Name != "mynet" || mine.IPAM.Config[0].Subnet != "172.18.0.0/16" || mine.Scope != "local" || mine.Driver != "bridge" {
 		t.Fatalf("mynet %+v", mine)
 	}
-	h, err := netlink.NewHandleAt(nsHandle(t, ns))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
 	link, err := h.LinkByName("br-" + res.ID[:12])
 	if err != nil {
 		t.Fatalf("bridge of mynet: %v", err)
@@ -143,6 +155,16 @@ func TestNetworksAPI(t *testing.T) {
 	if _, err := h.LinkByName("wt0"); err == nil {
 		t.Error("default bridge left after Close")
 	}
+	if n := countTables(t, ns); n != 0 {
+		t.Errorf("nftables tables left after Close: %d", n)
+	}
+	if v, _ := readSysctl(int(nsHandle(t, ns)), "net/ipv4/ip_forward"); strings.TrimSpace(v) != "0" {
+		t.Errorf("ip_forward left at %q", v)
+	}
+}
+
+func countTables(t *testing.T, ns string) int {
+	t.Helper()
 	c, err := nftables.New(nftables.WithNetNSFd(int(nsHandle(t, ns))))
 	if err != nil {
 		t.Fatal(err)
@@ -151,12 +173,7 @@ func TestNetworksAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tables) != 0 {
-		t.Errorf("nftables tables left after Close: %d", len(tables))
-	}
-	if v, _ := readSysctl(int(nsHandle(t, ns)), "net/ipv4/ip_forward"); strings.TrimSpace(v) != "0" {
-		t.Errorf("ip_forward left at %q", v)
-	}
+	return len(tables)
 }
 
 func wantErr(t *testing.T, err error, class func(error) bool, msg string) {
