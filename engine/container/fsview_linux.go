@@ -163,6 +163,12 @@ func (v *fsView) run(rootfs string, ms []snapshots.Mount, mounts []viewMount, re
 }
 
 func enterView(rootfs string, ms []snapshots.Mount, mounts []viewMount) error {
+	if unix.Gettid() == unix.Getpid() {
+		// The main thread is never thrown away, and /proc/self shows its
+		// namespace to the whole process: never change it (cmd/wharf
+		// keeps it for main).
+		return errors.New("a filesystem view cannot use the main thread")
+	}
 	if err := unix.Unshare(unix.CLONE_FS | unix.CLONE_NEWNS); err != nil {
 		return fmt.Errorf("unshare: %w", err)
 	}

@@ -2,14 +2,17 @@ package container
 
 import (
 	"bufio"
+	"bytes"
 	"debug/elf"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -86,6 +89,61 @@ func (s *Service) applyInit(c *Container, spec *specs.Spec) error {
 		Options: []string{"rbind", "ro", "nosuid", "nodev", "rprivate"}})
 	spec.Process.Args = append(append([]string(nil), f.args...), spec.Process.Args...)
 	return nil
+}
+
+// started finishes a start once the program runs: a --init container's
+// init is waited for until it has started the program (it catches
+// signals from then on: a stop sent earlier would find only the Go
+// runtime's default handlers, and pid 1 exits 2 on SIGTERM instead of
+// passing it on), then the healthcheck begins.
+func (s *Service) started(c *Container, l *live, r *run, pid int) {
+	if c.HostConfig.Init != nil && *c.HostConfig.Init {
+		waitInitReady(pid)
+	}
+	s.startHealthcheck(c, l, r)
+}
+
+// waitInitReady waits until pid has a child, or is gone, or 10 s pass.
+func waitInitReady(pid int) {
+	deadline := time.Now().Add(10 * time.Second)
+	for delay := 100 * time.Microsecond; time.Now().Before(deadline); delay = min(2*delay, 10*time.Millisecond) {
+		st, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil || hasChildren(pid) {
+			return
+		}
+		if i := bytes.LastIndexByte(st, ')'); i < 0 || i+2 >= len(st) || st[i+2] == 'Z' {
+			return
+		}
+		time.Sleep(delay)
+	}
+}
+
+// hasChildren reports whether pid has a child process: from its threads'
+// children files, or, without them (CONFIG_PROC_CHILDREN), from the
+// parent pid of every process.
+func hasChildren(pid int) bool {
+	files, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/children")
+	if len(files) > 0 {
+		for _, f := range files {
+			if b, err := os.ReadFile(f); err == nil && len(bytes.TrimSpace(b)) > 0 {
+				return true
+			}
+		}
+		return false
+	}
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 {
+			if f := strings.Fields(string(b[i+1:])); len(f) > 1 && f[1] == strconv.Itoa(pid) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // prepareInit fills dir (made anew: what an earlier daemon left there is

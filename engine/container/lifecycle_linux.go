@@ -148,7 +148,7 @@ func (s *Service) startLocked(ctx context.Context, c *Container, l *live) (retEr
 	}
 	s.event(ctx, c, eventtypes.ActionStart, nil)
 	go s.monitor(c, l, r)
-	s.startHealthcheck(c, l, r)
+	s.started(c, l, r, pid)
 	return nil
 }
 

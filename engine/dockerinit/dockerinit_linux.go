@@ -43,13 +43,13 @@ func Main(args []string) int {
 		fmt.Fprintln(os.Stderr, "docker-init: usage: docker-init -- program [args...]")
 		return 1
 	}
-	args = clone(args)
-	setTitle(append([]string{os.Args[0], "--"}, args...))
-
 	// Signals are caught before the child exists, so that neither its
-	// exit (SIGCHLD) nor a signal meant for it can be missed.
+	// exit (SIGCHLD) nor a signal meant for it can be missed; the daemon
+	// counts the init ready once the child exists.
 	sigs := make(chan os.Signal, 64)
 	signal.Notify(sigs)
+	args = clone(args)
+	setTitle(append([]string{os.Args[0], "--"}, args...))
 	path, err := exec.LookPath(args[0])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "docker-init: %v\n", err)
