@@ -24,10 +24,10 @@ func TestDaemonJSONRefused(t *testing.T) {
 	sock := filepath.Join(dir, "x.sock")
 	base := []string{"daemon", "--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "exec"),
 		"--pidfile", filepath.Join(dir, "pid")}
-	unknown := writeDaemonJSON(t, `{"data-root": "/x", "storage-opts": [], "bip": "10.0.0.1/24"}`)
+	unknown := writeDaemonJSON(t, `{"data-root": "/x", "storage-opts": [], "fixed-cidr": "10.0.0.0/24"}`)
 	out, err := runWharf(t, append(base, "-H", "unix://"+sock, "--config-file", unknown)...)
 	if err == nil || !strings.Contains(out, "unable to configure the wharf daemon with file "+unknown+
-		": the following directives don't match any configuration option: bip, storage-opts") {
+		": the following directives don't match any configuration option: fixed-cidr, storage-opts") {
 		t.Fatalf("unknown keys: %v\n%s", err, out)
 	}
 	both := writeDaemonJSON(t, `{"hosts": ["unix:///tmp/other.sock"]}`)
