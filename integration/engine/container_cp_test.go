@@ -36,6 +36,12 @@ func TestContainerCopy(t *testing.T) {
 		if out := d.docker(t, "exec", "cprun", "sh", "-c", "cat /tmp/in.txt; stat -c %a /tmp/in.txt"); out != "from the host\n640\n" {
 			t.Fatalf("in the container: %q", out)
 		}
+		// -L copies what a symlink points to, resolved in the container.
+		d.docker(t, "exec", "cprun", "sh", "-c", "ln -s /etc/passwd /tmp/plink")
+		d.docker(t, "cp", "-L", "cprun:/tmp/plink", dir)
+		if b, err := os.ReadFile(filepath.Join(dir, "plink")); err != nil || string(b) != "root:x:0:0:root:/root:/bin/sh\n" {
+			t.Fatalf("cp -L: %q %v", b, err)
+		}
 		// To a new name in an existing directory.
 		d.docker(t, "cp", src, "cprun:/tmp/renamed.txt")
 		if out := d.docker(t, "exec", "cprun", "cat", "/tmp/renamed.txt"); out != "from the host\n" {
