@@ -57,13 +57,19 @@
 //
 // Any failure is sent as {"type":"error","message":...} and the child
 // exits; the parent then removes everything it made. An exec'd process
-// goes through the same steps minus the rootfs work.
+// goes through the same steps minus the rootfs work. Either way the
+// program gets a session of its own (setsid, or the pty's) and only fds
+// 0-2 plus the preserved ones: everything else closes on exec.
 //
 // # What is not here (yet)
 //
-//   - Checkpoint/restore: there is no CRIU code path; Debian's criu 3.17
-//     fails `criu check` on the development kernel, and `wharf runtime
-//     checkpoint|restore` say so.
+//   - Checkpoint/restore drive the criu binary (criu_linux.go) and need
+//     one whose `criu check` passes: Debian 12's criu 3.17 fails it on
+//     the 6.x development kernel (it cannot parse the vDSO), and both
+//     refuse with that reason; criu 4.2 built from source passes, and the
+//     tests run it when it is in $PATH. Refused: containers with a
+//     terminal, without a mount namespace, or with namespaces joined by
+//     path; no pre-dump, page server or lazy pages; hooks do not run.
 //   - A container without a mount namespace shares the host's mount table:
 //     it is only chrooted into its rootfs, and the spec's mounts, masked
 //     and readonly paths and a readonly root are not applied (they would

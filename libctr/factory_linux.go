@@ -18,6 +18,9 @@ var (
 	ErrNotExist   = errors.New("container does not exist")
 	ErrNotRunning = errors.New("container is not running")
 	ErrBadState   = errors.New("operation not allowed in the container's state")
+	// ErrNotSupported is what this host or this code cannot do (CRIU
+	// missing or failing its check, a container checkpoint cannot handle).
+	ErrNotSupported = errors.New("not supported")
 )
 
 // Factory creates and loads containers whose state lives under Root:
@@ -32,6 +35,9 @@ type Factory struct {
 	// container's init; the program must call Init when started so.
 	InitPath string
 	InitArgs []string
+	// CriuPath is the criu binary for Checkpoint and Restore; empty means
+	// "criu" in $PATH.
+	CriuPath string
 }
 
 // New returns a factory rooted at root, re-executing this binary as

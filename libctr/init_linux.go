@@ -99,9 +99,15 @@ func initMain(pipe *os.File) error {
 		if err != nil {
 			return errors.New("terminal: true but no console socket")
 		}
-		if err := setupConsole(fd); err != nil {
+		if err := setupConsole(fd); err != nil { // a new session with the pty
 			return err
 		}
+	} else if _, err := unix.Setsid(); err != nil {
+		// A session of its own, as runc and crun give it: the process no
+		// longer belongs to the caller's session and process group (whose
+		// terminal signals the runtime forwards), and criu can dump it
+		// (it refuses a session whose leader is outside the pid namespace).
+		return fmt.Errorf("setsid: %w", err)
 	}
 	env := processEnv(proc)
 	path, err := lookPath(proc.Args[0], env)
@@ -156,6 +162,13 @@ func initMain(pipe *os.File) error {
 			fmt.Fprintln(os.Stderr, "libctr init:", err)
 			os.Exit(127)
 		}
+	}
+	// Whatever the caller of the runtime leaked to it (a descriptor
+	// without O_CLOEXEC) must not reach the program: everything after
+	// the preserved fds closes on exec.
+	if err := unix.CloseRange(uint(firstUnpreservedFd()), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		fmt.Fprintln(os.Stderr, "libctr init: close_range:", err)
+		os.Exit(127)
 	}
 	err = unix.Exec(path, proc.Args, env)
 	fmt.Fprintf(os.Stderr, "libctr init: exec %s: %v\n", path, err)
@@ -337,6 +350,11 @@ func waitStart() error {
 		}
 	}
 	execFifo = f
+	// The O_PATH descriptor was inherited without O_CLOEXEC: the program
+	// must not get it (nor must criu find it in a dump).
+	if n, err := strconv.Atoi(fd); err == nil {
+		unix.Close(n)
+	}
 	if _, err := f.Write([]byte{'0'}); err != nil {
 		return fmt.Errorf("write exec fifo: %w", err)
 	}
@@ -414,4 +432,14 @@ func newTimeNamespace(offsets map[string]configs.TimeOffset) error {
 		return fmt.Errorf("time offsets: %w", err)
 	}
 	return nil
+}
+
+// firstUnpreservedFd is the first descriptor after the process's ExtraFiles
+// (3, 4, ...): the init pipe, which initCmd puts right after them.
+func firstUnpreservedFd() int {
+	n, err := strconv.Atoi(os.Getenv("_LIBCTR_INITPIPE"))
+	if err != nil || n < 3 {
+		return 3
+	}
+	return n
 }

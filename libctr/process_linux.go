@@ -26,6 +26,7 @@ type Process struct {
 	ConsoleSocket string
 
 	cmd      *exec.Cmd
+	proc     *os.Process // a restored init: a child of ours, but not through cmd
 	pid      int
 	detached bool // the pid is not our child (joined a pid namespace by path)
 
@@ -50,6 +51,10 @@ func (p *Process) Signal(sig os.Signal) error {
 // started the program.
 func (p *Process) Wait() (*os.ProcessState, error) {
 	p.waitOnce.Do(func() {
+		if p.proc != nil {
+			p.state, p.waitErr = p.proc.Wait()
+			return
+		}
 		if p.cmd == nil {
 			p.waitErr = errors.New("process not started")
 			return

@@ -121,3 +121,27 @@ func TestProcessesJoinTheCgroups(t *testing.T) {
 		t.Errorf("cgroup holds %v, want the init and the exec'd process %v", pids, want)
 	}
 }
+
+// TestProgramGetsOnlyItsFds: the init's pipes, the exec fifo, the cgroup
+// files and whatever the caller leaked without O_CLOEXEC (go test hands
+// its test binary such a pipe) stay behind; the program, and an exec'd
+// one, start with fds 0-2 only (ls's own directory fd is the 3 it lists).
+func TestProgramGetsOnlyItsFds(t *testing.T) {
+	c := testContainer(t, nil, "sh", "-c", "ls /proc/self/fd; exec sleep 1000")
+	_, out, _ := c.start(t)
+	eventually(t, "init lists its fds", func() bool { return strings.Contains(out.String(), "\n") })
+	if got := strings.Fields(out.String()); !slices.Equal(got, []string{"0", "1", "2", "3"}) {
+		t.Errorf("init's program has fds %v, want 0 1 2 (and ls's 3)", got)
+	}
+	var eout strings.Builder
+	p := &libctr.Process{Process: configs.Process{Args: []string{"ls", "/proc/self/fd"}, Env: []string{"PATH=/bin"}, Cwd: "/"}, Stdout: &eout}
+	if err := c.Enter(p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Fields(eout.String()); !slices.Equal(got, []string{"0", "1", "2", "3"}) {
+		t.Errorf("exec'd program has fds %v, want 0 1 2 (and ls's 3)", got)
+	}
+}
