@@ -119,6 +119,13 @@ func TestCriuReason(t *testing.T) {
 	if got := criuReason([]byte(log)); got != "Error (criu/cr-dump.c:1681): A session leader of 24747(1) is outside of its pid namespace" {
 		t.Errorf("reason %q", got)
 	}
+	check := `Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area bounds
+Error (criu/vdso.c:613): vdso: Failed to fill self vdso symtable
+Error (criu/crtools.c:260): Could not initialize kernel features detection.
+`
+	if got := criuReason([]byte(check)); got != "Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area bounds" {
+		t.Errorf("check reason %q", got)
+	}
 	if got := criuReason([]byte("Looks good.\n")); got != "Looks good." {
 		t.Errorf("reason without errors %q", got)
 	}

@@ -56,20 +56,23 @@ func CriuCheck(path string) error {
 	return nil
 }
 
-// criuReason is the last error criu reported before its final "FAILED"
-// (earlier ones may be harmless), else its last line.
+// criuReason is the first error criu reported that says why it failed:
+// not the closing "... FAILED." summary, nor the rlimit complaint criu
+// prints and ignores without CAP_SYS_RESOURCE. Without one, its last line.
 func criuReason(out []byte) string {
 	reason, last := "", ""
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
-		// "Error (file:line): ...", after a timestamp in the log files.
-		if i := strings.Index(line, "Error ("); i >= 0 && (reason == "" || !strings.Contains(line, "FAILED")) {
-			reason = line[i:]
-		}
 		if line != "" {
 			last = line
 		}
+		// "Error (file:line): ...", after a timestamp in the log files.
+		i := strings.Index(line, "Error (")
+		if reason != "" || i < 0 || strings.Contains(line, "FAILED") || strings.Contains(line, "rlimit: ") {
+			continue
+		}
+		reason = line[i:]
 	}
 	return cmp.Or(reason, last, "no output")
 }

@@ -41,6 +41,7 @@ var runtimeOpts struct {
 	logFormat     string
 	systemdCgroup bool
 	debug         bool
+	criu          string
 }
 
 var runtimeCmd = &cobra.Command{
@@ -61,6 +62,7 @@ func init() {
 	f.StringVar(&runtimeOpts.logFormat, "log-format", "text", "log format: text or json")
 	f.BoolVar(&runtimeOpts.systemdCgroup, "systemd-cgroup", false, "use systemd for cgroups (not supported)")
 	f.BoolVar(&runtimeOpts.debug, "debug", false, "log debug messages")
+	f.StringVar(&runtimeOpts.criu, "criu", "criu", "path to the criu binary for checkpoint and restore")
 	rootCmd.AddCommand(runtimeCmd)
 }
 
@@ -104,7 +106,12 @@ func logged(err error) error {
 }
 
 func runtimeFactory() (*libctr.Factory, error) {
-	return libctr.New(runtimeOpts.root)
+	f, err := libctr.New(runtimeOpts.root)
+	if err != nil {
+		return nil, err
+	}
+	f.CriuPath = runtimeOpts.criu
+	return f, nil
 }
 
 func loadContainer(id string) (*libctr.Container, error) {

@@ -54,14 +54,6 @@ func init() {
 	}
 	pause := simple("pause", "Freeze every process of a container", (*libctr.Container).Pause)
 	resume := simple("resume", "Thaw a paused container", (*libctr.Container).Resume)
-	criu := func(string) func(*libctr.Container) error {
-		return func(*libctr.Container) error {
-			return errors.New("checkpoint/restore needs CRIU, and Debian's criu fails `criu check` on this kernel: not supported")
-		}
-	}
-	checkpoint := simple("checkpoint", "Checkpoint a running container with CRIU (not supported here)", criu("checkpoint"))
-	restore := &cobra.Command{Use: "restore <container-id>", Short: "Restore a container from a CRIU checkpoint (not supported here)", Args: cobra.ExactArgs(1),
-		RunE: func(*cobra.Command, []string) error { return logged(criu("restore")(nil)) }}
 
 	var stats bool
 	var interval time.Duration
@@ -192,7 +184,7 @@ func init() {
 	spec.Flags().StringVarP(&specBundle, "bundle", "b", ".", "directory to write config.json into")
 	spec.Flags().BoolVar(&rootless, "rootless", false, "a spec for rootless containers (not supported)")
 
-	runtimeCmd.AddCommand(pause, resume, checkpoint, restore, events, list, spec, updateCommand())
+	runtimeCmd.AddCommand(pause, resume, events, list, spec, updateCommand())
 }
 
 func updateCommand() *cobra.Command {
