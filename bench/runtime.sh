@@ -6,65 +6,90 @@
 #   run          `run` of the same container (foreground, waits for exit)
 #   exec         `exec <id> true` into a running container
 #   pause+resume pause then resume of a running container
+#   noop         the runtime's version command: what starting the binary costs
 #
 #   bench/runtime.sh                 # 30 repetitions of each
 #   BENCH_REPS=10 bench/runtime.sh   # a quicker look
+#   BENCH_WHARF=/tmp/wharf-old bench/runtime.sh   # a wharf built earlier
 #
-# Medians in milliseconds go to stdout as a table. crun refuses this host's
-# hybrid cgroups, so its runs happen in a private mount namespace with
-# /sys/fs/cgroup/unified unmounted (the host's mount table is untouched).
-# Every runtime gets its own --root under one temp dir, removed on exit.
-# Not part of the test suite; needs root and busybox-static.
+# Medians in milliseconds go to stdout as a table. The runtimes take turns
+# within each repetition, so that whatever else loads the machine meanwhile
+# weighs on all of them alike. crun refuses this host's hybrid cgroups, so
+# the whole run happens in a private mount namespace with
+# /sys/fs/cgroup/unified unmounted (the host's mount table is untouched;
+# wharf and runc use the v1 hierarchies either way). Every runtime gets its
+# own --root under one temp dir, removed on exit. Not part of the test
+# suite; needs root and busybox-static.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 reps=${BENCH_REPS:-30}
 
-# one <name> <runtime command...>: time each workload, print "name median..."
-if [ "${1:-}" = "--one" ]; then
-	shift
-	name=$1
-	shift
-	rt=("$@")
-	bundle=$BENCH_BUNDLE
-	ms() { echo $((($(date +%s%N) - $1) / 1000000)); }
-	median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-	lc=() run=() ex=() pr=()
-	for i in $(seq "$reps"); do
-		id=b-$name-$i
-		t=$(date +%s%N)
-		"${rt[@]}" create --bundle "$bundle/true" "$id" >/dev/null 2>&1
-		"${rt[@]}" start "$id"
-		"${rt[@]}" delete --force "$id"
-		lc+=("$(ms "$t")")
-		t=$(date +%s%N)
-		"${rt[@]}" run --bundle "$bundle/true" "$id" >/dev/null 2>&1 || true
-		run+=("$(ms "$t")")
-		"${rt[@]}" delete --force "$id" >/dev/null 2>&1 || true
+# --all <tmp>: inside the private mount namespace, run every workload.
+if [ "${1:-}" = "--all" ]; then
+	tmp=$2
+	umount /sys/fs/cgroup/unified 2>/dev/null || true
+	names=() cmds=()
+	add() { names+=("$1"); cmds+=("$2"); }
+	add wharf "$tmp/wharf runtime --root $tmp/root-wharf"
+	command -v runc >/dev/null && add runc "runc --root $tmp/root-runc"
+	command -v crun >/dev/null && add crun "crun --root $tmp/root-crun"
+	now() { date +%s%N; }
+	for i in "${!names[@]}"; do
+		# shellcheck disable=SC2086 # cmds are word lists
+		${cmds[$i]} run --detach --bundle "$tmp/sleep" "b-${names[$i]}-long" >/dev/null 2>&1 </dev/null
 	done
-	id=b-$name-long
-	"${rt[@]}" run --detach --bundle "$bundle/sleep" "$id" >/dev/null 2>&1 </dev/null
-	for i in $(seq "$reps"); do
-		t=$(date +%s%N)
-		"${rt[@]}" exec "$id" true
-		ex+=("$(ms "$t")")
-		t=$(date +%s%N)
-		"${rt[@]}" pause "$id"
-		"${rt[@]}" resume "$id"
-		pr+=("$(ms "$t")")
+	for r in $(seq "$reps"); do
+		for i in "${!names[@]}"; do
+			n=${names[$i]} rt=${cmds[$i]} id=b-${names[$i]}-$r out=$tmp/t-${names[$i]}
+			# shellcheck disable=SC2086
+			{
+				t=$(now)
+				$rt create --bundle "$tmp/true" "$id" >/dev/null 2>&1
+				$rt start "$id"
+				$rt delete --force "$id"
+				echo $(($(now) - t)) >>"$out-lifecycle"
+				t=$(now)
+				$rt run --bundle "$tmp/true" "$id" >/dev/null 2>&1 || true
+				echo $(($(now) - t)) >>"$out-run"
+				$rt delete --force "$id" >/dev/null 2>&1 || true
+				t=$(now)
+				$rt exec "b-$n-long" true
+				echo $(($(now) - t)) >>"$out-exec"
+				t=$(now)
+				$rt pause "b-$n-long"
+				$rt resume "b-$n-long"
+				echo $(($(now) - t)) >>"$out-pause"
+				t=$(now)
+				if [ "$n" = wharf ]; then "$tmp/wharf" version; else ${rt%% *} --version; fi >/dev/null
+				echo $(($(now) - t)) >>"$out-noop"
+			}
+		done
 	done
-	"${rt[@]}" delete --force "$id"
-	printf '%s\t%s\t%s\t%s\t%s\n' "$name" \
-		"$(printf '%s\n' "${lc[@]}" | median)" "$(printf '%s\n' "${run[@]}" | median)" \
-		"$(printf '%s\n' "${ex[@]}" | median)" "$(printf '%s\n' "${pr[@]}" | median)"
+	median() { sort -n "$1" | awk '{a[NR]=$1} END {m = NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.1f", m/1e6}'; }
+	printf 'runtime\tlifecycle\trun\texec\tpause+resume\tnoop\t(median ms over %s)\n' "$reps"
+	for i in "${!names[@]}"; do
+		n=${names[$i]}
+		# shellcheck disable=SC2086
+		${cmds[$i]} delete --force "b-$n-long"
+		o=$tmp/t-$n
+		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$(median "$o-lifecycle")" "$(median "$o-run")" \
+			"$(median "$o-exec")" "$(median "$o-pause")" "$(median "$o-noop")"
+	done
 	exit 0
 fi
 
 [ -x /bin/busybox ] || { echo "runtime.sh: /bin/busybox missing (apt-get install busybox-static)" >&2; exit 1; }
+command -v runc >/dev/null || echo "runc: not installed (apt-get install runc)" >&2
+command -v crun >/dev/null || echo "crun: not installed (apt-get install crun)" >&2
 tmp=$(mktemp -d /tmp/wharf-rbench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-echo "building wharf" >&2
-go build -o "$tmp/wharf" ./cmd/wharf
+if [ -n "${BENCH_WHARF:-}" ]; then
+	cp "$BENCH_WHARF" "$tmp/wharf"
+else
+	echo "building wharf" >&2
+	go build -o "$tmp/wharf" ./cmd/wharf
+fi
 
 # Two bundles sharing one rootfs: `true` and `sleep 100000`.
 mkdir -p "$tmp/rootfs/bin" "$tmp/rootfs/proc" "$tmp/rootfs/dev" "$tmp/rootfs/sys" "$tmp/rootfs/tmp"
@@ -86,18 +111,4 @@ c["ociVersion"] = "1.0.2-dev"  # crun 1.8 refuses newer versions it does not kno
 json.dump(c, open(path, "w"))
 PY
 done
-export BENCH_BUNDLE=$tmp BENCH_REPS=$reps
-
-printf 'runtime\tlifecycle\trun\texec\tpause+resume\t(median ms over %s)\n' "$reps"
-"$0" --one wharf "$tmp/wharf" runtime --root "$tmp/root-wharf"
-if command -v runc >/dev/null; then
-	"$0" --one runc runc --root "$tmp/root-runc"
-else
-	echo "runc: not installed (apt-get install runc)" >&2
-fi
-if command -v crun >/dev/null; then
-	unshare -m --propagation private bash -c 'umount /sys/fs/cgroup/unified 2>/dev/null || true; exec "$@"' _ \
-		"$0" --one crun crun --root "$tmp/root-crun"
-else
-	echo "crun: not installed (apt-get install crun)" >&2
-fi
+BENCH_REPS=$reps unshare -m --propagation private "$0" --all "$tmp"
