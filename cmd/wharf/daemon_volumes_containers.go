@@ -47,7 +47,11 @@ func init() {
 			SnapshotterName: images.SnapshotterName(),
 			Volumes:         vols,
 			Events:          d.Events,
-			Logger:          slog.Default(),
+			// Bridge and user networks: sandboxes from the network
+			// service (daemon_networks.go).
+			Networks:         daemonNetworks,
+			BridgeNetworking: daemonNetworks != nil,
+			Logger:           slog.Default(),
 		})
 		if err != nil {
 			return nil, err

@@ -14,6 +14,7 @@ import (
 	eventtypes "github.com/docker/docker/api/types/events"
 	imagetypes "github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/mount"
+	networktypes "github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/pkg/stringid"
 	"github.com/docker/go-connections/nat"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -27,6 +28,9 @@ type CreateParams struct {
 	Config     *containertypes.Config
 	HostConfig *containertypes.HostConfig
 	Platform   *ocispec.Platform
+	// Networking is the request's NetworkingConfig (aliases, static
+	// addresses, more networks).
+	Networking *networktypes.NetworkingConfig
 }
 
 // defaultShmSize is dockerd's /dev/shm size: 64 MiB.
@@ -90,6 +94,10 @@ func (s *Service) Create(ctx context.Context, p CreateParams) (resp containertyp
 		}
 	}()
 	undo = append(undo, func() { s.store.releaseName(name) })
+	if err := s.registerNetworks(ctx, id, hc, p.Networking); err != nil {
+		return resp, err
+	}
+	undo = append(undo, func() { s.forgetNetworks(id) })
 
 	if cfg.Hostname == "" {
 		cfg.Hostname = id[:12]

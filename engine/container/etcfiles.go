@@ -47,6 +47,7 @@ func (s *Service) writeEtcFiles(c *Container) error {
 	} else {
 		hosts.WriteString(hostsHeader)
 	}
+	hosts.WriteString(hostsEntry(c, s.getJoined(c.ID)))
 	for _, h := range hc.ExtraHosts {
 		name, ip, _ := strings.Cut(h, ":")
 		fmt.Fprintf(&hosts, "%s\t%s\n", ip, name)
@@ -58,7 +59,11 @@ func (s *Service) writeEtcFiles(c *Container) error {
 
 	host, _ := os.ReadFile(s.cfg.ResolvConf)
 	resolvPath := filepath.Join(c.root, "resolv.conf")
-	if err := os.WriteFile(resolvPath, resolvConf(host, hc.NetworkMode.IsHost(), hc.DNS, hc.DNSSearch, hc.DNSOptions), 0o644); err != nil {
+	resolv := resolvConf(host, hc.NetworkMode.IsHost(), hc.DNS, hc.DNSSearch, hc.DNSOptions)
+	if j := s.getJoined(c.ID); j != nil && j.EmbeddedDNS {
+		resolv = embeddedResolvConf(host, hc.DNSSearch, hc.DNSOptions)
+	}
+	if err := os.WriteFile(resolvPath, resolv, 0o644); err != nil {
 		return err
 	}
 	c.HostnamePath, c.HostsPath, c.ResolvConfPath = hostnamePath, hostsPath, resolvPath

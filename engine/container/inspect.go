@@ -43,7 +43,7 @@ func (s *Service) Inspect(ctx context.Context, name string, size bool) (*contain
 		ContainerJSONBase: base,
 		Mounts:            apiMounts(c.MountPoints),
 		Config:            c.Config,
-		NetworkSettings:   networkSettings(c),
+		NetworkSettings:   s.networkSettings(c),
 	}
 	c.mu.Unlock()
 	if size {

@@ -229,11 +229,11 @@ func (s *Service) summary(c *Container) *containertypes.Summary {
 		ImageID:         c.ImageID,
 		Command:         cmd,
 		Created:         c.Created.Unix(),
-		Ports:           []containertypes.Port{},
+		Ports:           s.summaryPorts(c),
 		Labels:          labels,
 		State:           c.State.Status(),
 		Status:          c.State.String(),
-		NetworkSettings: &containertypes.NetworkSettingsSummary{Networks: networkSettings(c).Networks},
+		NetworkSettings: &containertypes.NetworkSettingsSummary{Networks: s.networkSettings(c).Networks},
 		Mounts:          apiMounts(c.MountPoints),
 	}
 	sum.HostConfig.NetworkMode = string(c.HostConfig.NetworkMode)

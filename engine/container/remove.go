@@ -71,6 +71,7 @@ func (s *Service) cleanup(ctx context.Context, c *Container, o RemoveOptions) er
 	}
 	s.store.delete(c)
 	s.forget(c)
+	s.forgetNetworks(c.ID)
 	for _, mp := range c.MountPoints {
 		if mp.Type != mount.TypeVolume || mp.Name == "" {
 			continue

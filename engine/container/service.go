@@ -15,6 +15,7 @@ import (
 	imagetypes "github.com/docker/docker/api/types/image"
 	volumetypes "github.com/docker/docker/api/types/volume"
 
+	"github.com/wharf-project/wharf/engine/network"
 	"github.com/wharf-project/wharf/engine/snapshots"
 )
 
@@ -55,6 +56,9 @@ type Config struct {
 	// BridgeNetworking tells that the default (bridge) network works; until
 	// it does, starting a container on it fails with a clear message.
 	BridgeNetworking bool
+	// Networks gives containers on bridge and user networks their
+	// sandboxes (see network.go); nil leaves them to the runtime.
+	Networks Networking
 	// ResolvConf is the host's resolver file copied into containers
 	// (default /etc/resolv.conf).
 	ResolvConf string
@@ -82,6 +86,10 @@ type Service struct {
 	// wasRunning lists the containers recorded as running at load, whose
 	// mounts Restore undoes.
 	wasRunning []string
+	// joined holds the sandboxes of containers between Join and their
+	// /etc files and spec (see network.go).
+	joinedMu sync.Mutex
+	joined   map[string]*network.Joined
 }
 
 // New opens the container store: it loads every record and takes back the

@@ -101,6 +101,11 @@ func (s *Service) PrepareStart(ctx context.Context, id string) (_ *specs.Spec, r
 			}
 		}
 	}
+	joined, err := s.joinNetworks(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	s.setJoined(c.ID, joined)
 	if err := s.writeEtcFiles(c); err != nil {
 		return nil, errdefs.System(err)
 	}
@@ -119,6 +124,7 @@ func (s *Service) PrepareStart(ctx context.Context, id string) (_ *specs.Spec, r
 	if err := s.applyInit(c, spec); err != nil {
 		return nil, err
 	}
+	setNetns(spec, joined)
 	if err := c.saveLocked(); err != nil {
 		return nil, errdefs.System(err)
 	}
@@ -150,6 +156,8 @@ func (s *Service) CleanupStop(ctx context.Context, id string) {
 	if err := snapshots.UnmountAll(c.rootfsDir()); err != nil {
 		s.log.Warn("rootfs unmount failed", "container", c.ID, "error", err)
 	}
+	s.setJoined(c.ID, nil)
+	s.leaveNetworks(ctx, c.ID)
 }
 
 // volumeEvent publishes a volume's mount or unmount, as dockerd does.

@@ -56,6 +56,9 @@ func verify(cfg *containertypes.Config, hc *containertypes.HostConfig, host host
 			return nil, fmt.Errorf("invalid port specification: %q", p)
 		}
 		for _, b := range bindings {
+			if b.HostPort == "" {
+				continue // any free host port, as dockerd
+			}
 			if _, err := nat.NewPort(nat.SplitProtoPort(b.HostPort)); err != nil {
 				return nil, fmt.Errorf("invalid port specification: %q", b.HostPort)
 			}

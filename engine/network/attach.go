@@ -114,6 +114,10 @@ func attachmentFrom(n *netRecord, es *network.EndpointSettings) (*attachment, er
 func (s *Service) Register(ctx context.Context, containerID, mode string, endpoints map[string]*network.EndpointSettings) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.registerLocked(containerID, mode, endpoints)
+}
+
+func (s *Service) registerLocked(containerID, mode string, endpoints map[string]*network.EndpointSettings) error {
 	rec := &ctrRecord{Mode: mode, Networks: map[string]*attachment{}}
 	switch {
 	case mode == "host" || mode == "none" || len(mode) > 10 && mode[:10] == "container:":
@@ -127,7 +131,7 @@ func (s *Service) Register(ctx context.Context, containerID, mode string, endpoi
 			return errdefs.InvalidParameter(fmt.Errorf("network %s cannot be used as a network mode", n.Name))
 		}
 		for key, es := range endpoints {
-			en, err := s.find(key)
+			en, err := s.modeNetwork(key) // the CLI names the default bridge "default"
 			if err != nil {
 				return err
 			}

@@ -20,9 +20,12 @@ import (
 // JoinRequest is what Join needs to know of a container about to start.
 type JoinRequest struct {
 	ContainerID string
-	Name        string // without "/"
-	Hostname    string
-	Domainname  string
+	// Mode is the container's network mode, for a container created
+	// before its networks were recorded (an older data root).
+	Mode       string
+	Name       string // without "/"
+	Hostname   string
+	Domainname string
 	// MacAddress is the container's --mac-address (its first network).
 	MacAddress   string
 	PortBindings nat.PortMap
@@ -84,6 +87,14 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (_ *Joined, retErr 
 	rec, err := s.ctrRecord(req.ContainerID)
 	if err != nil {
 		return nil, err
+	}
+	if rec == nil && req.Mode != "" {
+		if err := s.registerLocked(req.ContainerID, req.Mode, nil); err != nil {
+			return nil, err
+		}
+		if rec, err = s.ctrRecord(req.ContainerID); err != nil {
+			return nil, err
+		}
 	}
 	if rec == nil || rec.Primary == "" {
 		return nil, errdefs.InvalidParameter(fmt.Errorf("container %s has no network attachment: it was created before its network existed", req.ContainerID))

@@ -408,6 +408,11 @@ func TestSandboxes(t *testing.T) {
 		t.Errorf("c2 restarted with %s, want its old 172.18.0.3", j.Addr)
 	}
 	s.Forget(ctx, "c2")
+	// A container without a record (an older data root) joins by its mode.
+	if _, err := s.Join(ctx, JoinRequest{ContainerID: "legacy", Name: "legacy", Mode: "neta"}); err != nil {
+		t.Fatalf("join without a record: %v", err)
+	}
+	s.Forget(ctx, "legacy")
 	if err := s.Remove(ctx, a.ID); err != nil {
 		t.Fatal(err)
 	}

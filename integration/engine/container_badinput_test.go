@@ -43,14 +43,13 @@ func TestContainerBadInput(t *testing.T) {
 	if got := strings.Fields(d.docker(t, "ps", "-aq", "--no-trunc")); len(got) != 1 || got[0] != id {
 		t.Fatalf("containers after refused creates: %v", got)
 	}
-	// The default (bridge) network is not served yet: starting a container
-	// on it fails clearly (501), never silently runs it without a network.
-	d.docker(t, "create", "--pull=never", "--name", "bridged", "busybox", "true")
-	if out, err := d.dockerErr("start", "bridged"); err == nil || !strings.Contains(out, `network mode "bridge" is not available yet in wharf: use --network none or --network host`) {
-		t.Errorf("start on the default network: %v\n%s", err, out)
+	// A network that does not exist is refused at create (404), as dockerd.
+	if out, err := d.dockerErr("create", "--pull=never", "--network", "nosuch", "busybox", "true"); err == nil || !strings.Contains(out, "network nosuch not found") {
+		t.Errorf("create on an unknown network: %v\n%s", err, out)
 	}
-	if r := d.do(t, "POST", "/v1.51/containers/bridged/start", nil, nil); r.Status != 501 {
-		t.Errorf("POST start on the default network: %d %s", r.Status, r.Body)
+	if r := d.do(t, "POST", "/v1.51/containers/create", map[string]string{"Content-Type": "application/json"},
+		strings.NewReader(`{"Image":"busybox","Cmd":["true"],"HostConfig":{"NetworkMode":"nosuch"}}`)); r.Status != 404 {
+		t.Errorf("POST create on an unknown network: %d %s", r.Status, r.Body)
 	}
 	// Raw API: dockerd's statuses and bodies.
 	for _, tc := range []struct {

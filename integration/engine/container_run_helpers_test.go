@@ -19,8 +19,8 @@ func runDaemon(t *testing.T) *daemonProc {
 	return d
 }
 
-// runArgs is `docker run` without pulls and without a network (the
-// default bridge is not served yet).
+// runArgs is `docker run` without pulls and without a network (faster,
+// and nothing made on the host; network tests are network_*_test.go).
 func runArgs(args ...string) []string {
 	return append([]string{"run", "--pull=never", "--network", "none"}, args...)
 }

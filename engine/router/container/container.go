@@ -103,7 +103,7 @@ func (cr *containerRouter) postContainersCreate(ctx context.Context, w http.Resp
 	if req.Config == nil {
 		return errdefs.InvalidParameter(errors.New("Config cannot be empty in order to create a container"))
 	}
-	p := container.CreateParams{Name: r.Form.Get("name"), Config: req.Config, HostConfig: req.HostConfig}
+	p := container.CreateParams{Name: r.Form.Get("name"), Config: req.Config, HostConfig: req.HostConfig, Networking: req.NetworkingConfig}
 	if v := r.Form.Get("platform"); v != "" {
 		pl, err := platforms.Parse(v)
 		if err != nil {
