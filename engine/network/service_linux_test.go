@@ -498,3 +498,55 @@ func TestRestartAfterCrash(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestInternalNetwork: containers on an --internal network reach each
+// other but have no route out, and publish nothing.
+func TestInternalNetwork(t *testing.T) {
+	host := testNS(t)
+	out := outside(t, host)
+	ctx := context.Background()
+	s := openService(t, host, t.TempDir(), nil)
+	if _, err := s.Create(ctx, network.CreateRequest{Name: "inner", CreateOptions: network.CreateOptions{Internal: true}}); err != nil {
+		t.Fatal(err)
+	}
+	joined := map[string]*Joined{}
+	for _, id := range []string{"i1", "i2"} {
+		if err := s.Register(ctx, id, "inner", nil); err != nil {
+			t.Fatal(err)
+		}
+		j, err := s.Join(ctx, JoinRequest{ContainerID: id, Name: id, PortBindings: nat.PortMap{"80/tcp": {{}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Forget(ctx, id) })
+		joined[id] = j
+		serveName(t, j.NetnsPath, ":80", id)
+	}
+	if got, err := fetch(t, joined["i1"].NetnsPath, joined["i2"].Addr.String()+":80", 10*time.Second); err != nil || !strings.HasPrefix(got, "i2 ") {
+		t.Fatalf("i1 -> i2 on the internal network: %q %v", got, err)
+	}
+	h, err := netlink.NewHandleAt(nsHandle(t, joined["i1"].NetnsPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	routes, _ := h.RouteList(nil, netlink.FAMILY_V4)
+	for _, r := range routes {
+		if r.Dst == nil || r.Dst.IP.IsUnspecified() {
+			t.Errorf("default route on an internal network: %+v", r)
+		}
+	}
+	// Even with a route added by hand, the host drops it.
+	gw := netip.MustParseAddr(joined["i1"].Addr.String()).As4()
+	gw[3] = 1
+	if err := h.RouteAdd(&netlink.Route{Dst: ipNet(netip.MustParsePrefix("198.18.0.0/30")), Gw: gw[:]}); err != nil {
+		t.Fatal(err)
+	}
+	serveName(t, out, "198.18.0.2:8080", "outside")
+	if got, err := fetch(t, joined["i1"].NetnsPath, "198.18.0.2:8080", 2*time.Second); err == nil {
+		t.Fatalf("an internal network reached outside: %q", got)
+	}
+	if _, ports, _ := s.Settings("i1", nil, nat.PortMap{"80/tcp": {{}}}); len(ports["80/tcp"]) != 0 {
+		t.Errorf("an internal network published %v", ports)
+	}
+}
