@@ -95,6 +95,13 @@ func init() {
 			if err != nil {
 				return logged(err)
 			}
+			var relay *signalRelay
+			if !ro.detach {
+				relay = startSignalRelay()
+			}
+			if relay != nil {
+				<-relay.ready
+			}
 			c, p, err := ro.restore(args[0], o)
 			if err != nil {
 				return logged(err)
@@ -102,7 +109,7 @@ func init() {
 			if ro.detach {
 				return nil
 			}
-			code := waitForwarding(p)
+			code := relay.wait(p)
 			if err := c.Destroy(); err != nil {
 				runtimeLog.Warn("delete after restore", "error", err.Error())
 			}

@@ -105,6 +105,10 @@ func init() {
 		Short: "Run a process in a running container",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var relay *signalRelay
+			if !o.detach {
+				relay = startSignalRelay()
+			}
 			c, err := loadContainer(args[0])
 			if err != nil {
 				return logged(err)
@@ -117,6 +121,9 @@ func init() {
 			for i := 0; i < o.preserveFds; i++ {
 				p.ExtraFiles = append(p.ExtraFiles, os.NewFile(uintptr(3+i), fmt.Sprintf("fd%d", 3+i)))
 			}
+			if relay != nil {
+				<-relay.ready // the process's signals go to it, from its start
+			}
 			if err := c.Enter(p); err != nil {
 				return logged(err)
 			}
@@ -126,7 +133,7 @@ func init() {
 			if o.detach {
 				return nil
 			}
-			os.Exit(waitForwarding(p))
+			os.Exit(relay.wait(p))
 			return nil
 		},
 	}
