@@ -59,7 +59,10 @@ func init() {
 			Logger:     slog.Default(),
 		})
 		if err != nil {
-			return nil, err
+			// Without it the daemon still serves everything else; bridge
+			// and user networks answer 501 (and --network none/host work).
+			slog.Warn("networking disabled: bridge and user networks are unavailable", "error", err)
+			return nil, nil
 		}
 		d.OnShutdown(func(context.Context) error { return nets.Close() })
 		daemonNetworks = nets

@@ -49,12 +49,14 @@ func init() {
 			Events:          d.Events,
 			// Bridge and user networks: sandboxes from the network
 			// service (daemon_networks.go).
-			Networks:         daemonNetworks,
 			BridgeNetworking: daemonNetworks != nil,
 			Logger:           slog.Default(),
 		})
 		if err != nil {
 			return nil, err
+		}
+		if daemonNetworks != nil {
+			ctrs.SetNetworks(daemonNetworks)
 		}
 		ctrs.SetRuntime(rt)
 		daemonContainerNames.svc.Store(ctrs)

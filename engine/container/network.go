@@ -33,6 +33,10 @@ type Networking interface {
 
 var _ Networking = (*network.Service)(nil)
 
+// SetNetworks plugs in the network service (a nil interface, not a nil
+// *network.Service, when there is none).
+func (s *Service) SetNetworks(n Networking) { s.cfg.Networks = n }
+
 // ownNetwork reports whether the mode gives the container a sandbox of
 // the network service (bridge or a user network).
 func ownNetwork(hc *containertypes.HostConfig) bool {

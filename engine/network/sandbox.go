@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	eventtypes "github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/pkg/stringid"
 	"github.com/docker/go-connections/nat"
 
@@ -171,6 +172,9 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (_ *Joined, retErr 
 	if err := s.saveSandbox(sb, rec); err != nil {
 		return nil, errdefs.System(err)
 	}
+	for _, nid := range order {
+		s.event(ctx, eventtypes.ActionConnect, s.nets[nid], map[string]string{"container": sb.ContainerID})
+	}
 	return j, nil
 }
 
@@ -317,11 +321,15 @@ func (s *Service) leaveLocked(containerID string) {
 	for nid := range sb.Endpoints {
 		nids = append(nids, nid)
 	}
+	sort.Strings(nids)
 	for _, nid := range nids {
 		if rec != nil && rec.Networks[nid] != nil {
 			rec.Networks[nid].LastIP = sb.Endpoints[nid].Addr.Addr().String()
 		}
 		s.removeEndpoint(sb, nid)
+		if n := s.nets[nid]; n != nil {
+			s.event(context.Background(), eventtypes.ActionDisconnect, n, map[string]string{"container": containerID})
+		}
 	}
 	for _, m := range sb.ports {
 		m.release()

@@ -550,3 +550,53 @@ func TestInternalNetwork(t *testing.T) {
 		t.Errorf("an internal network published %v", ports)
 	}
 }
+
+// TestPublishedUDPPort: a UDP port published on loopback answers from the
+// host's loopback.
+func TestPublishedUDPPort(t *testing.T) {
+	host := testNS(t)
+	ctx := context.Background()
+	s := openService(t, host, t.TempDir(), nil)
+	if err := s.Register(ctx, "u1", "bridge", nil); err != nil {
+		t.Fatal(err)
+	}
+	j, err := s.Join(ctx, JoinRequest{ContainerID: "u1", Name: "u1", PortBindings: nat.PortMap{"5353/udp": {{HostIP: "127.0.0.1"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Forget(ctx, "u1") })
+	var pc net.PacketConn
+	if err := inNS(t, j.NetnsPath, func() (err error) { pc, err = net.ListenPacket("udp4", ":5353"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			_, _ = pc.WriteTo(append([]byte("echo:"), buf[:n]...), from)
+		}
+	}()
+	_, ports, _ := s.Settings("u1", nil, nil)
+	b := ports["5353/udp"]
+	if len(b) != 1 || b[0].HostIP != "127.0.0.1" {
+		t.Fatalf("ports %v", ports)
+	}
+	var c net.Conn
+	if err := inNS(t, host, func() (err error) { c, err = net.Dial("udp4", "127.0.0.1:"+b[0].HostPort); return err }); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(15 * time.Second))
+	if _, err := c.Write([]byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	n, err := c.Read(buf)
+	if err != nil || string(buf[:n]) != "echo:hi" {
+		t.Fatalf("udp reply %q %v", buf[:n], err)
+	}
+}

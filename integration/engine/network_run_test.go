@@ -21,6 +21,7 @@ import (
 func TestNetworkRunUserNetworks(t *testing.T) {
 	upstream := fakeDNS(t)
 	d, _ := netDaemon(t, "--dns", upstream)
+	since := fmt.Sprint(time.Now().Add(-time.Second).Unix())
 	d.docker(t, "network", "create", "mynet")
 	d.docker(t, "network", "create", "other")
 	d.removeOnCleanup(t, "c1", "c2", "c3")
@@ -67,6 +68,12 @@ func TestNetworkRunUserNetworks(t *testing.T) {
 	d.docker(t, "network", "disconnect", "mynet", "c3")
 	if out, code := d.dockerCode(t, nil, "exec", "c3", "ping", "-c", "1", "-W", "2", c2IP); code == 0 {
 		t.Fatalf("c3 pinged c2 after disconnect:\n%s", out)
+	}
+	until := fmt.Sprint(time.Now().Add(time.Second).Unix())
+	evs := d.docker(t, "events", "--since", since, "--until", until, "--filter", "type=network", "--filter", "network=mynet",
+		"--format", "{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.type}}")
+	if want := "create mynet bridge\nconnect mynet bridge\nconnect mynet bridge\nconnect mynet bridge\ndisconnect mynet bridge"; strings.TrimSpace(evs) != want {
+		t.Errorf("network events:\n%s\nwant:\n%s", evs, want)
 	}
 	if out, err := d.dockerErr("network", "rm", "mynet"); err == nil || !strings.Contains(out, "has active endpoints") {
 		t.Fatalf("rm of a network in use: %v %s", err, out)
