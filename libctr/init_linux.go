@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -279,19 +280,26 @@ func finalize(proc *configs.Process, c *caps) error {
 	return nil
 }
 
+// setUser sets the groups, gid and uid of this thread only, with raw
+// system calls: this locked thread is the one that execs, and execve
+// gives its credentials to the whole new process. (The libc wrappers a
+// cgo binary gets would stop every thread of the init to change theirs
+// too, three times.)
 func setUser(proc *configs.Process) error {
-	groups := make([]int, 0, len(proc.AdditionalGids))
-	for _, g := range proc.AdditionalGids {
-		groups = append(groups, int(g))
+	groups := make([]uint32, 0, len(proc.AdditionalGids))
+	groups = append(groups, proc.AdditionalGids...)
+	var first *uint32
+	if len(groups) > 0 {
+		first = &groups[0]
 	}
-	if err := unix.Setgroups(groups); err != nil && !errors.Is(err, unix.EPERM) {
-		return fmt.Errorf("setgroups: %w", err)
+	if _, _, e := unix.RawSyscall(unix.SYS_SETGROUPS, uintptr(len(groups)), uintptr(unsafe.Pointer(first)), 0); e != 0 && e != unix.EPERM {
+		return fmt.Errorf("setgroups: %w", e)
 	}
-	if err := unix.Setgid(int(proc.GID)); err != nil {
-		return fmt.Errorf("setgid %d: %w", proc.GID, err)
+	if _, _, e := unix.RawSyscall(unix.SYS_SETGID, uintptr(proc.GID), 0, 0); e != 0 {
+		return fmt.Errorf("setgid %d: %w", proc.GID, e)
 	}
-	if err := unix.Setuid(int(proc.UID)); err != nil {
-		return fmt.Errorf("setuid %d: %w", proc.UID, err)
+	if _, _, e := unix.RawSyscall(unix.SYS_SETUID, uintptr(proc.UID), 0, 0); e != 0 {
+		return fmt.Errorf("setuid %d: %w", proc.UID, e)
 	}
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/wharf-project/wharf/libctr"
 	"github.com/wharf-project/wharf/libctr/cgroups"
 	"github.com/wharf-project/wharf/libctr/configs"
@@ -143,5 +145,33 @@ func TestProgramGetsOnlyItsFds(t *testing.T) {
 	}
 	if got := strings.Fields(eout.String()); !slices.Equal(got, []string{"0", "1", "2", "3"}) {
 		t.Errorf("exec'd program has fds %v, want 0 1 2 (and ls's 3)", got)
+	}
+}
+
+// TestProcessUserAndGroups: the program (and an exec'd one) runs with the
+// spec's uid, gid and additional groups, in every one of its ids (the
+// init changes its own thread's credentials, which execve passes on).
+func TestProcessUserAndGroups(t *testing.T) {
+	c := testContainer(t, func(s *specs.Spec) {
+		s.Process.User = specs.User{UID: 1000, GID: 1001, AdditionalGids: []uint32{10, 20}}
+		s.Process.Capabilities = nil // an unprivileged user keeps none anyway
+	}, "sh", "-c", "grep -E '^(Uid|Gid|Groups):' /proc/self/status; exec sleep 1000")
+	_, out, _ := c.start(t)
+	want := "Uid:\t1000\t1000\t1000\t1000\nGid:\t1001\t1001\t1001\t1001\nGroups:\t10 20 \n"
+	eventually(t, "init reports its ids", func() bool { return strings.Count(out.String(), "\n") >= 3 })
+	if got := out.String(); got != want {
+		t.Errorf("init's program ids:\n%q\nwant\n%q", got, want)
+	}
+	var eout strings.Builder
+	p := &libctr.Process{Process: configs.Process{Args: []string{"grep", "-E", "^(Uid|Gid|Groups):", "/proc/self/status"},
+		Env: []string{"PATH=/bin"}, Cwd: "/", UID: 1000, GID: 1001, AdditionalGids: []uint32{10, 20}}, Stdout: &eout}
+	if err := c.Enter(p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if got := eout.String(); got != want {
+		t.Errorf("exec'd program's ids:\n%q\nwant\n%q", got, want)
 	}
 }
