@@ -44,3 +44,31 @@ func lockSubnets(ctx context.Context, nsFd int) (unlock func(), err error) {
 		}
 	}
 }
+
+// claimBridge takes a namespace-wide claim on a bridge name for as long
+// as the returned function is not called (or the process lives): two
+// daemons must not share a default bridge, since each hands out its
+// addresses on its own. A claim left by a daemon that died is gone with
+// it, so its bridge is taken over.
+func claimBridge(nsFd int, name string) (release func(), err error) {
+	var fd int
+	err = inNetns(nsFd, func() error {
+		var err error
+		fd, err = unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		if err := unix.Bind(fd, &unix.SockaddrUnix{Name: "@wharf-bridge-" + name}); err != nil {
+			unix.Close(fd)
+			return err
+		}
+		return nil
+	})
+	if errors.Is(err, unix.EADDRINUSE) {
+		return nil, fmt.Errorf("bridge %s is in use by another wharf daemon: give this one a bridge of its own (--bridge)", name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return func() { unix.Close(fd) }, nil
+}

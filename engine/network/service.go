@@ -80,6 +80,8 @@ type Service struct {
 
 	// defaultIsUp tells that the default bridge's device was made.
 	defaultIsUp bool
+	// releaseBridge gives up the claim on the default bridge's name.
+	releaseBridge func()
 	// forwardSet tells that Open turned IPv4 forwarding on, so Close
 	// turns it off again.
 	forwardSet bool
@@ -199,6 +201,9 @@ func (s *Service) Close() error {
 			}
 		}
 	}
+	if s.releaseBridge != nil {
+		s.releaseBridge()
+	}
 	if s.forwardSet {
 		if err := writeSysctl(s.nsFd(), "net/ipv4/ip_forward", "0"); err != nil {
 			errs = append(errs, err)
@@ -289,13 +294,19 @@ func (s *Service) defaultUp(ctx context.Context, br *netRecord) error {
 		return err
 	}
 	defer unlock()
+	release, err := claimBridge(s.nsFd(), br.Bridge)
+	if err != nil {
+		return err
+	}
 	if err := s.pickDefaultSubnet(br); err != nil {
+		release()
 		return err
 	}
 	if err := s.links.ensureBridge(br.Bridge, br.gatewayPrefix(), br.MTU); err != nil {
+		release()
 		return fmt.Errorf("default bridge %s: %w", br.Bridge, err)
 	}
-	s.defaultIsUp = true
+	s.defaultIsUp, s.releaseBridge = true, release
 	if err := s.db.put(bucketNetworks, br.ID, br); err != nil {
 		return err
 	}

@@ -600,3 +600,23 @@ func TestPublishedUDPPort(t *testing.T) {
 		t.Fatalf("udp reply %q %v", buf[:n], err)
 	}
 }
+
+// TestBridgeClaimed: a second daemon on the same default bridge name is
+// refused instead of handing out the first one's addresses again.
+func TestBridgeClaimed(t *testing.T) {
+	host := testNS(t)
+	ctx := context.Background()
+	s1 := openService(t, host, t.TempDir(), nil)
+	s2 := openService(t, host, t.TempDir(), func(c *Config) { c.Table = "wharf-second" })
+	for _, s := range []*Service{s1, s2} {
+		if err := s.Register(ctx, "c", "bridge", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s1.Join(ctx, JoinRequest{ContainerID: "c", Name: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s1.Forget(ctx, "c") })
+	_, err := s2.Join(ctx, JoinRequest{ContainerID: "c", Name: "c"})
+	wantErr(t, err, errdefs.IsSystem, "bridge wt0 is in use by another wharf daemon")
+}
