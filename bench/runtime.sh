@@ -11,6 +11,7 @@
 #   bench/runtime.sh                 # 30 repetitions of each
 #   BENCH_REPS=10 bench/runtime.sh   # a quicker look
 #   BENCH_WHARF=/tmp/wharf-old bench/runtime.sh   # a wharf built earlier
+#   BENCH_WHARF_OLD=/tmp/wharf-old bench/runtime.sh   # both, taking turns too
 #
 # Medians in milliseconds go to stdout as a table. The runtimes take turns
 # within each repetition, so that whatever else loads the machine meanwhile
@@ -32,6 +33,7 @@ if [ "${1:-}" = "--all" ]; then
 	names=() cmds=()
 	add() { names+=("$1"); cmds+=("$2"); }
 	add wharf "$tmp/wharf runtime --root $tmp/root-wharf"
+	[ -x "$tmp/wharf-old" ] && add wharf-old "$tmp/wharf-old runtime --root $tmp/root-wharf-old"
 	command -v runc >/dev/null && add runc "runc --root $tmp/root-runc"
 	command -v crun >/dev/null && add crun "crun --root $tmp/root-crun"
 	now() { date +%s%N; }
@@ -61,7 +63,10 @@ if [ "${1:-}" = "--all" ]; then
 				$rt resume "b-$n-long"
 				echo $(($(now) - t)) >>"$out-pause"
 				t=$(now)
-				if [ "$n" = wharf ]; then "$tmp/wharf" version; else ${rt%% *} --version; fi >/dev/null
+				case $n in
+				wharf*) ${rt%% *} version ;;
+				*) ${rt%% *} --version ;;
+				esac >/dev/null
 				echo $(($(now) - t)) >>"$out-noop"
 			}
 		done
@@ -84,6 +89,9 @@ command -v runc >/dev/null || echo "runc: not installed (apt-get install runc)" 
 command -v crun >/dev/null || echo "crun: not installed (apt-get install crun)" >&2
 tmp=$(mktemp -d /tmp/wharf-rbench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
+if [ -n "${BENCH_WHARF_OLD:-}" ]; then
+	cp "$BENCH_WHARF_OLD" "$tmp/wharf-old"
+fi
 if [ -n "${BENCH_WHARF:-}" ]; then
 	cp "$BENCH_WHARF" "$tmp/wharf"
 else
