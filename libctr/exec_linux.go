@@ -41,7 +41,7 @@ func (c *Container) Exec() error {
 		return err
 	}
 	defer unix.Close(fd)
-	started, err := c.readExecFifo(fd)
+	started, err := c.readExecFifo(fd, fifo)
 	if err != nil {
 		return err
 	}
@@ -64,7 +64,7 @@ func (c *Container) Exec() error {
 // readExecFifo reads the init's byte and then waits for end-of-file (see
 // Exec). It reports whether the byte came; without it, the init is gone
 // or another start took the byte.
-func (c *Container) readExecFifo(fd int) (started bool, err error) {
+func (c *Container) readExecFifo(fd int, path string) (started bool, err error) {
 	buf := make([]byte, 16)
 	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 	var deadline time.Time
@@ -94,6 +94,10 @@ func (c *Container) readExecFifo(fd int) (started bool, err error) {
 			return started, nil
 		case started && time.Now().After(deadline):
 			return true, nil
+		case !started && err == nil && !fileExists(path):
+			// No writer since we opened it, and the start that got the
+			// byte has removed the fifo: the init is past it.
+			return false, nil
 		}
 		// A fifo that never had a writer does not report POLLHUP, so the
 		// first poll sleeps until the init writes; the timeout re-checks
@@ -142,4 +146,9 @@ func (c *Container) setPidsLimit() error {
 		return nil
 	}
 	return c.cgroup.Set(&configs.Resources{PidsLimit: r.PidsLimit})
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
