@@ -6,14 +6,17 @@ import (
 	"testing"
 
 	networktypes "github.com/docker/docker/api/types/network"
+	"github.com/vishvananda/netlink"
 )
 
 // TestNetworkCLI drives docker network create/ls/inspect/rm/prune and
 // dockerd's errors, then checks the host is as before once the daemon
 // has stopped.
 func TestNetworkCLI(t *testing.T) {
-	before := hostNetState(t)
+	forward := ipForward(t)
 	d, bridge := netDaemon(t)
+	table := "wharf-" + bridge
+	bridges := []string{bridge}
 
 	if got := d.docker(t, "network", "ls", "--format", "{{.Name}} {{.Driver}} {{.Scope}}"); strings.Join(lines(got), ",") != "bridge bridge local,host host local,none null local" {
 		t.Fatalf("ls: %q", got)
@@ -40,11 +43,17 @@ func TestNetworkCLI(t *testing.T) {
 	}
 	// Its bridge is on the host with the gateway address; the daemon's
 	// table exists now, under its own name.
-	if !strings.Contains(hostNetState(t), "link br-"+id[:12]+" "+my.IPAM.Config[0].Gateway+"/") {
-		t.Fatalf("bridge br-%s with the gateway address not found:\n%s", id[:12], hostNetState(t))
+	bridges = append(bridges, "br-"+id[:12], "br-"+fx.ID[:12])
+	if fp := footprint(t, table, bridges...); strings.Join(fp, ",") != strings.Join(lines("bridge br-"+fx.ID[:12]+"\nbridge br-"+id[:12]+"\ntable "+table), ",") {
+		t.Fatalf("on the host: %v", fp)
 	}
-	if !hasTable(t, "wharf-"+bridge) {
-		t.Fatalf("nftables table wharf-%s missing", bridge)
+	link, err := netlink.LinkByName("br-" + id[:12])
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs, err := netlink.AddrList(link, netlink.FAMILY_V4)
+	if err != nil || len(addrs) != 1 || addrs[0].IP.String() != my.IPAM.Config[0].Gateway {
+		t.Fatalf("addresses of br-%s: %v %v, want the gateway %s", id[:12], addrs, err, my.IPAM.Config[0].Gateway)
 	}
 	if got := d.docker(t, "network", "ls", "-q", "--no-trunc", "--filter", "label=team=a"); strings.TrimSpace(got) != fx.ID {
 		t.Fatalf("ls label: %q", got)
@@ -96,7 +105,8 @@ func TestNetworkCLI(t *testing.T) {
 	if got := d.docker(t, "network", "rm", "fixed"); strings.TrimSpace(got) != "fixed" {
 		t.Fatalf("rm: %q", got)
 	}
-	d.docker(t, "network", "create", "spare")
+	spare := strings.TrimSpace(d.docker(t, "network", "create", "spare"))
+	bridges = append(bridges, "br-"+spare[:12])
 	out := d.docker(t, "network", "prune", "-f")
 	if !strings.Contains(out, "mynet") || !strings.Contains(out, "spare") {
 		t.Fatalf("prune: %q", out)
@@ -104,12 +114,16 @@ func TestNetworkCLI(t *testing.T) {
 	if got := d.docker(t, "network", "ls", "--format", "{{.Name}}"); strings.Join(lines(got), ",") != "bridge,host,none" {
 		t.Fatalf("after prune: %q", got)
 	}
-	d.docker(t, "network", "create", "leftover") // the daemon takes its bridge down at stop
+	leftover := strings.TrimSpace(d.docker(t, "network", "create", "leftover")) // the daemon takes its bridge down at stop
+	bridges = append(bridges, "br-"+leftover[:12])
+	if fp := footprint(t, table, bridges...); len(fp) != 2 {
+		t.Fatalf("on the host with one network: %v", fp)
+	}
 
 	if err := d.stop(); err != nil {
 		t.Fatal(err)
 	}
-	if after := hostNetState(t); after != before {
-		t.Fatalf("host network state changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	if fp := footprint(t, table, bridges...); len(fp) != 0 || ipForward(t) != forward {
+		t.Fatalf("left on the host after the daemon stopped: %v, ip_forward %s (was %s)", fp, ipForward(t), forward)
 	}
 }

@@ -3,13 +3,13 @@ package engine
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"net"
 	"os"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/google/nftables"
+	"github.com/vishvananda/netlink"
 )
 
 // netDaemon starts a daemon with a default bridge of its own name (the
@@ -25,42 +25,50 @@ func netDaemon(t *testing.T, args ...string) (*daemonProc, string) {
 	return d, bridge
 }
 
-// hostNetState is what a test must leave as it found it: the host's
-// links with their addresses, and nftables tables.
-func hostNetState(t *testing.T) string {
+// footprint is what a daemon has put on the host, as far as a test can
+// name it: the bridges given (its default bridge, br-<id12> of its
+// networks) that exist, the links enslaved to them (container veths),
+// and its nftables table. Other programs' links and tables are not
+// looked at, so tests running beside it cannot disturb the comparison.
+func footprint(t *testing.T, table string, bridges ...string) []string {
 	t.Helper()
 	var out []string
-	ifs, err := net.Interfaces()
+	links, err := netlink.LinkList()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, i := range ifs {
-		addrs, _ := i.Addrs()
-		var as []string
-		for _, a := range addrs {
-			as = append(as, a.String())
+	index := map[int]string{}
+	for _, l := range links {
+		index[l.Attrs().Index] = l.Attrs().Name
+	}
+	for _, l := range links {
+		for _, b := range bridges {
+			if l.Attrs().Name == b {
+				out = append(out, "bridge "+b)
+			}
+			if m := l.Attrs().MasterIndex; m != 0 && index[m] == b {
+				out = append(out, "port "+l.Attrs().Name+" of "+b)
+			}
 		}
-		sort.Strings(as)
-		out = append(out, "link "+i.Name+" "+strings.Join(as, ","))
 	}
-	c, err := nftables.New()
-	if err != nil {
-		t.Fatal(err)
+	if hasTable(t, table) {
+		out = append(out, "table "+table)
 	}
-	tables, err := c.ListTables()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tb := range tables {
-		out = append(out, "table "+tb.Name)
-	}
-	b, _ := os.ReadFile("/proc/sys/net/ipv4/ip_forward")
-	out = append(out, "ip_forward "+strings.TrimSpace(string(b)))
 	sort.Strings(out)
-	return strings.Join(out, "\n")
+	return out
 }
 
-// ownsTable reports whether an nftables table of that name exists.
+// ipForward is the host's net.ipv4.ip_forward.
+func ipForward(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_forward")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// hasTable reports whether an nftables table of that name exists.
 func hasTable(t *testing.T, name string) bool {
 	t.Helper()
 	c, err := nftables.New()

@@ -13,9 +13,11 @@ import (
 // daemon restart and over a crash (whose leftovers the next daemon
 // undoes); the host is as before once everything is gone.
 func TestNetworkDaemonRestart(t *testing.T) {
-	before := hostNetState(t)
-	d, _ := netDaemon(t)
-	d.docker(t, "network", "create", "mynet")
+	forward := ipForward(t)
+	d, bridge := netDaemon(t)
+	table := "wharf-" + bridge
+	netID := strings.TrimSpace(d.docker(t, "network", "create", "mynet"))
+	bridges := []string{bridge, "br-" + netID[:12]}
 	d.removeOnCleanup(t, "rr")
 	l, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
@@ -45,12 +47,15 @@ func TestNetworkDaemonRestart(t *testing.T) {
 			t.Fatalf("port after a restart (%v): %s, was %s", sig, got, port)
 		}
 	}
+	if fp := footprint(t, table, bridges...); len(fp) != 3 { // the network's bridge, the container's veth, the table
+		t.Errorf("on the host with the container: %v", fp)
+	}
 	d.docker(t, "rm", "-f", "rr")
 	d.docker(t, "network", "rm", "mynet")
 	if err := d.stop(); err != nil {
 		t.Fatal(err)
 	}
-	if after := hostNetState(t); after != before {
-		t.Fatalf("host network state changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	if fp := footprint(t, table, bridges...); len(fp) != 0 || ipForward(t) != forward {
+		t.Fatalf("left on the host after the daemon stopped: %v, ip_forward %s (was %s)", fp, ipForward(t), forward)
 	}
 }

@@ -92,8 +92,9 @@ func TestNetworkRunUserNetworks(t *testing.T) {
 // TestNetworkPublishedPorts: -p and -P to busybox httpd, reached from the
 // host's loopback and from another container; a port in use is refused.
 func TestNetworkPublishedPorts(t *testing.T) {
-	before := hostNetState(t)
+	forward := ipForward(t)
 	d, bridge := netDaemon(t)
+	table := "wharf-" + bridge
 	d.removeOnCleanup(t, "web", "all", "client")
 	serve := "mkdir -p /www && echo hello-$HOSTNAME > /www/index.html && exec busybox httpd -f -p 8080 -h /www"
 	d.docker(t, "run", "-d", "--pull=never", "--name", "web", "--hostname", "web", "-p", "127.0.0.1::8080", "busybox", "sh", "-c", serve)
@@ -133,8 +134,8 @@ func TestNetworkPublishedPorts(t *testing.T) {
 		t.Fatalf("run on an unknown network: %v %s", err, out)
 	}
 
-	if !hasTable(t, "wharf-"+bridge) {
-		t.Errorf("no nftables table wharf-%s while ports are published", bridge)
+	if fp := footprint(t, table, bridge); len(fp) != 4 { // the bridge, two veths, the table
+		t.Errorf("on the host with two containers: %v", fp)
 	}
 	d.docker(t, "rm", "-f", "web", "all")
 	// The host ports are free again.
@@ -146,11 +147,14 @@ func TestNetworkPublishedPorts(t *testing.T) {
 		}
 		l.Close()
 	}
+	if fp := footprint(t, table, bridge); len(fp) != 2 { // the bridge and the table stay while the daemon runs
+		t.Errorf("on the host after rm: %v", fp)
+	}
 	if err := d.stop(); err != nil {
 		t.Fatal(err)
 	}
-	if after := hostNetState(t); after != before {
-		t.Fatalf("host network state changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	if fp := footprint(t, table, bridge); len(fp) != 0 || ipForward(t) != forward {
+		t.Fatalf("left on the host after the daemon stopped: %v, ip_forward %s (was %s)", fp, ipForward(t), forward)
 	}
 }
 
