@@ -94,10 +94,8 @@ func (s *Service) PrepareStart(ctx context.Context, id string) (_ *specs.Spec, r
 				mp.CopyData = false // once, as dockerd
 			}
 		case mount.TypeBind:
-			if mp.Spec == nil { // -v: a missing source directory is made
-				if err := os.MkdirAll(mp.Source, 0o755); err != nil {
-					return nil, errdefs.InvalidParameter(fmt.Errorf("error while creating mount source path '%s': %w", mp.Source, err))
-				}
+			if err := makeBindSource(mp); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -158,6 +156,23 @@ func (s *Service) CleanupStop(ctx context.Context, id string) {
 	}
 	s.setJoined(c.ID, nil)
 	s.leaveNetworks(ctx, c.ID)
+}
+
+// makeBindSource makes the missing source directory of a -v bind (or of a
+// --mount bind with CreateMountpoint), as dockerd does. A source that
+// exists is used as it is, whatever it is: a file, a socket, a device.
+func makeBindSource(mp *MountPoint) error {
+	if mp.Spec != nil && (mp.Spec.BindOptions == nil || !mp.Spec.BindOptions.CreateMountpoint) {
+		return nil // --mount: the source was checked at create
+	}
+	if _, err := os.Stat(mp.Source); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err := os.MkdirAll(mp.Source, 0o755); err != nil && !errors.Is(err, syscall.ENOTDIR) {
+		// ENOTDIR (a file on the way) is left to the mount, as dockerd does.
+		return errdefs.InvalidParameter(fmt.Errorf("error while creating mount source path '%s': %w", mp.Source, err))
+	}
+	return nil
 }
 
 // volumeEvent publishes a volume's mount or unmount, as dockerd does.
