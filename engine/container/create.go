@@ -71,6 +71,7 @@ func (s *Service) Create(ctx context.Context, p CreateParams) (resp containertyp
 		return resp, errdefs.InvalidParameter(errors.New("No command specified"))
 	}
 	setHostConfigDefaults(hc, cfg)
+	s.resolveNetContainer(hc)
 	var imageVolumes map[string]struct{}
 	if img.Config != nil {
 		imageVolumes = img.Config.Volumes

@@ -42,9 +42,12 @@ func (s *Service) PrepareStart(ctx context.Context, id string) (_ *specs.Spec, r
 		return nil, err
 	}
 	hc := c.HostConfig
+	var shared *sharedNetwork
 	switch {
 	case hc.NetworkMode.IsContainer():
-		return nil, errdefs.NotImplemented(fmt.Errorf("network mode %q is not supported yet: use --network none or --network host", hc.NetworkMode))
+		if shared, err = s.networkedContainer(c); err != nil {
+			return nil, err
+		}
 	case !hc.NetworkMode.IsHost() && !hc.NetworkMode.IsNone() && !s.cfg.BridgeNetworking:
 		return nil, errdefs.NotImplemented(fmt.Errorf("network mode %q is not available yet in wharf: use --network none or --network host", hc.NetworkMode))
 	}
@@ -104,7 +107,10 @@ func (s *Service) PrepareStart(ctx context.Context, id string) (_ *specs.Spec, r
 		return nil, err
 	}
 	s.setJoined(c.ID, joined)
-	if err := s.writeEtcFiles(c); err != nil {
+	if shared != nil {
+		useSharedNetwork(c, shared)
+		joined = shared.joined
+	} else if err := s.writeEtcFiles(c); err != nil {
 		return nil, errdefs.System(err)
 	}
 	u, err := resolveUser(rootfs, c.Config.User, hc.GroupAdd)

@@ -38,6 +38,9 @@ func verify(cfg *containertypes.Config, hc *containertypes.HostConfig, host host
 	if err := verifyHealthcheck(cfg.Healthcheck); err != nil {
 		return nil, err
 	}
+	if err := validateNetContainerMode(cfg, hc); err != nil {
+		return nil, err
+	}
 	if hc.AutoRemove && !hc.RestartPolicy.IsNone() {
 		return nil, errors.New("can't create 'AutoRemove' container with restart policy")
 	}
