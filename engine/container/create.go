@@ -111,10 +111,16 @@ func (s *Service) Create(ctx context.Context, p CreateParams) (resp containertyp
 	c.Path, c.Args = entrypointAndArgs(cfg)
 
 	parent := img.GraphDriver.Data["TopLayer"]
-	if _, err := s.cfg.Snapshotter.Prepare(ctx, c.SnapshotKey, parent); err != nil {
+	ms, err := s.cfg.Snapshotter.Prepare(ctx, c.SnapshotKey, parent)
+	if err != nil {
 		return resp, errdefs.System(fmt.Errorf("prepare rootfs of %s: %w", id, err))
 	}
 	undo = append(undo, func() { _ = s.cfg.Snapshotter.Remove(context.WithoutCancel(ctx), c.SnapshotKey) })
+	// Not recursive: a rootfs left mounted is never emptied.
+	undo = append(undo, func() { _ = os.Remove(c.rootfsDir()); _ = os.Remove(c.root) })
+	if err := createWorkdir(c, ms); err != nil {
+		return resp, err
+	}
 
 	for _, mp := range orderedMounts(mps) {
 		if mp.Type != mount.TypeVolume {

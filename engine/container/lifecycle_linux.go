@@ -12,10 +12,10 @@ import (
 	"time"
 
 	eventtypes "github.com/docker/docker/api/types/events"
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/wharf-project/wharf/engine/errdefs"
 	"github.com/wharf-project/wharf/engine/logger/jsonfile"
+	"github.com/wharf-project/wharf/engine/snapshots"
 )
 
 // Exit codes dockerd records for a start that failed before the program
@@ -91,8 +91,8 @@ func (s *Service) startLocked(ctx context.Context, c *Container, l *live) (retEr
 			retErr = s.startFailed(c, retErr)
 		}
 	}()
-	if err := makeWorkdir(spec); err != nil {
-		return errdefs.System(fmt.Errorf("create working directory %s: %w", spec.Process.Cwd, err))
+	if err := makeWorkdir(spec.Root.Path, spec.Process.Cwd); err != nil {
+		return errdefs.System(err)
 	}
 	var outLog, errLog *jsonfile.LineWriter
 	if c.HostConfig.LogConfig.Type != "none" {
@@ -152,22 +152,52 @@ func (s *Service) startLocked(ctx context.Context, c *Container, l *live) (retEr
 	return nil
 }
 
-// makeWorkdir creates a missing working directory in the rootfs, as
+// makeWorkdir creates a missing working directory dir in rootfs, as
 // dockerd does (owned by root, mode 0755), resolving it inside the rootfs.
-func makeWorkdir(spec *specs.Spec) error {
-	rel := strings.TrimPrefix(path.Clean("/"+spec.Process.Cwd), "/")
+// A dir that exists as something else is refused with dockerd's message.
+func makeWorkdir(rootfs, dir string) error {
+	rel := strings.TrimPrefix(path.Clean("/"+dir), "/")
 	if rel == "" {
 		return nil
 	}
-	root, err := os.OpenRoot(spec.Root.Path)
+	root, err := os.OpenRoot(rootfs)
 	if err != nil {
 		return err
 	}
 	defer root.Close()
-	if _, err := root.Stat(rel); err == nil {
+	if fi, err := root.Stat(rel); err == nil {
+		if !fi.IsDir() {
+			return fmt.Errorf("Cannot mkdir: %s is not a directory", dir)
+		}
 		return nil
 	}
-	return root.MkdirAll(rel, 0o755)
+	if err := root.MkdirAll(rel, 0o755); err != nil {
+		return fmt.Errorf("create working directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// createWorkdir makes a new container's working directory in its snapshot
+// (mounts ms, on its rootfs directory for the time it takes), as dockerd
+// does at create: diff and commit show it before any start, and a working
+// directory that is a file is refused before the container exists.
+func createWorkdir(c *Container, ms []snapshots.Mount) (retErr error) {
+	if c.Config.WorkingDir == "" {
+		return nil
+	}
+	rootfs := c.rootfsDir()
+	if err := os.MkdirAll(rootfs, 0o755); err != nil {
+		return errdefs.System(err)
+	}
+	if err := snapshots.MountAll(ms, rootfs); err != nil {
+		return errdefs.System(fmt.Errorf("mount rootfs of %s: %w", c.ID, err))
+	}
+	defer func() {
+		if err := snapshots.UnmountAll(rootfs); err != nil && retErr == nil {
+			retErr = errdefs.System(fmt.Errorf("unmount rootfs of %s: %w", c.ID, err))
+		}
+	}()
+	return makeWorkdir(rootfs, c.Config.WorkingDir)
 }
 
 func lineOrNil(l *jsonfile.LineWriter) interface{ Write([]byte) (int, error) } {

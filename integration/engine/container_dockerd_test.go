@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,5 +55,36 @@ func TestContainerBindSourceKinds(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(created, "f")); err != nil {
 		t.Fatalf("--mount with CreateMountpoint: %v", err)
+	}
+}
+
+// The working directory is made at create, as dockerd makes it (diff shows
+// it before any start; nothing stays mounted); one that exists as a file is
+// refused there with dockerd's message and status, leaving no container.
+func TestContainerWorkdirAtCreate(t *testing.T) {
+	d := runDaemon(t)
+	out, code := d.dockerCode(t, nil, runArgs("-w", "/etc/passwd", "busybox", "true")...)
+	if code != 125 || !strings.Contains(out, "Error response from daemon: Cannot mkdir: /etc/passwd is not a directory") {
+		t.Fatalf("-w of a file: exit %d %q", code, out)
+	}
+	body := `{"Image":"busybox","Cmd":["true"],"WorkingDir":"/etc/passwd","HostConfig":{"NetworkMode":"none"}}`
+	r := d.do(t, "POST", "/v1.51/containers/create", map[string]string{"Content-Type": "application/json"}, strings.NewReader(body))
+	if r.Status != 500 || strings.TrimSpace(r.Body) != `{"message":"Cannot mkdir: /etc/passwd is not a directory"}` {
+		t.Fatalf("create with a file as working directory: %d %s", r.Status, r.Body)
+	}
+	if out := d.docker(t, "ps", "-aq"); out != "" {
+		t.Fatalf("containers left by refused creates: %q", out)
+	}
+
+	d.removeOnCleanup(t, "wd")
+	id := strings.TrimSpace(d.docker(t, "create", "--pull=never", "--network", "none", "--name", "wd", "-w", "/new/dir", "busybox", "pwd"))
+	if got := d.docker(t, "diff", "wd"); got != "A /new\nA /new/dir\n" {
+		t.Fatalf("diff after create: %q", got)
+	}
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", d.cmd.Process.Pid)); err != nil || strings.Contains(string(b), id) {
+		t.Fatalf("a mount of %s is left after create (%v)", id, err)
+	}
+	if out := d.docker(t, "start", "-a", "wd"); out != "/new/dir\n" {
+		t.Fatalf("pwd: %q", out)
 	}
 }
