@@ -77,6 +77,8 @@ func TestVerifyMessages(t *testing.T) {
 		{&containertypes.Config{}, mem(containertypes.Resources{CpusetCpus: "5"}), "Requested CPUs are not available - requested 5, available: 0-1"},
 		{&containertypes.Config{}, &containertypes.HostConfig{OomScoreAdj: 2000}, "Invalid value 2000, range for oom score adj is [-1000, 1000]"},
 		{&containertypes.Config{}, &containertypes.HostConfig{ShmSize: -1}, "SHM size can not be less than 0"},
+		{&containertypes.Config{}, &containertypes.HostConfig{Tmpfs: map[string]string{"relative": ""}}, "invalid mount path: 'relative' mount path must be absolute"},
+		{&containertypes.Config{}, &containertypes.HostConfig{Tmpfs: map[string]string{"/x/..": "size=1m"}}, "invalid specification: destination can't be '/'"},
 		{&containertypes.Config{}, &containertypes.HostConfig{ExtraHosts: []string{"nohost"}}, `bad format for add-host: "nohost"`},
 		{&containertypes.Config{}, &containertypes.HostConfig{SecurityOpt: []string{"bogus=1"}}, `invalid --security-opt 2: "bogus=1"`},
 		{&containertypes.Config{}, &containertypes.HostConfig{LogConfig: containertypes.LogConfig{Type: "syslog"}}, "failed to create logging driver: logger: no log driver named 'syslog' is registered"},

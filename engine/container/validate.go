@@ -99,6 +99,14 @@ func verify(cfg *containertypes.Config, hc *containertypes.HostConfig, host host
 	if hc.NetworkMode.IsHost() && len(hc.PortBindings) > 0 {
 		warnings = append(warnings, "Published ports are discarded when using host network mode")
 	}
+	for dst := range hc.Tmpfs {
+		if path.Clean(dst) == "/" {
+			return warnings, errors.New("invalid specification: destination can't be '/'")
+		}
+		if !path.IsAbs(dst) {
+			return warnings, fmt.Errorf("invalid mount path: '%s' mount path must be absolute", dst)
+		}
+	}
 	if !hc.CgroupnsMode.Valid() {
 		return warnings, fmt.Errorf("invalid cgroup namespace mode: %v", hc.CgroupnsMode)
 	}

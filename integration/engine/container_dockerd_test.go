@@ -88,3 +88,28 @@ func TestContainerWorkdirAtCreate(t *testing.T) {
 		t.Fatalf("pwd: %q", out)
 	}
 }
+
+// --tmpfs destinations are checked at create, with dockerd's 400s.
+func TestContainerTmpfsDestination(t *testing.T) {
+	d := runDaemon(t)
+	for dst, msg := range map[string]string{
+		"relative": "invalid mount path: 'relative' mount path must be absolute",
+		"/tmp/..":  "invalid specification: destination can't be '/'",
+	} {
+		body := `{"Image":"busybox","Cmd":["true"],"HostConfig":{"NetworkMode":"none","Tmpfs":{"` + dst + `":""}}}`
+		r := d.do(t, "POST", "/v1.51/containers/create", map[string]string{"Content-Type": "application/json"}, strings.NewReader(body))
+		if r.Status != 400 || strings.TrimSpace(r.Body) != `{"message":"`+msg+`"}` {
+			t.Errorf("--tmpfs %s: %d %s", dst, r.Status, r.Body)
+		}
+	}
+	out, code := d.dockerCode(t, nil, runArgs("--tmpfs", "relative", "busybox", "true")...)
+	if code != 125 || !strings.Contains(out, "Error response from daemon: invalid mount path: 'relative' mount path must be absolute") {
+		t.Fatalf("docker run --tmpfs relative: exit %d %q", code, out)
+	}
+	if out := d.docker(t, "ps", "-aq"); out != "" {
+		t.Fatalf("containers left: %q", out)
+	}
+	if out := d.docker(t, runArgs("--rm", "--tmpfs", "/scratch", "busybox", "sh", "-c", "echo ok > /scratch/f && cat /scratch/f")...); out != "ok\n" {
+		t.Fatalf("--tmpfs /scratch: %q", out)
+	}
+}
