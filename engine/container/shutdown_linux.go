@@ -77,9 +77,11 @@ func (s *Service) shutdown(ctx context.Context) error {
 
 // Restore runs once the runtime is set, at daemon start: the containers in
 // killed (left running by a daemon that died, and killed by the runtime's
-// cleanup) are recorded as killed, and the containers whose restart policy
-// asks for it are started again: always, unless-stopped when not stopped
-// by hand, on-failure after a failure.
+// cleanup) are recorded as killed; the --rm (AutoRemove) ones that are not
+// running, which is all of them now, are removed with their anonymous
+// volumes, as dockerd removes them when it restores; and the containers
+// whose restart policy asks for it are started again: always,
+// unless-stopped when not stopped by hand, on-failure after a failure.
 func (s *Service) Restore(ctx context.Context, killed []string) {
 	for _, id := range s.wasRunning {
 		s.CleanupStop(ctx, id) // the rootfs a dead daemon left mounted
@@ -93,6 +95,14 @@ func (s *Service) Restore(ctx context.Context, killed []string) {
 		c.State.SetError(137, errors.New("container was running when its daemon stopped without stopping it; killed at daemon start"))
 		if err := c.Save(); err != nil {
 			s.log.Warn("container record not saved", "container", c.ID, "error", err)
+		}
+	}
+	for _, c := range s.store.All() {
+		if !c.HostConfig.AutoRemove || c.State.IsRunning() {
+			continue
+		}
+		if err := s.Remove(ctx, c.ID, RemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
+			s.log.Warn("auto-remove at daemon start failed", "container", c.ID, "error", err)
 		}
 	}
 	if s.cfg.Runtime == nil {

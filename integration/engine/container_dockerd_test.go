@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -111,5 +113,46 @@ func TestContainerTmpfsDestination(t *testing.T) {
 	}
 	if out := d.docker(t, runArgs("--rm", "--tmpfs", "/scratch", "busybox", "sh", "-c", "echo ok > /scratch/f && cat /scratch/f")...); out != "ok\n" {
 		t.Fatalf("--tmpfs /scratch: %q", out)
+	}
+}
+
+// --rm containers do not outlive the daemon: the ones a clean stop stopped
+// (and one created but never started) and the ones a crash left are
+// removed, with their anonymous volumes, when the daemon starts again, as
+// dockerd removes them when it restores; other stopped containers stay.
+func TestContainerAutoRemoveAtDaemonStart(t *testing.T) {
+	d := runDaemon(t)
+	d.removeOnCleanup(t, "rmclean", "rmcreated", "rmcrash", "keep")
+	names := func() string { return strings.TrimSpace(d.docker(t, "ps", "-a", "--format", "{{.Names}}")) }
+	d.docker(t, runArgs("-d", "--rm", "--name", "rmclean", "--stop-timeout", "1", "-v", "/anon", "busybox", "sleep", "1000")...)
+	d.docker(t, "create", "--pull=never", "--network", "none", "--rm", "--name", "rmcreated", "busybox", "true")
+	d.docker(t, runArgs("--name", "keep", "busybox", "true")...)
+
+	d.restartDaemon(t, syscall.SIGTERM)
+	if got := names(); got != "keep" {
+		t.Fatalf("containers after a clean daemon restart: %q", got)
+	}
+	if got := strings.TrimSpace(d.docker(t, "volume", "ls", "-q")); got != "" {
+		t.Fatalf("volumes after a clean daemon restart: %q", got)
+	}
+
+	id := strings.TrimSpace(d.docker(t, runArgs("-d", "--rm", "--name", "rmcrash", "busybox", "sh", "-c", "echo ready; sleep 1000; true")...))
+	d.waitLogs(t, "rmcrash", "ready")
+	pid, err := strconv.Atoi(d.inspectField(t, "rmcrash", "{{.State.Pid}}"))
+	if err != nil || pid <= 0 {
+		t.Fatalf("pid %d %v", pid, err)
+	}
+	d.restartDaemon(t, syscall.SIGKILL)
+	if got := names(); got != "keep" {
+		t.Fatalf("containers after a daemon crash: %q", got)
+	}
+	if processIn(pid, id) {
+		t.Fatalf("rmcrash: its process %d still runs", pid)
+	}
+	for _, l := range leftovers(t, d, id) {
+		t.Errorf("rmcrash: left behind: %s", l)
+	}
+	if _, err := os.Stat(filepath.Join(d.DataRoot, "containers", id)); !os.IsNotExist(err) {
+		t.Errorf("rmcrash: its directory is still there (%v)", err)
 	}
 }
