@@ -142,15 +142,9 @@ func (s *Service) signal(ctx context.Context, c *Container, sig syscall.Signal) 
 
 // Kill is POST /containers/{name}/kill. SIGKILL (the default) waits for
 // the exit; it, and the container's stop signal, keep the restart policy
-// from restarting the container.
+// from restarting the container. The signal is checked first, as dockerd
+// checks it.
 func (s *Service) Kill(ctx context.Context, name, signal string) error {
-	if s.cfg.Runtime == nil {
-		return errNoRuntime()
-	}
-	c, err := s.store.Get(name)
-	if err != nil {
-		return err
-	}
 	sig := syscall.SIGKILL
 	if signal != "" {
 		n, err := ParseSignal(signal)
@@ -158,6 +152,13 @@ func (s *Service) Kill(ctx context.Context, name, signal string) error {
 			return errdefs.InvalidParameter(err)
 		}
 		sig = syscall.Signal(n)
+	}
+	if s.cfg.Runtime == nil {
+		return errNoRuntime()
+	}
+	c, err := s.store.Get(name)
+	if err != nil {
+		return err
 	}
 	stopSig, _ := c.stopSignal("")
 	l := s.live(c)

@@ -156,3 +156,31 @@ func TestContainerAutoRemoveAtDaemonStart(t *testing.T) {
 		t.Errorf("rmcrash: its directory is still there (%v)", err)
 	}
 }
+
+// kill's errors are dockerd's: wrapped in "cannot kill container: <name as
+// given>: ", the signal checked before the container.
+func TestContainerKillErrors(t *testing.T) {
+	d := runDaemon(t)
+	d.removeOnCleanup(t, "kstopped")
+	d.docker(t, runArgs("--name", "kstopped", "busybox", "true")...)
+	id := d.inspectField(t, "kstopped", "{{.Id}}")
+	for _, tc := range []struct {
+		path   string
+		status int
+		msg    string
+	}{
+		{"/containers/nosuch/kill", 404, "cannot kill container: nosuch: No such container: nosuch"},
+		{"/containers/kstopped/kill", 409, "cannot kill container: kstopped: container " + id + " is not running"},
+		{"/containers/" + id[:12] + "/kill?signal=HUP", 409, "cannot kill container: " + id[:12] + ": container " + id + " is not running"},
+		{"/containers/nosuch/kill?signal=BOGUS", 400, "cannot kill container: nosuch: invalid signal: BOGUS"},
+	} {
+		r := d.do(t, "POST", "/v1.51"+tc.path, nil, nil)
+		if r.Status != tc.status || strings.TrimSpace(r.Body) != `{"message":"`+tc.msg+`"}` {
+			t.Errorf("POST %s: %d %s, want %d %q", tc.path, r.Status, r.Body, tc.status, tc.msg)
+		}
+	}
+	out, code := d.dockerCode(t, nil, "kill", "nosuch")
+	if code != 1 || !strings.Contains(out, "Error response from daemon: cannot kill container: nosuch: No such container: nosuch") {
+		t.Fatalf("docker kill nosuch: exit %d %q", code, out)
+	}
+}

@@ -3,6 +3,7 @@ package container
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -78,7 +79,8 @@ func (cr *containerRouter) postContainersKill(ctx context.Context, w http.Respon
 		return err
 	}
 	if err := cr.backend.Kill(ctx, vars["name"], r.Form.Get("signal")); err != nil {
-		return err
+		// dockerd's wording, with the name as the client gave it.
+		return fmt.Errorf("cannot kill container: %s: %w", vars["name"], err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
