@@ -84,7 +84,7 @@ func (s *Service) graphDriver(ctx context.Context, c *Container) storage.DriverD
 
 // sizes is the writable layer's size and that plus the image's.
 func (s *Service) sizes(ctx context.Context, c *Container) (rw, root int64) {
-	rw, _ = s.cfg.Snapshotter.Usage(ctx, c.SnapshotKey)
+	rw, _ = s.layerSize(ctx, c)
 	root = rw
 	if img, err := s.cfg.Images.Inspect(ctx, c.ImageID); err == nil {
 		root += img.Size

@@ -160,7 +160,7 @@ func (s *Service) Prune(ctx context.Context, f filters.Args) (*containertypes.Pr
 		if !f.MatchKVList("label", c.Config.Labels) || (f.Contains("label!") && f.MatchKVList("label!", c.Config.Labels)) {
 			continue
 		}
-		size, _ := s.cfg.Snapshotter.Usage(ctx, c.SnapshotKey)
+		size, _ := s.layerSize(ctx, c)
 		if err := s.Remove(ctx, c.ID, RemoveOptions{}); err != nil {
 			s.log.Warn("container prune: cannot remove container", "container", c.ID, "error", err)
 			continue

@@ -184,3 +184,26 @@ func TestContainerKillErrors(t *testing.T) {
 		t.Fatalf("docker kill nosuch: exit %d %q", code, out)
 	}
 }
+
+// A container's size is what it wrote, counted as dockerd counts it: 0 B
+// for one that wrote nothing (the runtime's mount point stubs are not its
+// own), the bytes of its files otherwise; a prune reclaims the same.
+func TestContainerSizeWithoutStubs(t *testing.T) {
+	d := runDaemon(t)
+	d.removeOnCleanup(t, "szempty", "szfile")
+	d.docker(t, runArgs("--name", "szempty", "busybox", "true")...)
+	d.docker(t, runArgs("--name", "szfile", "-v", "/etc/hostname:/hn", "busybox", "sh", "-c", "head -c 1000 /dev/zero > /f")...)
+	for name, want := range map[string]string{"szempty": "0", "szfile": "1000"} {
+		if got := strings.TrimSpace(d.docker(t, "inspect", "--size", "-f", "{{.SizeRw}}", name)); got != want {
+			t.Errorf("SizeRw of %s: %s, want %s", name, got, want)
+		}
+	}
+	ps := d.docker(t, "ps", "-a", "-s", "--format", "{{.Names}} {{.Size}}")
+	if !strings.Contains(ps, "szempty 0B (virtual ") || !strings.Contains(ps, "szfile 1kB (virtual ") {
+		t.Errorf("ps -s:\n%s", ps)
+	}
+	r := d.do(t, "POST", "/v1.51/containers/prune", nil, nil)
+	if r.Status != 200 || !strings.Contains(r.Body, `"SpaceReclaimed":1000}`) {
+		t.Fatalf("prune: %d %s", r.Status, r.Body)
+	}
+}
