@@ -259,9 +259,9 @@ func (s *Service) Pause(ctx context.Context, name string) error {
 	st := c.State.API()
 	switch {
 	case !st.Running:
-		return errdefs.Conflict(fmt.Errorf("Container %s is not running", c.ID))
+		return errNotRunning(c.ID)
 	case st.Paused:
-		return errdefs.Conflict(fmt.Errorf("Container %s is already paused", c.ID))
+		return errdefs.Conflict(fmt.Errorf("container %s is already paused", c.ID))
 	case st.Restarting:
 		return errdefs.Conflict(fmt.Errorf("Container %s is restarting, wait until the container is running", c.ID))
 	}
@@ -274,7 +274,8 @@ func (s *Service) Pause(ctx context.Context, name string) error {
 	return nil
 }
 
-// Unpause is POST /containers/{name}/unpause.
+// Unpause is POST /containers/{name}/unpause. Unpausing a container that
+// is not paused is a 500, as in dockerd (its error has no class).
 func (s *Service) Unpause(ctx context.Context, name string) error {
 	if s.cfg.Runtime == nil {
 		return errNoRuntime()
@@ -287,10 +288,10 @@ func (s *Service) Unpause(ctx context.Context, name string) error {
 	l.op.Lock()
 	defer l.op.Unlock()
 	if !c.State.API().Paused {
-		return errdefs.Conflict(fmt.Errorf("Container %s is not paused", c.ID))
+		return fmt.Errorf("Container %s is not paused", c.ID)
 	}
 	if err := s.cfg.Runtime.Resume(ctx, c.ID); err != nil {
-		return fmt.Errorf("cannot unpause container %s: %w", c.ID, err)
+		return fmt.Errorf("Cannot unpause container %s: %w", c.ID, err)
 	}
 	c.State.SetUnpaused()
 	_ = c.Save()

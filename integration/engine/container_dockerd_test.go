@@ -207,3 +207,28 @@ func TestContainerSizeWithoutStubs(t *testing.T) {
 		t.Fatalf("prune: %d %s", r.Status, r.Body)
 	}
 }
+
+// pause and unpause of a container in the wrong state answer with the
+// current dockerd's statuses and messages.
+func TestContainerPauseErrors(t *testing.T) {
+	d := runDaemon(t)
+	d.removeOnCleanup(t, "pstopped", "prun")
+	d.docker(t, runArgs("--name", "pstopped", "busybox", "true")...)
+	stopped := d.inspectField(t, "pstopped", "{{.Id}}")
+	running := strings.TrimSpace(d.docker(t, runArgs("-d", "--name", "prun", "busybox", "sleep", "1000")...))
+	check := func(path string, status int, msg string) {
+		t.Helper()
+		r := d.do(t, "POST", "/v1.51/containers/"+path, nil, nil)
+		if r.Status != status || strings.TrimSpace(r.Body) != `{"message":"`+msg+`"}` {
+			t.Errorf("POST %s: %d %s, want %d %q", path, r.Status, r.Body, status, msg)
+		}
+	}
+	check("pstopped/pause", 409, "container "+stopped+" is not running")
+	check("prun/unpause", 500, "Container "+running+" is not paused")
+	d.docker(t, "pause", "prun")
+	check("prun/pause", 409, "container "+running+" is already paused")
+	d.docker(t, "unpause", "prun")
+	if out, code := d.dockerCode(t, nil, "pause", "pstopped"); code != 1 || !strings.Contains(out, "Error response from daemon: container "+stopped+" is not running") {
+		t.Fatalf("docker pause of a stopped container: exit %d %q", code, out)
+	}
+}
