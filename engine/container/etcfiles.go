@@ -3,7 +3,6 @@ package container
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -49,8 +48,11 @@ func (s *Service) writeEtcFiles(c *Container) error {
 	}
 	hosts.WriteString(hostsEntry(c, s.getJoined(c.ID)))
 	for _, h := range hc.ExtraHosts {
-		name, ip, _ := strings.Cut(h, ":")
-		fmt.Fprintf(&hosts, "%s\t%s\n", ip, name)
+		line, err := s.extraHost(h)
+		if err != nil {
+			return err
+		}
+		hosts.WriteString(line)
 	}
 	hostsPath := filepath.Join(c.root, "hosts")
 	if err := os.WriteFile(hostsPath, hosts.Bytes(), 0o644); err != nil {

@@ -3,6 +3,8 @@ package container
 import (
 	"bytes"
 	"context"
+	"errors"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/docker/go-connections/nat"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/wharf-project/wharf/engine/errdefs"
 	"github.com/wharf-project/wharf/engine/network"
 )
 
@@ -29,6 +32,8 @@ type Networking interface {
 	Leave(ctx context.Context, containerID string)
 	Forget(ctx context.Context, containerID string)
 	Settings(containerID string, exposed nat.PortSet, bindings nat.PortMap) (map[string]*networktypes.EndpointSettings, nat.PortMap, string)
+	// HostGateway is the address of --add-host name:host-gateway.
+	HostGateway() netip.Addr
 }
 
 var _ Networking = (*network.Service)(nil)
@@ -96,6 +101,24 @@ func setNetns(spec *specs.Spec, j *network.Joined) {
 	spec.Linux.Namespaces = append(spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: j.NetnsPath})
 }
 
+// extraHost is an --add-host entry's line of /etc/hosts: host-gateway
+// is the default bridge's gateway (an error without bridge networking, as
+// dockerd without a host-gateway-ip), an IPv6 address loses its brackets.
+func (s *Service) extraHost(h string) (string, error) {
+	name, ip, _ := strings.Cut(h, ":")
+	if ip == "host-gateway" {
+		var gw netip.Addr
+		if s.cfg.Networks != nil {
+			gw = s.cfg.Networks.HostGateway()
+		}
+		if !gw.IsValid() {
+			return "", errdefs.InvalidParameter(errors.New("unable to derive the IP value for host-gateway"))
+		}
+		ip = gw.String()
+	}
+	return strings.Trim(ip, "[]") + "\t" + name + "\n", nil
+}
+
 // hostsEntry is the container's own line of /etc/hosts, as dockerd
 // writes it: its address, then its FQDN (with a domain name) and hostname.
 func hostsEntry(c *Container, j *network.Joined) string {
@@ -113,6 +136,15 @@ func hostsEntry(c *Container, j *network.Joined) string {
 // the embedded DNS server, with the host's (or the container's) search
 // domains and options, as dockerd writes it.
 func embeddedResolvConf(host []byte, search, options []string) []byte {
+	// dockerd adds ndots:0 unless ndots is given: names without a dot
+	// are container names, asked as they are, not with search domains.
+	ndots := false
+	for _, o := range options {
+		ndots = ndots || strings.HasPrefix(o, "ndots:")
+	}
+	if !ndots {
+		options = append(append([]string(nil), options...), "ndots:0")
+	}
 	full := resolvConf(host, false, []string{"127.0.0.11"}, search, options)
 	var b bytes.Buffer
 	for _, line := range strings.SplitAfter(string(full), "\n") {

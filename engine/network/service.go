@@ -375,6 +375,20 @@ func (s *Service) applyFirewall() error {
 	return s.fw.apply(nets, ports)
 }
 
+// HostGateway is the address containers reach the host at: the default
+// bridge's gateway, what --add-host name:host-gateway maps to, as
+// dockerd's default host-gateway-ip.
+func (s *Service) HostGateway() netip.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range s.nets {
+		if n.Default && n.Pool != nil {
+			return n.Pool.Gateway
+		}
+	}
+	return netip.Addr{}
+}
+
 // sortedNets lists the networks by name.
 func (s *Service) sortedNets() []*netRecord {
 	out := make([]*netRecord, 0, len(s.nets))
