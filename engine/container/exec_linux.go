@@ -92,7 +92,7 @@ func (s *Service) ExecCreate(ctx context.Context, name string, o containertypes.
 	if len(o.Cmd) == 0 {
 		return "", errdefs.InvalidParameter(errors.New("No exec command specified"))
 	}
-	if err := execable(c); err != nil {
+	if err := execable(c, name); err != nil {
 		return "", err
 	}
 	b := make([]byte, 32)
@@ -126,16 +126,18 @@ func (s *Service) ExecCreate(ctx context.Context, name string, o containertypes.
 	return e.ID, nil
 }
 
-// execable refuses an exec into a container that does not run.
-func execable(c *Container) error {
+// execable refuses an exec into a container that does not run, with
+// dockerd's messages: a paused one is named as the client named it (name;
+// the ID when the exec starts).
+func execable(c *Container, name string) error {
 	st := c.State.API()
 	switch {
 	case !st.Running:
 		return errNotRunning(c.ID)
 	case st.Paused:
-		return errdefs.Conflict(fmt.Errorf("container %s is paused, unpause the container before exec", c.ID))
+		return errdefs.Conflict(fmt.Errorf("Container %s is paused, unpause the container before exec", name))
 	case st.Restarting:
-		return errdefs.Conflict(fmt.Errorf("container %s is restarting, wait until the container is running", c.ID))
+		return errdefs.Conflict(fmt.Errorf("Container %s is restarting, wait until the container is running", c.ID))
 	}
 	return nil
 }
@@ -206,7 +208,7 @@ func (s *Service) ExecStart(ctx context.Context, id string, o ExecStartConfig) e
 
 // execStart builds the exec's process from the container's and runs it.
 func (s *Service) execStart(ctx context.Context, c *Container, e *execConfig, streams AttachStreams) (Process, error) {
-	if err := execable(c); err != nil {
+	if err := execable(c, c.ID); err != nil {
 		return nil, err
 	}
 	r := s.live(c).currentRun()

@@ -138,7 +138,7 @@ func (s *Service) probe(c *Container, r *run, cmd []string, timeout time.Duratio
 		res.End, res.Output = time.Now(), err.Error()
 		return res
 	}
-	if err := execable(c); err != nil {
+	if err := execable(c, c.ID); err != nil {
 		return fail(err)
 	}
 	sp, err := execProcess(c, r.spec.Process, containertypes.ExecOptions{Cmd: cmd})

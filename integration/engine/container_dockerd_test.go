@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -230,5 +231,36 @@ func TestContainerPauseErrors(t *testing.T) {
 	d.docker(t, "unpause", "prun")
 	if out, code := d.dockerCode(t, nil, "pause", "pstopped"); code != 1 || !strings.Contains(out, "Error response from daemon: container "+stopped+" is not running") {
 		t.Fatalf("docker pause of a stopped container: exit %d %q", code, out)
+	}
+}
+
+// An exec into a paused container is refused as dockerd refuses it,
+// naming the container as the client did (the ID when an exec made before
+// the pause is started).
+func TestContainerExecPaused(t *testing.T) {
+	d := runDaemon(t)
+	d.removeOnCleanup(t, "xpaused")
+	id := strings.TrimSpace(d.docker(t, runArgs("-d", "--name", "xpaused", "busybox", "sleep", "1000")...))
+	r := d.do(t, "POST", "/v1.51/containers/xpaused/exec", map[string]string{"Content-Type": "application/json"}, strings.NewReader(`{"Cmd":["true"]}`))
+	if r.Status != 201 {
+		t.Fatalf("exec create: %d %s", r.Status, r.Body)
+	}
+	var made struct{ Id string }
+	if err := json.Unmarshal([]byte(r.Body), &made); err != nil || made.Id == "" {
+		t.Fatalf("exec create: %v %s", err, r.Body)
+	}
+	d.docker(t, "pause", "xpaused")
+	for _, name := range []string{"xpaused", id[:12]} {
+		r := d.do(t, "POST", "/v1.51/containers/"+name+"/exec", map[string]string{"Content-Type": "application/json"}, strings.NewReader(`{"Cmd":["true"]}`))
+		if want := `{"message":"Container ` + name + ` is paused, unpause the container before exec"}`; r.Status != 409 || strings.TrimSpace(r.Body) != want {
+			t.Errorf("exec create in %s: %d %s, want 409 %s", name, r.Status, r.Body, want)
+		}
+	}
+	r = d.do(t, "POST", "/v1.51/exec/"+made.Id+"/start", map[string]string{"Content-Type": "application/json"}, strings.NewReader(`{"Detach":true}`))
+	if want := `{"message":"Container ` + id + ` is paused, unpause the container before exec"}`; r.Status != 409 || strings.TrimSpace(r.Body) != want {
+		t.Errorf("exec start in a paused container: %d %s, want 409 %s", r.Status, r.Body, want)
+	}
+	if out, code := d.dockerCode(t, nil, "exec", "xpaused", "true"); code == 0 || !strings.Contains(out, "Error response from daemon: Container xpaused is paused, unpause the container before exec") {
+		t.Errorf("docker exec: exit %d %q", code, out)
 	}
 }
