@@ -89,7 +89,8 @@ func (s *Service) cleanup(ctx context.Context, c *Container, o RemoveOptions) er
 
 // Rename is POST /containers/{name}/rename.
 func (s *Service) Rename(ctx context.Context, oldName, newName string) error {
-	if oldName == "" || newName == "" {
+	oldName, newName = strings.TrimSpace(oldName), strings.TrimSpace(newName)
+	if strings.TrimPrefix(oldName, "/") == "" || strings.TrimPrefix(newName, "/") == "" {
 		return errdefs.InvalidParameter(errNoName)
 	}
 	c, err := s.store.Get(oldName)
@@ -106,7 +107,8 @@ func (s *Service) Rename(ctx context.Context, oldName, newName string) error {
 	return nil
 }
 
-// rename changes c's name; call with c.mu held.
+// rename changes c's name; call with c.mu held. An invalid name is shown
+// with its leading "/", as dockerd shows it.
 func (s *Service) rename(c *Container, newName string) (string, error) {
 	canon := newName
 	if !strings.HasPrefix(canon, "/") {
@@ -115,7 +117,7 @@ func (s *Service) rename(c *Container, newName string) (string, error) {
 	if c.Name == canon {
 		return "", errdefs.InvalidParameter(errors.New("Renaming a container with the same name as its current name"))
 	}
-	n, err := normalizeName(newName)
+	n, err := normalizeName(canon)
 	if err != nil {
 		return "", fmt.Errorf("Error when allocating new name: %w", err)
 	}

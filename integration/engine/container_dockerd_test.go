@@ -264,3 +264,30 @@ func TestContainerExecPaused(t *testing.T) {
 		t.Errorf("docker exec: exit %d %q", code, out)
 	}
 }
+
+// rename checks names as dockerd does: spaces trimmed, an empty name (or
+// just "/") refused, an invalid one shown with its leading "/".
+func TestContainerRenameNames(t *testing.T) {
+	d := runDaemon(t)
+	d.removeOnCleanup(t, "rn1", "spaced")
+	d.docker(t, "create", "--pull=never", "--network", "none", "--name", "rn1", "busybox", "true")
+	for _, tc := range []struct{ name, msg string }{
+		{"bad%21", "Error when allocating new name: Invalid container name (/bad!), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"},
+		{"%2F", "Neither old nor new names may be empty"},
+		{"%20", "Neither old nor new names may be empty"},
+	} {
+		r := d.do(t, "POST", "/v1.51/containers/rn1/rename?name="+tc.name, nil, nil)
+		if r.Status != 400 || strings.TrimSpace(r.Body) != `{"message":"`+tc.msg+`"}` {
+			t.Errorf("rename to %s: %d %s, want 400 %q", tc.name, r.Status, r.Body, tc.msg)
+		}
+	}
+	if out, code := d.dockerCode(t, nil, "rename", "rn1", "bad!"); code != 1 || !strings.Contains(out, "Invalid container name (/bad!)") {
+		t.Errorf("docker rename to bad!: exit %d %q", code, out)
+	}
+	if r := d.do(t, "POST", "/v1.51/containers/rn1/rename?name=%20spaced%20", nil, nil); r.Status != 204 {
+		t.Fatalf("rename to \" spaced \": %d %s", r.Status, r.Body)
+	}
+	if got := d.inspectField(t, "spaced", "{{.Name}}"); got != "/spaced" {
+		t.Fatalf("name after rename: %q", got)
+	}
+}
