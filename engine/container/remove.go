@@ -151,7 +151,7 @@ func (s *Service) Prune(ctx context.Context, f filters.Args) (*containertypes.Pr
 		return nil, errdefs.Conflict(errors.New("a prune operation is already running"))
 	}
 	defer s.pruneMu.Unlock()
-	rep := &containertypes.PruneReport{ContainersDeleted: []string{}}
+	rep := &containertypes.PruneReport{} // ContainersDeleted null when nothing goes, as dockerd
 	for _, c := range s.store.All() {
 		if c.State.IsRunning() {
 			continue

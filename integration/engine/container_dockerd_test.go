@@ -291,3 +291,17 @@ func TestContainerRenameNames(t *testing.T) {
 		t.Fatalf("name after rename: %q", got)
 	}
 }
+
+// A container prune that removes nothing answers as dockerd does.
+func TestContainerPruneNothing(t *testing.T) {
+	d := runDaemon(t)
+	d.removeOnCleanup(t, "prunerun")
+	d.docker(t, runArgs("-d", "--name", "prunerun", "busybox", "sleep", "1000")...)
+	r := d.do(t, "POST", "/v1.51/containers/prune", nil, nil)
+	if r.Status != 200 || strings.TrimSpace(r.Body) != `{"ContainersDeleted":null,"SpaceReclaimed":0}` {
+		t.Fatalf("prune with nothing to remove: %d %s", r.Status, r.Body)
+	}
+	if out := d.docker(t, "container", "prune", "-f"); out != "Total reclaimed space: 0B\n" {
+		t.Fatalf("docker container prune: %q", out)
+	}
+}
