@@ -38,14 +38,20 @@ func (s *Service) shutdown(ctx context.Context) error {
 	for _, c := range s.store.All() {
 		l := s.live(c)
 		l.restart.Cancel()
-		if !c.State.IsRunning() || s.cfg.Runtime == nil {
+		if s.cfg.Runtime == nil {
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// Running is checked under the op lock: a container whose start
+			// is still in progress (its program may already print) is
+			// stopped once the start is done, not skipped.
 			l.op.Lock()
 			defer l.op.Unlock()
+			if !c.State.IsRunning() {
+				return
+			}
 			sig, err := c.stopSignal("")
 			if err != nil {
 				sig = 15
