@@ -101,7 +101,13 @@ func (s *Service) Create(ctx context.Context, p CreateParams) (resp containertyp
 	undo = append(undo, func() { s.forgetNetworks(id) })
 
 	if cfg.Hostname == "" {
+		// As dockerd: the host's name on the host's network, else the short ID.
 		cfg.Hostname = id[:12]
+		if hc.NetworkMode.IsHost() {
+			if cfg.Hostname, err = os.Hostname(); err != nil {
+				return resp, errdefs.System(err)
+			}
+		}
 	}
 	c := &Container{
 		ID: id, Created: time.Now().UTC(), Config: cfg, HostConfig: hc, ImageID: img.ID, Name: name,

@@ -305,3 +305,29 @@ func TestContainerPruneNothing(t *testing.T) {
 		t.Fatalf("docker container prune: %q", out)
 	}
 }
+
+// On the host's network a container is named as the host is (dockerd
+// gives it the host's name at create), unless -h says otherwise; on its
+// own network it has its short ID.
+func TestContainerHostNetworkHostname(t *testing.T) {
+	d := runDaemon(t)
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.removeOnCleanup(t, "hnhost", "hnnone")
+	d.docker(t, "create", "--pull=never", "--network", "host", "--name", "hnhost", "busybox", "sh", "-c", "hostname; cat /etc/hostname")
+	if got := d.inspectField(t, "hnhost", "{{.Config.Hostname}}"); got != host {
+		t.Fatalf("Config.Hostname on the host's network: %q, want %q", got, host)
+	}
+	if out := d.docker(t, "start", "-a", "hnhost"); out != host+"\n"+host+"\n" {
+		t.Fatalf("hostname on the host's network: %q, want %q", out, host)
+	}
+	if out := d.docker(t, "run", "--pull=never", "--rm", "--network", "host", "-h", "custom", "busybox", "hostname"); out != "custom\n" {
+		t.Fatalf("-h custom on the host's network: %q", out)
+	}
+	id := strings.TrimSpace(d.docker(t, "create", "--pull=never", "--network", "none", "--name", "hnnone", "busybox", "hostname"))
+	if out := d.docker(t, "start", "-a", "hnnone"); out != id[:12]+"\n" {
+		t.Fatalf("hostname on --network none: %q", out)
+	}
+}
