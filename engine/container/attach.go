@@ -44,6 +44,15 @@ type AttachConfig struct {
 // the container's stdin when the container was made with StdinOnce (as
 // `docker run -i` does).
 func (s *Service) Attach(ctx context.Context, name string, cfg AttachConfig) error {
+	// As dockerd: the detach keys first, then the container, named as the
+	// client named it.
+	keys := defaultDetachKeys
+	if cfg.DetachKeys != "" {
+		var err error
+		if keys, err = term.ToBytes(cfg.DetachKeys); err != nil {
+			return errdefs.InvalidParameter(fmt.Errorf("Invalid detach keys (%s) provided", cfg.DetachKeys))
+		}
+	}
 	c, err := s.store.Get(name)
 	if err != nil {
 		return err
@@ -51,17 +60,11 @@ func (s *Service) Attach(ctx context.Context, name string, cfg AttachConfig) err
 	st := c.State.API()
 	switch {
 	case st.Paused:
-		return errdefs.Conflict(errors.New("You cannot attach to a paused container, unpause it first"))
+		return errdefs.Conflict(fmt.Errorf("container %s is paused, unpause the container before attach", name))
 	case st.Restarting:
-		return errdefs.Conflict(errors.New("You cannot attach to a restarting container, wait until it is running"))
+		return errdefs.Conflict(fmt.Errorf("container %s is restarting, wait until the container is running", name))
 	case c.State.RemovalInProgress || st.Dead:
 		return errdefs.Conflict(errors.New("You cannot attach to a container that is being removed"))
-	}
-	keys := defaultDetachKeys
-	if cfg.DetachKeys != "" {
-		if keys, err = term.ToBytes(cfg.DetachKeys); err != nil {
-			return errdefs.InvalidParameter(fmt.Errorf("Invalid detach keys (%s) provided", cfg.DetachKeys))
-		}
 	}
 	tty := c.Config.Tty
 	l := s.live(c)

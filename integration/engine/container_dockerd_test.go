@@ -331,3 +331,27 @@ func TestContainerHostNetworkHostname(t *testing.T) {
 		t.Fatalf("hostname on --network none: %q", out)
 	}
 }
+
+// attach refuses a paused container with the current dockerd's message,
+// naming it as the client did, and checks the detach keys first.
+func TestContainerAttachPaused(t *testing.T) {
+	d := runDaemon(t)
+	d.removeOnCleanup(t, "apaused")
+	id := strings.TrimSpace(d.docker(t, runArgs("-d", "--name", "apaused", "busybox", "sleep", "1000")...))
+	d.docker(t, "pause", "apaused")
+	for _, tc := range []struct {
+		path   string
+		status int
+		msg    string
+	}{
+		{"/containers/apaused/attach?stream=1&stdout=1", 409, "container apaused is paused, unpause the container before attach"},
+		{"/containers/" + id[:12] + "/attach?stream=1&stdout=1", 409, "container " + id[:12] + " is paused, unpause the container before attach"},
+		{"/containers/nosuch/attach?stream=1&stdout=1&detachKeys=foo", 400, "Invalid detach keys (foo) provided"},
+	} {
+		r := d.do(t, "POST", "/v1.51"+tc.path, nil, nil)
+		if r.Status != tc.status || strings.TrimSpace(r.Body) != `{"message":"`+tc.msg+`"}` {
+			t.Errorf("POST %s: %d %s, want %d %q", tc.path, r.Status, r.Body, tc.status, tc.msg)
+		}
+	}
+	d.docker(t, "unpause", "apaused")
+}
