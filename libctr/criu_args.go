@@ -68,6 +68,13 @@ type criuPlan struct {
 	Rootfs     string
 	CgroupPath string // the container's cgroup, below each hierarchy
 	FreezerDir string // the freezer cgroup criu freezes the tree with ("" for none)
+	// DumpControllers are the cgroup v1 hierarchies (as /proc/<pid>/cgroup
+	// names them: "memory", "cpu,cpuacct") libctr manages. criu dumps the
+	// cgroup tree below each hierarchy's task path; where the container
+	// did not move its tasks (name=systemd, a hybrid's unified mount)
+	// that is the whole host hierarchy, which the restore would copy
+	// under the new container's cgroup. Empty (cgroup v2): all.
+	DumpControllers []string
 	// Mounts are the container's mounts that come from outside its mount
 	// namespace (binds of host paths, the cgroup binds on v1, /dev/null
 	// over masked files, device binds in a user namespace): criu records
@@ -125,6 +132,9 @@ func (p *criuPlan) dumpArgs(o *CriuOpts) []string {
 	}
 	if p.FreezerDir != "" {
 		args = append(args, "--freeze-cgroup", p.FreezerDir)
+	}
+	for _, c := range p.DumpControllers {
+		args = append(args, "--cgroup-dump-controller", c)
 	}
 	for _, m := range p.Mounts {
 		args = append(args, "--ext-mount-map", m.Dest+":"+m.Dest)

@@ -11,12 +11,13 @@ import (
 
 func testPlan() *criuPlan {
 	return &criuPlan{
-		InitPid:    42,
-		Rootfs:     "/b/rootfs",
-		CgroupPath: "/wharf/c1",
-		FreezerDir: "/sys/fs/cgroup/freezer/wharf/c1",
-		Mounts:     []extMount{{Dest: "/etc/hosts", Source: "/b/hosts"}, {Dest: "/proc/kcore", Source: "/dev/null"}},
-		Stdio:      []string{"file[18:3]", "pipe:[1001]", "tty[8800:15]"},
+		InitPid:         42,
+		Rootfs:          "/b/rootfs",
+		CgroupPath:      "/wharf/c1",
+		FreezerDir:      "/sys/fs/cgroup/freezer/wharf/c1",
+		DumpControllers: []string{"cpu,cpuacct", "memory"},
+		Mounts:          []extMount{{Dest: "/etc/hosts", Source: "/b/hosts"}, {Dest: "/proc/kcore", Source: "/dev/null"}},
+		Stdio:           []string{"file[18:3]", "pipe:[1001]", "tty[8800:15]"},
 	}
 }
 
@@ -26,6 +27,7 @@ func TestCriuDumpArgs(t *testing.T) {
 		"--images-dir", "/img", "--work-dir", "/img", "--log-file", "dump.log", "-v4", "--root", "/b/rootfs",
 		"--manage-cgroups=soft", "--tcp-established", "--file-locks",
 		"--leave-running", "--freeze-cgroup", "/sys/fs/cgroup/freezer/wharf/c1",
+		"--cgroup-dump-controller", "cpu,cpuacct", "--cgroup-dump-controller", "memory",
 		"--ext-mount-map", "/etc/hosts:/etc/hosts", "--ext-mount-map", "/proc/kcore:/proc/kcore",
 		"--external", "file[18:3]", "--external", "tty[8800:15]"}
 	if !slices.Equal(got, want) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -370,7 +371,37 @@ func (c *Container) criuPlanOf(img criuImage, restore bool) (*criuPlan, error) {
 	}
 	if restore {
 		plan.FreezerDir = ""
+	} else if v1 != nil {
+		var err error
+		if plan.DumpControllers, err = managedHierarchies(c.state.InitPid, v1); err != nil {
+			return nil, err
+		}
 	}
 	plan.Mounts = criuExternalMounts(cfg, v1, img.MaskedFiles)
 	return plan, nil
+}
+
+// managedHierarchies lists the controller fields of /proc/<pid>/cgroup
+// ("memory", "cpu,cpuacct") of the hierarchies with a controller in
+// managed, sorted.
+func managedHierarchies(pid int, managed map[string]string) ([]string, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		for _, ctrl := range strings.Split(parts[1], ",") {
+			if _, ok := managed[ctrl]; ok {
+				out = append(out, parts[1])
+				break
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }

@@ -70,6 +70,10 @@ func TestCheckpointRestore(t *testing.T) {
 	if st := r.Status(); st != libctr.Running {
 		t.Fatalf("restored container is %s", st)
 	}
+	assertOnlyManagedCgroups(t, r)
+	if pids, err := r.Processes(); err != nil || !slices.Contains(pids, r.State().InitPid) {
+		t.Errorf("restored init %d not in the container's cgroup: %v %v", r.State().InitPid, pids, err)
+	}
 	if got := counter(); got != -1 && got < dumped {
 		t.Fatalf("counter %d after restore, below the checkpoint's %d: the loop started over", got, dumped)
 	}
@@ -206,7 +210,16 @@ func TestCheckpointImageLayout(t *testing.T) {
 	}
 	if !cgroups.IsV2() {
 		want = append(want, []string{"--freeze-cgroup", c.Cgroup().Paths()["freezer"]},
-			[]string{"--ext-mount-map", "/sys/fs/cgroup/memory:/sys/fs/cgroup/memory"})
+			[]string{"--ext-mount-map", "/sys/fs/cgroup/memory:/sys/fs/cgroup/memory"},
+			[]string{"--cgroup-dump-controller", "memory"})
+		// Only the hierarchies libctr manages: below name=systemd (and a
+		// hybrid's unified mount) the container's tasks sit at the root,
+		// and criu would dump, and a restore copy, the whole host tree.
+		for i, a := range args {
+			if a == "--cgroup-dump-controller" && i+1 < len(args) && (strings.HasPrefix(args[i+1], "name=") || args[i+1] == "") {
+				t.Errorf("criu dumps hierarchy %q", args[i+1])
+			}
+		}
 	}
 	for _, w := range want {
 		if !has(w...) {
@@ -218,5 +231,31 @@ func TestCheckpointImageLayout(t *testing.T) {
 	}
 	if st := c.Status(); st != libctr.Running {
 		t.Errorf("container %s after a leave-running checkpoint", st)
+	}
+}
+
+// assertOnlyManagedCgroups checks every cgroup hierarchy mounted here
+// (name=systemd and a hybrid's unified mount included): the container's
+// cgroup path exists only in those its manager handles.
+func assertOnlyManagedCgroups(t *testing.T, c *libctr.Container) {
+	t.Helper()
+	managed := map[string]bool{}
+	for _, p := range c.Cgroup().Paths() {
+		managed[p] = true
+	}
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(mi), "\n") {
+		f := strings.Fields(line)
+		sep := slices.Index(f, "-")
+		if sep < 0 || sep+1 >= len(f) || (f[sep+1] != "cgroup" && f[sep+1] != "cgroup2") {
+			continue
+		}
+		dir := filepath.Join(f[4], c.Config().Cgroups.Path)
+		if _, err := os.Stat(dir); err == nil && !managed[dir] {
+			t.Errorf("cgroup %s made outside the managed hierarchies", dir)
+		}
 	}
 }

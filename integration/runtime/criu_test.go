@@ -57,6 +57,13 @@ func TestCheckpointRestoreCLI(t *testing.T) {
 	if st := r.state(id); st["status"] != "running" {
 		t.Fatalf("restored state %v", st)
 	}
+	// Hierarchies wharf does not manage keep the container's tasks where
+	// they were: criu must not have copied them a cgroup tree there.
+	for _, h := range []string{"systemd", "unified"} {
+		if _, err := os.Stat(filepath.Join("/sys/fs/cgroup", h, "wharf", id)); err == nil {
+			t.Errorf("restore made a cgroup in the %s hierarchy", h)
+		}
+	}
 	if got := counter(); got != -1 && got < dumped {
 		t.Fatalf("counter %d after restore, below the checkpoint's %d", got, dumped)
 	}
