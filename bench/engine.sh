@@ -18,41 +18,24 @@
 # (medians) goes to stdout, each repetition to stderr. Everything started is
 # stopped and removed on exit. Not part of the test suite; needs root.
 #
+# The daemons are started by bench/lib.sh, as for bench/container.sh.
+#
 # Environment: BENCH_MB (200), BENCH_LAYERS (5), BENCH_REPS (5),
 # BENCH_TMPDIR (/tmp), DOCKER (/usr/local/bin/docker), DOCKERD
-# (/usr/sbin/dockerd), DIST_BIN (/usr/bin/docker-registry).
+# (/usr/sbin/dockerd), DIST_BIN (/usr/bin/docker-registry), WHARF (a wharf
+# binary; built from the tree when unset).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+. bench/lib.sh
 mb=${BENCH_MB:-200}
 layers=${BENCH_LAYERS:-5}
 reps=${BENCH_REPS:-5}
-docker=${DOCKER:-/usr/local/bin/docker}
-dockerd=${DOCKERD:-/usr/sbin/dockerd}
 dist_bin=${DIST_BIN:-/usr/bin/docker-registry}
-for b in "$docker" "$dockerd" "$dist_bin"; do
-	[ -x "$b" ] || { echo "engine.sh: $b missing" >&2; exit 1; }
-done
+bench_init ebench
+bench_need "$docker" "$dockerd" "$dist_bin"
 
-tmp=$(mktemp -d "${BENCH_TMPDIR:-/tmp}/wharf-ebench.XXXXXX")
-pids=()
-children=() # started by dockerd (its containerd): waited for, not signalled
-cleanup() {
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in "${pids[@]}" "${children[@]}"; do
-		for _ in $(seq 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-	done
-	# dockerd may leave its overlay mounts and the data-root's own mount.
-	{ grep -o " $tmp[^ ]*" /proc/self/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
-	for _ in 1 2 3 4 5; do rm -rf "$tmp" 2>/dev/null && break; sleep 1; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-echo "building wharf and enginebench" >&2
-go build -o "$tmp/wharf" ./cmd/wharf
+bench_wharf
 go build -o "$tmp/eb" ./bench/enginebench
 eb=$tmp/eb
 
@@ -73,43 +56,16 @@ YML
 "$dist_bin" serve "$tmp/registry.yml" >"$tmp/registry.log" 2>&1 &
 pids+=($!)
 
-# wait_for WHAT CMD...: run CMD until it succeeds, at most 60 s.
-wait_for() {
-	local what=$1; shift
-	for _ in $(seq 600); do
-		if "$@" >/dev/null 2>&1; then return 0; fi
-		sleep 0.1
-	done
-	echo "engine.sh: $what did not come up" >&2
-	exit 1
-}
 wait_for registry curl -sf "http://$reg/v2/"
 
 echo "making a ${mb} MiB image in $layers layers" >&2
 "$eb" gen -mb "$mb" -layers "$layers" -out "$tmp/image.tar" -push "http://$reg" -repo bench/big -tag v1
 ref=$reg/bench/big:v1
 
-mkdir -p "$tmp/w" "$tmp/d"
-echo '{}' >"$tmp/daemon.json"
-"$tmp/wharf" daemon -H "unix://$tmp/w/sock" --data-root "$tmp/w/data" --exec-root "$tmp/w/exec" \
-	--pidfile "$tmp/w/pid" --config-file "$tmp/daemon.json" >"$tmp/w/log" 2>&1 &
-pids+=($!)
-wharf_pid=$!
-"$dockerd" -H "unix://$tmp/d/sock" --data-root "$tmp/d/data" --exec-root "$tmp/d/exec" \
-	--pidfile "$tmp/d/pid" --config-file "$tmp/daemon.json" --bridge=none --iptables=false --ip6tables=false \
-	--storage-driver=overlay2 >"$tmp/d/log" 2>&1 &
-pids+=($!)
-dockerd_pid=$!
-
-W=(env -u DOCKER_CONTEXT DOCKER_CONFIG="$tmp/cfg" DOCKER_HOST="unix://$tmp/w/sock" "$docker")
-D=(env -u DOCKER_CONTEXT DOCKER_CONFIG="$tmp/cfg" DOCKER_HOST="unix://$tmp/d/sock" "$docker")
-wait_for wharf "${W[@]}" version
-wait_for dockerd "${D[@]}" version
+bench_start_daemons
 
 # Idle memory: after both have settled.
 sleep 5
-containerd_pid=$(pgrep -P "$dockerd_pid" containerd || true)
-[ -n "$containerd_pid" ] && children+=("$containerd_pid")
 rss_w=$("$eb" rss "$wharf_pid")
 rss_dd=$("$eb" rss "$dockerd_pid")
 rss_c=0
