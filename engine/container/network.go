@@ -119,8 +119,9 @@ func (s *Service) extraHost(h string) (string, error) {
 	return strings.Trim(ip, "[]") + "\t" + name + "\n", nil
 }
 
-// hostsEntry is the container's own line of /etc/hosts, as dockerd
-// writes it: its address, then its FQDN (with a domain name) and hostname.
+// hostsEntry is the container's own lines of /etc/hosts, as dockerd
+// writes them: its address (and its IPv6 address), then its FQDN (with a
+// domain name) and hostname.
 func hostsEntry(c *Container, j *network.Joined) string {
 	if j == nil || !j.Addr.IsValid() {
 		return ""
@@ -129,7 +130,11 @@ func hostsEntry(c *Container, j *network.Joined) string {
 	if d := c.Config.Domainname; d != "" {
 		names = c.Config.Hostname + "." + d + " " + c.Config.Hostname
 	}
-	return j.Addr.String() + "\t" + names + "\n"
+	out := j.Addr.String() + "\t" + names + "\n"
+	if j.Addr6.IsValid() {
+		out += j.Addr6.String() + "\t" + names + "\n"
+	}
+	return out
 }
 
 // embeddedResolvConf is resolv.conf for a container on user networks:

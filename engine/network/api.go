@@ -57,7 +57,7 @@ func (s *Service) find(name string) (*netRecord, error) {
 // Call with s.mu held.
 func (s *Service) inspect(n *netRecord) network.Inspect {
 	out := network.Inspect{
-		Name: n.Name, ID: n.ID, Created: n.Created, Scope: "local", Driver: n.Driver, EnableIPv4: true,
+		Name: n.Name, ID: n.ID, Created: n.Created, Scope: "local", Driver: n.Driver, EnableIPv4: true, EnableIPv6: n.EnableIPv6,
 		IPAM: n.ipam(), Internal: n.Internal, Attachable: n.Attachable, Containers: map[string]network.EndpointResource{},
 		Options: nonNilMap(n.Options), Labels: nonNilMap(n.Labels),
 	}
@@ -66,8 +66,12 @@ func (s *Service) inspect(n *netRecord) network.Inspect {
 	}
 	for id, sb := range s.sandboxes {
 		if ep := sb.Endpoints[n.ID]; ep != nil {
-			out.Containers[id] = network.EndpointResource{Name: sb.Name, EndpointID: ep.EndpointID,
+			er := network.EndpointResource{Name: sb.Name, EndpointID: ep.EndpointID,
 				MacAddress: ep.MAC.String(), IPv4Address: ep.Addr.String()}
+			if ep.Addr6.IsValid() {
+				er.IPv6Address = ep.Addr6.String()
+			}
+			out.Containers[id] = er
 		}
 	}
 	return out
@@ -163,9 +167,7 @@ func (s *Service) Create(ctx context.Context, req network.CreateRequest) (networ
 	default:
 		return network.CreateResponse{}, errdefs.NotFound(fmt.Errorf("could not find plugin %s in v1 plugin registry: plugin not found", driver))
 	}
-	if req.EnableIPv6 != nil && *req.EnableIPv6 {
-		return network.CreateResponse{}, errdefs.InvalidParameter(errors.New("IPv6 networks are not supported by wharf"))
-	}
+	enable6 := req.EnableIPv6 != nil && *req.EnableIPv6
 	if req.EnableIPv4 != nil && !*req.EnableIPv4 {
 		return network.CreateResponse{}, errdefs.InvalidParameter(errors.New("IPv4 cannot be disabled on wharf networks"))
 	}
@@ -176,6 +178,7 @@ func (s *Service) Create(ctx context.Context, req network.CreateRequest) (networ
 		return network.CreateResponse{}, errdefs.NotImplemented(errors.New("config-only, config-from and ingress networks are not supported by wharf"))
 	}
 	var cfg network.IPAMConfig
+	var cfg6 *network.IPAMConfig
 	var ipamOpts map[string]string
 	var ipamCfgs []network.IPAMConfig
 	if req.IPAM != nil {
@@ -183,19 +186,27 @@ func (s *Service) Create(ctx context.Context, req network.CreateRequest) (networ
 			return network.CreateResponse{}, errdefs.NotFound(fmt.Errorf("could not find plugin %s in v1 plugin registry: plugin not found", req.IPAM.Driver))
 		}
 		ipamOpts = req.IPAM.Options
-		for _, c := range req.IPAM.Config {
+		have4 := false
+		for i, c := range req.IPAM.Config {
 			if p, err := netip.ParsePrefix(c.Subnet); err == nil && p.Addr().Is6() {
-				return network.CreateResponse{}, errdefs.InvalidParameter(errors.New("IPv6 networks are not supported by wharf"))
+				if cfg6 != nil {
+					return network.CreateResponse{}, errdefs.NotImplemented(errors.New("wharf networks have one IPv6 subnet"))
+				}
+				cfg6 = &req.IPAM.Config[i]
+				continue
 			}
+			if have4 {
+				return network.CreateResponse{}, errdefs.NotImplemented(errors.New("wharf networks have one IPv4 subnet"))
+			}
+			cfg, have4 = c, true
 		}
-		switch len(req.IPAM.Config) {
-		case 0:
-		case 1:
-			cfg = req.IPAM.Config[0]
-			ipamCfgs = req.IPAM.Config
-		default:
-			return network.CreateResponse{}, errdefs.NotImplemented(errors.New("wharf networks have one IPv4 subnet"))
-		}
+		ipamCfgs = req.IPAM.Config
+	}
+	if cfg6 != nil && !enable6 {
+		return network.CreateResponse{}, errdefs.InvalidParameter(fmt.Errorf("IPv6 subnet %s given without enabling IPv6 (--ipv6)", cfg6.Subnet))
+	}
+	if enable6 && !s.hasIPv6() {
+		return network.CreateResponse{}, errdefs.InvalidParameter(errors.New("IPv6 is disabled on this host (no /proc/sys/net/ipv6)"))
 	}
 	mtu := s.cfg.MTU
 	bridge := ""
@@ -241,10 +252,20 @@ func (s *Service) Create(ctx context.Context, req network.CreateRequest) (networ
 	if err != nil {
 		return network.CreateResponse{}, err
 	}
+	var p6 *pool
+	if enable6 {
+		if p6, err = s.newNetworkPool6(cfg6); err != nil {
+			return network.CreateResponse{}, err
+		}
+	}
 	n := &netRecord{ID: id, Name: req.Name, Driver: driver, Created: time.Now().UTC(), Internal: req.Internal,
 		Attachable: req.Attachable, Options: req.Options, Labels: req.Labels, IPAMOptions: ipamOpts, IPAMConfig: ipamCfgs,
-		Bridge: bridge, MTU: mtu, Pool: p}
-	if err := s.links.ensureBridge(n.Bridge, n.gatewayPrefix(), n.MTU); err != nil {
+		Bridge: bridge, MTU: mtu, Pool: p, EnableIPv6: enable6, Pool6: p6}
+	if err := s.links.ensureBridge(n.Bridge, n.gatewayPrefix(), n.gatewayPrefix6(), n.MTU); err != nil {
+		_ = s.links.deleteBridge(n.Bridge)
+		return network.CreateResponse{}, errdefs.System(err)
+	}
+	if err := s.forward6For(n); err != nil {
 		_ = s.links.deleteBridge(n.Bridge)
 		return network.CreateResponse{}, errdefs.System(err)
 	}

@@ -35,6 +35,8 @@ type attachment struct {
 	Aliases     []string `json:",omitempty"`
 	IPv4        string   `json:",omitempty"` // a static address asked for (--ip)
 	LastIP      string   `json:",omitempty"` // the address it last had, given again if free
+	IPv6        string   `json:",omitempty"` // a static IPv6 address asked for (--ip6)
+	LastIP6     string   `json:",omitempty"`
 	MacAddress  string   `json:",omitempty"`
 	Links       []string `json:",omitempty"`
 	DriverOpts  map[string]string
@@ -104,6 +106,13 @@ func attachmentFrom(n *netRecord, es *network.EndpointSettings) (*attachment, er
 			return nil, errdefs.InvalidParameter(fmt.Errorf("no configured subnet or ip-range contain the IP address %s", a))
 		}
 		att.IPv4 = a.String()
+	}
+	if es.IPAMConfig != nil && es.IPAMConfig.IPv6Address != "" {
+		a, err := staticIPv6(n, es.IPAMConfig.IPv6Address)
+		if err != nil {
+			return nil, err
+		}
+		att.IPv6 = a
 	}
 	return att, nil
 }
@@ -293,8 +302,8 @@ func (s *Service) Settings(containerID string, exposed nat.PortSet, bindings nat
 			continue
 		}
 		es := &network.EndpointSettings{NetworkID: nid, Aliases: att.Aliases, Links: att.Links, DriverOpts: att.DriverOpts}
-		if att.IPv4 != "" {
-			es.IPAMConfig = &network.EndpointIPAMConfig{IPv4Address: att.IPv4}
+		if att.IPv4 != "" || att.IPv6 != "" {
+			es.IPAMConfig = &network.EndpointIPAMConfig{IPv4Address: att.IPv4, IPv6Address: att.IPv6}
 		}
 		if sb != nil {
 			if ep := sb.Endpoints[nid]; ep != nil {
@@ -305,6 +314,12 @@ func (s *Service) Settings(containerID string, exposed nat.PortSet, bindings nat
 				es.DNSNames = ep.DNSNames
 				if n.Pool != nil && !n.Internal {
 					es.Gateway = n.Pool.Gateway.String()
+				}
+				if ep.Addr6.IsValid() {
+					es.GlobalIPv6Address, es.GlobalIPv6PrefixLen = ep.Addr6.Addr().String(), ep.Addr6.Bits()
+					if !n.Internal {
+						es.IPv6Gateway = n.Pool6.Gateway.String()
+					}
 				}
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,7 +17,7 @@ import (
 )
 
 // resolver is the embedded DNS server of one container on user-defined
-// networks, as dockerd's: it answers A (and empty AAAA) queries for the
+// networks, as dockerd's: it answers A and AAAA queries for the
 // names of containers on the same networks (name, aliases, short ID, also
 // "name.network"), PTR queries for their addresses, and forwards anything
 // else, unchanged, to the upstream resolvers. Its sockets live in the
@@ -112,12 +113,13 @@ func (r *resolver) answer(q []byte, proto string) []byte {
 		case dnsmessage.TypeA, dnsmessage.TypeAAAA:
 			if addrs, ok := r.lookup(name); ok {
 				var rrs []dnsmessage.Resource
-				if question.Type == dnsmessage.TypeA {
-					for _, a := range addrs {
-						rrs = append(rrs, dnsmessage.Resource{
-							Header: dnsmessage.ResourceHeader{Name: question.Name, Type: dnsmessage.TypeA, Class: dnsmessage.ClassINET, TTL: 600},
-							Body:   &dnsmessage.AResource{A: a.As4()},
-						})
+				for _, a := range addrs {
+					hdr := dnsmessage.ResourceHeader{Name: question.Name, Type: question.Type, Class: dnsmessage.ClassINET, TTL: 600}
+					switch {
+					case question.Type == dnsmessage.TypeA && a.Is4():
+						rrs = append(rrs, dnsmessage.Resource{Header: hdr, Body: &dnsmessage.AResource{A: a.As4()}})
+					case question.Type == dnsmessage.TypeAAAA && a.Is6():
+						rrs = append(rrs, dnsmessage.Resource{Header: hdr, Body: &dnsmessage.AAAAResource{AAAA: a.As16()}})
 					}
 				}
 				return reply(h, qs, dnsmessage.RCodeSuccess, rrs)
@@ -222,8 +224,25 @@ func reply(q dnsmessage.Header, qs []dnsmessage.Question, rcode dnsmessage.RCode
 	return b
 }
 
-// ptrAddr reads "4.3.2.1.in-addr.arpa" as 1.2.3.4.
+// ptrAddr reads "4.3.2.1.in-addr.arpa" as 1.2.3.4, and the 32 reversed
+// nibbles of an ".ip6.arpa" name as an IPv6 address.
 func ptrAddr(name string) (netip.Addr, bool) {
+	if rest, ok := strings.CutSuffix(name, ".ip6.arpa"); ok {
+		nib := strings.Split(rest, ".")
+		if len(nib) != 32 {
+			return netip.Addr{}, false
+		}
+		var b [16]byte
+		for i, h := range nib {
+			v, err := strconv.ParseUint(h, 16, 4)
+			if err != nil || len(h) != 1 {
+				return netip.Addr{}, false
+			}
+			pos := 31 - i // nibble index from the address's start
+			b[pos/2] |= byte(v) << (4 * (1 - pos%2))
+		}
+		return netip.AddrFrom16(b), true
+	}
 	rest, ok := strings.CutSuffix(name, ".in-addr.arpa")
 	if !ok {
 		return netip.Addr{}, false

@@ -62,7 +62,7 @@ func dnsRedirect(ctrNs int, udpPort, tcpPort uint16) error {
 		proto string
 		to    uint16
 	}{{"udp", udpPort}, {"tcp", tcpPort}} {
-		ex := cat(addrMatch(16, netip.PrefixFrom(dnsAddr, 32)), l4proto(p.proto), dport(53), []expr.Any{
+		ex := cat(famIPv4.addrMatch(famIPv4.dstOff, netip.PrefixFrom(dnsAddr, 32)), l4proto(p.proto), dport(53), []expr.Any{
 			&expr.Immediate{Register: 1, Data: dnsAddr.AsSlice()},
 			&expr.Immediate{Register: 2, Data: binaryutil.BigEndian.PutUint16(p.to)},
 			&expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1, RegProtoMin: 2, Specified: true},

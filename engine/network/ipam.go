@@ -52,6 +52,46 @@ func pickSubnet(taken []netip.Prefix) (netip.Prefix, error) {
 	return netip.Prefix{}, errPoolsExhausted
 }
 
+// ulaPool is where IPv6 networks created without a subnet get theirs:
+// the /64s of fd00::/8 (unique local addresses, never routed beyond the
+// host), the first that overlaps nothing, as dockerd 27's default pool.
+var ulaPool = netip.MustParsePrefix("fd00::/8")
+
+// errPools6Exhausted is dockerd's message when no IPv6 pool is left.
+var errPools6Exhausted = errors.New("could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network")
+
+// pickSubnet6 returns the first /64 of ulaPool that overlaps none of
+// taken. A taken prefix wider than a /64 is jumped over whole, so the
+// search is bounded by the number of prefixes, not by the pool's size.
+func pickSubnet6(taken []netip.Prefix) (netip.Prefix, error) {
+	cand := netip.PrefixFrom(ulaPool.Addr(), 64)
+	for range 1 << 16 {
+		if !ulaPool.Contains(cand.Addr()) {
+			break
+		}
+		var hit *netip.Prefix
+		for i := range taken {
+			if taken[i].Overlaps(cand) {
+				hit = &taken[i]
+				break
+			}
+		}
+		if hit == nil {
+			return cand, nil
+		}
+		end := lastAddr(cand)
+		if hit.Bits() < 64 {
+			end = lastAddr(*hit)
+		}
+		next := end.Next()
+		if !next.IsValid() {
+			break
+		}
+		cand = netip.PrefixFrom(next, 64)
+	}
+	return netip.Prefix{}, errPools6Exhausted
+}
+
 func ip4(a netip.Addr) uint64 {
 	b := a.As4()
 	return uint64(b[0])<<24 | uint64(b[1])<<16 | uint64(b[2])<<8 | uint64(b[3])
@@ -61,15 +101,30 @@ func addr4(v uint64) netip.Addr {
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }
 
-// lastAddr is the broadcast address of p.
+// lastAddr is the last address of p (an IPv4 subnet's broadcast address).
 func lastAddr(p netip.Prefix) netip.Addr {
-	return addr4(ip4(p.Masked().Addr()) + uint64(1)<<(32-p.Bits()) - 1)
+	p = p.Masked()
+	if p.Addr().Is4() {
+		return addr4(ip4(p.Addr()) + uint64(1)<<(32-p.Bits()) - 1)
+	}
+	b := p.Addr().As16()
+	for i := p.Bits(); i < 128; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	return netip.AddrFrom16(b)
 }
 
-// pool is one network's IPv4 addresses: what is handed out, to whom, and
-// where the last allocation stopped. Allocation goes on from there and
-// wraps (as dockerd's bit sequence), so a freed address is not handed out
-// again soon. It is stored inside the network's record.
+// reservedEnd reports whether a is an end of subnet that no endpoint may
+// have: the network address, and in IPv4 the broadcast address (in IPv6
+// the first is the subnet-router anycast address; there is no broadcast).
+func reservedEnd(subnet netip.Prefix, a netip.Addr) bool {
+	return a == subnet.Addr() || a.Is4() && a == lastAddr(subnet)
+}
+
+// pool is one network's addresses of one family: what is handed out, to
+// whom, and where the last allocation stopped. Allocation goes on from
+// there and wraps (as dockerd's bit sequence), so a freed address is not
+// handed out again soon. It is stored inside the network's record.
 type pool struct {
 	Subnet  netip.Prefix
 	Range   netip.Prefix // addresses for endpoints; the subnet when unset
@@ -83,10 +138,10 @@ type pool struct {
 // newPool checks a subnet, range and gateway as dockerd does and reserves
 // the gateway. A missing gateway is the subnet's first address.
 func newPool(subnet, ipRange netip.Prefix, gw netip.Addr) (*pool, error) {
-	if !subnet.IsValid() || !subnet.Addr().Is4() {
+	if !subnet.IsValid() {
 		return nil, fmt.Errorf("invalid subnet %s", subnet)
 	}
-	if subnet.Bits() > 30 {
+	if subnet.Bits() > subnet.Addr().BitLen()-2 {
 		return nil, fmt.Errorf("invalid subnet %s : mask too long", subnet)
 	}
 	subnet = subnet.Masked()
@@ -94,7 +149,7 @@ func newPool(subnet, ipRange netip.Prefix, gw netip.Addr) (*pool, error) {
 		ipRange = subnet
 	}
 	ipRange = ipRange.Masked()
-	if !subnet.Contains(ipRange.Addr()) || ipRange.Bits() < subnet.Bits() {
+	if ipRange.Addr().Is4() != subnet.Addr().Is4() || !subnet.Contains(ipRange.Addr()) || ipRange.Bits() < subnet.Bits() {
 		return nil, fmt.Errorf("invalid pool request: ip-range %s is not a subset of subnet %s", ipRange, subnet)
 	}
 	if !gw.IsValid() {
@@ -114,7 +169,7 @@ var errAddrInUse = errors.New("Address already in use")
 
 // reserve takes a given address for owner.
 func (p *pool) reserve(a netip.Addr, owner string) error {
-	if !p.Subnet.Contains(a) || a == p.Subnet.Addr() || a == lastAddr(p.Subnet) {
+	if !p.Subnet.Contains(a) || reservedEnd(p.Subnet, a) {
 		return fmt.Errorf("invalid address %s: it does not belong to any of this network's subnets", a)
 	}
 	if cur, ok := p.Alloc[a]; ok && cur != owner {
@@ -125,30 +180,31 @@ func (p *pool) reserve(a netip.Addr, owner string) error {
 }
 
 // allocate hands out the next free address of the range after the last
-// one given, wrapping once; ok is false when the range is full.
+// one given, wrapping once; ok is false when the range is full. At most
+// len(Alloc)+3 candidates are looked at (the used ones and the subnet's
+// ends can be skipped, the next is free), so an IPv6 /64 costs no more
+// than an IPv4 /24.
 func (p *pool) allocate(owner string) (netip.Addr, bool) {
-	first, last := ip4(p.Range.Addr()), ip4(lastAddr(p.Range))
-	lo, hi := ip4(p.Subnet.Addr()), ip4(lastAddr(p.Subnet))
-	n := last - first + 1
-	start := first
-	if p.Last.IsValid() && p.Range.Contains(p.Last) {
-		start = ip4(p.Last) + 1
+	first, last := p.Range.Addr(), lastAddr(p.Range)
+	tries := uint64(len(p.Alloc) + 3)
+	if hostBits := p.Range.Addr().BitLen() - p.Range.Bits(); hostBits < 63 && uint64(1)<<hostBits < tries {
+		tries = uint64(1) << hostBits
 	}
-	for i := uint64(0); i < n; i++ {
-		v := start + i
-		if v > last {
-			v -= n
+	a := first
+	if p.Last.IsValid() && p.Range.Contains(p.Last) && p.Last != last {
+		a = p.Last.Next()
+	}
+	for i := uint64(0); i < tries; i++ {
+		if _, used := p.Alloc[a]; !used && !reservedEnd(p.Subnet, a) {
+			p.Alloc[a] = owner
+			p.Last = a
+			return a, true
 		}
-		if v == lo || v == hi {
-			continue
+		if a == last {
+			a = first
+		} else {
+			a = a.Next()
 		}
-		a := addr4(v)
-		if _, used := p.Alloc[a]; used {
-			continue
-		}
-		p.Alloc[a] = owner
-		p.Last = a
-		return a, true
 	}
 	return netip.Addr{}, false
 }

@@ -31,9 +31,9 @@ func newLinks(nsFd int) (*links, error) {
 func (l *links) close() { l.h.Close() }
 
 // ensureBridge makes the bridge (or takes the one there) with the gateway
-// address, MTU and route_localnet (published ports reached from loopback),
-// and brings it up.
-func (l *links) ensureBridge(name string, gw netip.Prefix, mtu int) error {
+// address (and the IPv6 one, when valid), MTU and route_localnet
+// (published ports reached from loopback), and brings it up.
+func (l *links) ensureBridge(name string, gw, gw6 netip.Prefix, mtu int) error {
 	link, err := l.h.LinkByName(name)
 	if err != nil {
 		var nf netlink.LinkNotFoundError
@@ -68,7 +68,30 @@ func (l *links) ensureBridge(name string, gw netip.Prefix, mtu int) error {
 	if err := writeSysctl(l.nsFd, "net/ipv4/conf/"+name+"/route_localnet", "1"); err != nil {
 		return err
 	}
+	if gw6.IsValid() {
+		if err := l.ensureAddr6(link, gw6); err != nil {
+			return fmt.Errorf("address %s on %s: %w", gw6, name, err)
+		}
+	}
 	return l.h.LinkSetUp(link)
+}
+
+// ensureAddr6 gives a link an IPv6 address (without duplicate address
+// detection, so it is usable at once), turning IPv6 on for it first.
+func (l *links) ensureAddr6(link netlink.Link, a netip.Prefix) error {
+	if err := writeSysctl(l.nsFd, "net/ipv6/conf/"+link.Attrs().Name+"/disable_ipv6", "0"); err != nil {
+		return err
+	}
+	addrs, err := l.h.AddrList(link, netlink.FAMILY_V6)
+	if err != nil {
+		return err
+	}
+	for _, have := range addrs {
+		if p, ok := prefixOf(have.IPNet); ok && p == a {
+			return nil
+		}
+	}
+	return l.h.AddrAdd(link, &netlink.Addr{IPNet: ipNet(a), Flags: unix.IFA_F_NODAD})
 }
 
 // deleteBridge removes a bridge; a missing one is fine.
@@ -89,6 +112,10 @@ type endpoint struct {
 	Gateway  netip.Addr // none: no default route (internal, or not the first network)
 	MAC      net.HardwareAddr
 	MTU      int
+	// Addr6 and Gateway6 are the IPv6 address and default route, on
+	// networks with IPv6.
+	Addr6    netip.Prefix `json:",omitempty"`
+	Gateway6 netip.Addr   `json:",omitempty"`
 }
 
 // addEndpoint creates the veth pair with its peer made directly in the
@@ -132,22 +159,32 @@ func (l *links) addEndpoint(bridge string, ctrNs int, ep *endpoint) (retErr erro
 	if err != nil {
 		return err
 	}
-	if err := ch.LinkSetName(peer, ep.IfName); err != nil {
-		return fmt.Errorf("rename %s to %s: %w", tmp, ep.IfName, err)
-	}
 	if err := ch.LinkSetHardwareAddr(peer, ep.MAC); err != nil {
 		return fmt.Errorf("mac address %s: %w", ep.MAC, err)
 	}
 	if err := ch.AddrAdd(peer, &netlink.Addr{IPNet: ipNet(ep.Addr)}); err != nil {
 		return fmt.Errorf("address %s: %w", ep.Addr, err)
 	}
+	if ep.Addr6.IsValid() {
+		if err := writeSysctl(ctrNs, "net/ipv6/conf/"+tmp+"/disable_ipv6", "0"); err != nil {
+			return err
+		}
+		if err := ch.AddrAdd(peer, &netlink.Addr{IPNet: ipNet(ep.Addr6), Flags: unix.IFA_F_NODAD}); err != nil {
+			return fmt.Errorf("address %s: %w", ep.Addr6, err)
+		}
+	}
+	if err := ch.LinkSetName(peer, ep.IfName); err != nil {
+		return fmt.Errorf("rename %s to %s: %w", tmp, ep.IfName, err)
+	}
 	if err := ch.LinkSetUp(peer); err != nil {
 		return err
 	}
-	if ep.Gateway.IsValid() {
-		r := &netlink.Route{LinkIndex: peer.Attrs().Index, Gw: ep.Gateway.AsSlice(), Scope: netlink.SCOPE_UNIVERSE}
-		if err := ch.RouteAdd(r); err != nil {
-			return fmt.Errorf("default route via %s: %w", ep.Gateway, err)
+	for _, gw := range []netip.Addr{ep.Gateway, ep.Gateway6} {
+		if gw.IsValid() {
+			r := &netlink.Route{LinkIndex: peer.Attrs().Index, Gw: gw.AsSlice(), Scope: netlink.SCOPE_UNIVERSE}
+			if err := ch.RouteAdd(r); err != nil {
+				return fmt.Errorf("default route via %s: %w", gw, err)
+			}
 		}
 	}
 	return nil
@@ -181,6 +218,12 @@ func removeCtrLink(ctrNs int, ifName string) error {
 // (not default routes, nor those of the link named except), which a new
 // subnet must not overlap.
 func (l *links) usedPrefixes(except string) ([]netip.Prefix, error) {
+	return l.usedPrefixesOf(netlink.FAMILY_V4, except)
+}
+
+// usedPrefixesOf is usedPrefixes for a family (netlink.FAMILY_V4 or V6);
+// IPv6 link-local and multicast routes are left out.
+func (l *links) usedPrefixesOf(family int, except string) ([]netip.Prefix, error) {
 	skip := -1
 	if link, err := l.h.LinkByName(except); err == nil {
 		skip = link.Attrs().Index
@@ -188,7 +231,7 @@ func (l *links) usedPrefixes(except string) ([]netip.Prefix, error) {
 	var routes []netlink.Route
 	var err error
 	for range 5 {
-		routes, err = l.h.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE)
+		routes, err = l.h.RouteListFiltered(family, &netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE)
 		if !errors.Is(err, netlink.ErrDumpInterrupted) {
 			break
 		}
@@ -198,7 +241,7 @@ func (l *links) usedPrefixes(except string) ([]netip.Prefix, error) {
 	}
 	var out []netip.Prefix
 	for _, r := range routes {
-		if p, ok := prefixOf(r.Dst); ok && p.Bits() > 0 && r.LinkIndex != skip {
+		if p, ok := prefixOf(r.Dst); ok && p.Bits() > 0 && r.LinkIndex != skip && !p.Addr().IsLinkLocalUnicast() && !p.Addr().IsMulticast() {
 			out = append(out, p.Masked())
 		}
 	}

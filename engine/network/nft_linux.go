@@ -1,7 +1,6 @@
 package network
 
 import (
-	"encoding/binary"
 	"fmt"
 	"net/netip"
 
@@ -12,10 +11,11 @@ import (
 )
 
 // The firewall is one nftables table of wharf's own (family ip, named
-// "wharf" by default) and nothing else: dockerd's iptables rules and any
-// other table are never read or touched. The whole table is rebuilt in one
-// atomic transaction whenever networks or published ports change, and
-// deleted at shutdown, so the host is left as it was:
+// "wharf" by default, and its ip6 twin for IPv6) and nothing else:
+// dockerd's iptables rules and any other table are never read or touched.
+// The whole table is rebuilt in one atomic transaction whenever networks
+// or published ports change, and deleted at shutdown, so the host is left
+// as it was:
 //
 //	table ip wharf {
 //	  chain prerouting  { type nat hook prerouting priority dstnat; fib daddr type local jump ports }
@@ -31,6 +31,12 @@ import (
 //	                      iifname "br-a" oifname "br-b" drop ...      (isolation between networks) }
 //	}
 //
+// A network with IPv6 gets the same chains in "table ip6 wharf" (its IPv6
+// subnet masqueraded, ports published on [::] DNATed to the container's
+// IPv6 address, the same isolation and internal rules; no loopback rule:
+// ::1 never leaves the host). That table exists only while such a network
+// does, and is built in the same transaction as the ip one.
+//
 // Published ports reached from the host's loopback need route_localnet on
 // the bridge (set with the bridge, gone with it); hairpin mode on each port
 // of the bridge lets a container reach its own published port.
@@ -39,10 +45,11 @@ import (
 type fwNetwork struct {
 	Bridge   string
 	Subnet   netip.Prefix
+	Subnet6  netip.Prefix // invalid: no IPv6
 	Internal bool
 }
 
-// fwPort is one published port.
+// fwPort is one published port; CtrIP's family says which table DNATs it.
 type fwPort struct {
 	HostIP   netip.Addr // invalid: every local address
 	Proto    string     // "tcp", "udp", "sctp"
@@ -51,7 +58,7 @@ type fwPort struct {
 	CtrPort  uint16
 }
 
-// firewall owns one table in the namespace nsFd.
+// firewall owns one table per family in the namespace nsFd.
 type firewall struct {
 	nsFd  int
 	table string
@@ -61,14 +68,62 @@ func (f *firewall) conn() (*nftables.Conn, error) {
 	return nftables.New(nftables.WithNetNSFd(f.nsFd))
 }
 
-// apply replaces the table's content with rules for nets and ports, in one
-// transaction.
+// family is what differs between the ip and the ip6 table.
+type family struct {
+	table  nftables.TableFamily
+	nat    uint32 // NFPROTO_IPV4 or NFPROTO_IPV6
+	srcOff uint32 // offsets of the source and destination addresses
+	dstOff uint32
+	size   uint32 // address length
+}
+
+var (
+	famIPv4 = family{nftables.TableFamilyIPv4, unix.NFPROTO_IPV4, 12, 16, 4}
+	famIPv6 = family{nftables.TableFamilyIPv6, unix.NFPROTO_IPV6, 8, 24, 16}
+)
+
+// apply replaces the tables' content with rules for nets and ports, in
+// one transaction: table ip always, table ip6 (the same rules for IPv6
+// subnets and ports, without the loopback rule: ::1 cannot leave the
+// host) only while a network has IPv6.
 func (f *firewall) apply(nets []fwNetwork, ports []fwPort) error {
 	c, err := f.conn()
 	if err != nil {
 		return err
 	}
-	t := &nftables.Table{Name: f.table, Family: nftables.TableFamilyIPv4}
+	var nets4, nets6 []fwNetwork
+	var ports4, ports6 []fwPort
+	for _, n := range nets {
+		nets4 = append(nets4, fwNetwork{Bridge: n.Bridge, Subnet: n.Subnet, Internal: n.Internal})
+		if n.Subnet6.IsValid() {
+			nets6 = append(nets6, fwNetwork{Bridge: n.Bridge, Subnet: n.Subnet6, Internal: n.Internal})
+		}
+	}
+	for _, p := range ports {
+		if p.CtrIP.Is6() {
+			ports6 = append(ports6, p)
+		} else {
+			ports4 = append(ports4, p)
+		}
+	}
+	f.fill(c, famIPv4, nets4, ports4)
+	if len(nets6) > 0 || len(ports6) > 0 {
+		f.fill(c, famIPv6, nets6, ports6)
+	} else {
+		// add then delete: no ip6 table, whether or not there was one.
+		t6 := &nftables.Table{Name: f.table, Family: nftables.TableFamilyIPv6}
+		c.AddTable(t6)
+		c.DelTable(t6)
+	}
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("nftables table %s: %w", f.table, err)
+	}
+	return nil
+}
+
+// fill queues the table of one family, emptied first.
+func (f *firewall) fill(c *nftables.Conn, fam family, nets []fwNetwork, ports []fwPort) {
+	t := &nftables.Table{Name: f.table, Family: fam.table}
 	// add, delete, add: an empty table whether or not it existed.
 	c.AddTable(t)
 	c.DelTable(t)
@@ -88,14 +143,14 @@ func (f *firewall) apply(nets []fwNetwork, ports []fwPort) error {
 	for _, p := range ports {
 		ex := []expr.Any{}
 		if p.HostIP.IsValid() && !p.HostIP.IsUnspecified() {
-			ex = append(ex, addrMatch(16, netip.PrefixFrom(p.HostIP, 32))...)
+			ex = append(ex, fam.addrMatch(fam.dstOff, netip.PrefixFrom(p.HostIP, p.HostIP.BitLen()))...)
 		}
 		ex = append(ex, l4proto(p.Proto)...)
 		ex = append(ex, dport(p.HostPort)...)
 		ex = append(ex,
 			&expr.Immediate{Register: 1, Data: p.CtrIP.AsSlice()},
 			&expr.Immediate{Register: 2, Data: binaryutil.BigEndian.PutUint16(p.CtrPort)},
-			&expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1, RegProtoMin: 2, Specified: true},
+			&expr.NAT{Type: expr.NATTypeDestNAT, Family: fam.nat, RegAddrMin: 1, RegProtoMin: 2, Specified: true},
 		)
 		rule(pc, ex...)
 	}
@@ -103,10 +158,12 @@ func (f *firewall) apply(nets []fwNetwork, ports []fwPort) error {
 	loopback := netip.MustParsePrefix("127.0.0.0/8")
 	for _, n := range nets {
 		if !n.Internal {
-			rule(post, cat(addrMatch(12, n.Subnet), ifname(false, n.Bridge, expr.CmpOpNeq), []expr.Any{&expr.Masq{}})...)
+			rule(post, cat(fam.addrMatch(fam.srcOff, n.Subnet), ifname(false, n.Bridge, expr.CmpOpNeq), []expr.Any{&expr.Masq{}})...)
 		}
-		rule(post, cat(ifname(false, n.Bridge, expr.CmpOpEq), addrMatch(12, loopback), []expr.Any{&expr.Masq{}})...)
-		rule(post, cat(ifname(false, n.Bridge, expr.CmpOpEq), addrMatch(12, n.Subnet), ctStatusDNAT(), []expr.Any{&expr.Masq{}})...)
+		if fam == famIPv4 {
+			rule(post, cat(ifname(false, n.Bridge, expr.CmpOpEq), fam.addrMatch(fam.srcOff, loopback), []expr.Any{&expr.Masq{}})...)
+		}
+		rule(post, cat(ifname(false, n.Bridge, expr.CmpOpEq), fam.addrMatch(fam.srcOff, n.Subnet), ctStatusDNAT(), []expr.Any{&expr.Masq{}})...)
 	}
 
 	drop := &expr.Verdict{Kind: expr.VerdictDrop}
@@ -124,22 +181,19 @@ func (f *firewall) apply(nets []fwNetwork, ports []fwPort) error {
 			}
 		}
 	}
-	if err := c.Flush(); err != nil {
-		return fmt.Errorf("nftables table %s: %w", f.table, err)
-	}
-	return nil
 }
 
-// remove deletes the table if it exists.
+// remove deletes the tables if they exist.
 func (f *firewall) remove() error {
 	c, err := f.conn()
 	if err != nil {
 		return err
 	}
-	if t, err := c.ListTableOfFamily(f.table, nftables.TableFamilyIPv4); err != nil || t == nil {
-		return nil // not there
+	for _, fam := range []nftables.TableFamily{nftables.TableFamilyIPv4, nftables.TableFamilyIPv6} {
+		t := &nftables.Table{Name: f.table, Family: fam}
+		c.AddTable(t)
+		c.DelTable(t)
 	}
-	c.DelTable(&nftables.Table{Name: f.table, Family: nftables.TableFamilyIPv4})
 	return c.Flush()
 }
 
@@ -162,14 +216,17 @@ func ifname(in bool, name string, op expr.CmpOp) []expr.Any {
 	return []expr.Any{&expr.Meta{Key: key, Register: 1}, &expr.Cmp{Op: op, Register: 1, Data: b}}
 }
 
-// addrMatch matches the IPv4 source (offset 12) or destination (16) in p.
-func addrMatch(offset uint32, p netip.Prefix) []expr.Any {
+// addrMatch matches the address at offset (the family's source or
+// destination) in p.
+func (fam family) addrMatch(offset uint32, p netip.Prefix) []expr.Any {
 	p = p.Masked()
-	mask := make([]byte, 4)
-	binary.BigEndian.PutUint32(mask, ^uint32(0)<<(32-p.Bits()))
+	mask := make([]byte, fam.size)
+	for i := 0; i < p.Bits(); i++ {
+		mask[i/8] |= 0x80 >> (i % 8)
+	}
 	return []expr.Any{
-		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offset, Len: 4},
-		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: mask, Xor: make([]byte, 4)},
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offset, Len: fam.size},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: fam.size, Mask: mask, Xor: make([]byte, fam.size)},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: p.Addr().AsSlice()},
 	}
 }

@@ -3,6 +3,7 @@ package network
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -32,11 +33,17 @@ type wantedPort struct {
 	CtrPort        uint16
 	HostIP         netip.Addr
 	HostLo, HostHi uint16 // 0, 0: any free port
+	// Also6: the same host port on [::] too (no host address given, and
+	// the container has an IPv6 address).
+	Also6 bool
 }
 
 // wantedPorts reads HostConfig.PortBindings and, with -P, every exposed
 // port without a binding (an ephemeral host port each), in a stable order.
-func wantedPorts(bindings nat.PortMap, exposed nat.PortSet, publishAll bool) ([]wantedPort, error) {
+// Bindings on IPv6 host addresses are kept only when the container has an
+// IPv6 address (v6), and then a binding without an address is made on
+// both families.
+func wantedPorts(bindings nat.PortMap, exposed nat.PortSet, publishAll, v6 bool) ([]wantedPort, error) {
 	var out []wantedPort
 	for p, bs := range bindings {
 		proto, cport := p.Proto(), p.Int()
@@ -47,16 +54,16 @@ func wantedPorts(bindings nat.PortMap, exposed nat.PortSet, publishAll bool) ([]
 			bs = []nat.PortBinding{{}}
 		}
 		for _, b := range bs {
-			w := wantedPort{Proto: proto, CtrPort: uint16(cport), HostIP: netip.IPv4Unspecified()}
+			w := wantedPort{Proto: proto, CtrPort: uint16(cport), HostIP: netip.IPv4Unspecified(), Also6: v6}
 			if b.HostIP != "" {
 				a, err := netip.ParseAddr(b.HostIP)
 				if err != nil {
 					return nil, fmt.Errorf("invalid host IP address: %s", b.HostIP)
 				}
-				if !a.Is4() {
-					continue // IPv6 bindings are not served (no IPv6 networks)
+				if a.Is6() && !a.Is4In6() && !v6 {
+					continue // no IPv6 address in the container to reach
 				}
-				w.HostIP = a
+				w.HostIP, w.Also6 = a.Unmap(), false
 			}
 			if b.HostPort != "" {
 				lo, hi, err := nat.ParsePortRange(b.HostPort)
@@ -74,7 +81,7 @@ func wantedPorts(bindings nat.PortMap, exposed nat.PortSet, publishAll bool) ([]
 				continue
 			}
 			if cport := p.Int(); cport > 0 && cport <= 65535 {
-				out = append(out, wantedPort{Proto: p.Proto(), CtrPort: uint16(cport), HostIP: netip.IPv4Unspecified()})
+				out = append(out, wantedPort{Proto: p.Proto(), CtrPort: uint16(cport), HostIP: netip.IPv4Unspecified(), Also6: v6})
 			}
 		}
 	}
@@ -112,11 +119,25 @@ func (w wantedPort) reserve(nsFd int) (*portMapping, error) {
 		var fd int
 		err := inNetns(nsFd, func() error {
 			var err error
-			fd, err = unix.Socket(unix.AF_INET, typ|unix.SOCK_CLOEXEC, proto)
+			family := unix.AF_INET
+			var sa unix.Sockaddr
+			if w.HostIP.Is6() {
+				family, sa = unix.AF_INET6, &unix.SockaddrInet6{Addr: w.HostIP.As16(), Port: int(port)}
+			} else {
+				sa = &unix.SockaddrInet4{Addr: w.HostIP.As4(), Port: int(port)}
+			}
+			fd, err = unix.Socket(family, typ|unix.SOCK_CLOEXEC, proto)
 			if err != nil {
 				return err
 			}
-			if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: w.HostIP.As4(), Port: int(port)}); err != nil {
+			if family == unix.AF_INET6 {
+				// [::]:port holds the IPv6 port only; 0.0.0.0:port is its own.
+				if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {
+					unix.Close(fd)
+					return err
+				}
+			}
+			if err := unix.Bind(fd, sa); err != nil {
 				unix.Close(fd)
 				return err
 			}
@@ -127,21 +148,28 @@ func (w wantedPort) reserve(nsFd int) (*portMapping, error) {
 			if errors.Is(err, unix.EADDRINUSE) {
 				continue
 			}
-			return nil, fmt.Errorf("failed to bind host port %s:%d/%s: %w", w.HostIP, port, w.Proto, err)
+			return nil, fmt.Errorf("failed to bind host port %s/%s: %w", net.JoinHostPort(w.HostIP.String(), strconv.Itoa(int(port))), w.Proto, err)
 		}
 		sa, err := unix.Getsockname(fd)
 		if err != nil {
 			unix.Close(fd)
 			return nil, err
 		}
-		return &portMapping{Proto: w.Proto, CtrPort: w.CtrPort, HostIP: w.HostIP, HostPort: uint16(sa.(*unix.SockaddrInet4).Port), fd: fd}, nil
+		got := 0
+		switch a := sa.(type) {
+		case *unix.SockaddrInet4:
+			got = a.Port
+		case *unix.SockaddrInet6:
+			got = a.Port
+		}
+		return &portMapping{Proto: w.Proto, CtrPort: w.CtrPort, HostIP: w.HostIP, HostPort: uint16(got), fd: fd}, nil
 	}
 	if errors.Is(last, unix.EADDRINUSE) {
 		spec := strconv.Itoa(int(w.HostLo))
 		if w.HostHi != w.HostLo {
 			spec += "-" + strconv.Itoa(int(w.HostHi))
 		}
-		return nil, fmt.Errorf("Bind for %s:%s failed: port is already allocated", w.HostIP, spec)
+		return nil, fmt.Errorf("Bind for %s failed: port is already allocated", net.JoinHostPort(w.HostIP.String(), spec))
 	}
 	return nil, last
 }

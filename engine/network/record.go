@@ -30,6 +30,10 @@ type netRecord struct {
 	Bridge string `json:",omitempty"`
 	MTU    int    `json:",omitempty"`
 	Pool   *pool  `json:",omitempty"`
+	// EnableIPv6 networks have a second pool, of IPv6 addresses: the
+	// client's subnet, or a /64 of fd00::/8.
+	EnableIPv6 bool  `json:",omitempty"`
+	Pool6      *pool `json:",omitempty"`
 }
 
 func (n *netRecord) isBridge() bool { return n.Driver == "bridge" && n.Pool != nil }
@@ -37,13 +41,31 @@ func (n *netRecord) isBridge() bool { return n.Driver == "bridge" && n.Pool != n
 // userSubnet reports whether the client chose the subnet (a static --ip
 // needs one, as in dockerd).
 func (n *netRecord) userSubnet() bool {
-	return len(n.IPAMConfig) > 0 && n.IPAMConfig[0].Subnet != "" || n.Default
+	return n.userSubnetOf(true) || n.Default
+}
+
+// userSubnetOf reports whether the client chose the subnet of a family.
+func (n *netRecord) userSubnetOf(v4 bool) bool {
+	for _, c := range n.IPAMConfig {
+		if p, err := netip.ParsePrefix(c.Subnet); err == nil && p.Addr().Is4() == v4 {
+			return true
+		}
+	}
+	return false
 }
 
 // gatewayPrefix is the bridge's address: the gateway with the subnet's
 // length.
 func (n *netRecord) gatewayPrefix() netip.Prefix {
 	return netip.PrefixFrom(n.Pool.Gateway, n.Pool.Subnet.Bits())
+}
+
+// gatewayPrefix6 is the bridge's IPv6 address; invalid without IPv6.
+func (n *netRecord) gatewayPrefix6() netip.Prefix {
+	if n.Pool6 == nil {
+		return netip.Prefix{}
+	}
+	return netip.PrefixFrom(n.Pool6.Gateway, n.Pool6.Subnet.Bits())
 }
 
 // ipam is the IPAM of inspect.
@@ -54,8 +76,17 @@ func (n *netRecord) ipam() network.IPAM {
 		if n.Pool.Range != n.Pool.Subnet {
 			c.IPRange = n.Pool.Range.String()
 		}
-		if len(n.IPAMConfig) > 0 {
-			c.AuxAddress = n.IPAMConfig[0].AuxAddress
+		for _, uc := range n.IPAMConfig {
+			if p, err := netip.ParsePrefix(uc.Subnet); err == nil && p.Addr().Is4() || uc.Subnet == "" {
+				c.AuxAddress = uc.AuxAddress
+			}
+		}
+		ip.Config = append(ip.Config, c)
+	}
+	if n.Pool6 != nil {
+		c := network.IPAMConfig{Subnet: n.Pool6.Subnet.String(), Gateway: n.Pool6.Gateway.String()}
+		if n.Pool6.Range != n.Pool6.Subnet {
+			c.IPRange = n.Pool6.Range.String()
 		}
 		ip.Config = append(ip.Config, c)
 	}

@@ -41,8 +41,9 @@ type Joined struct {
 	// NetnsPath is the namespace the container must join.
 	NetnsPath string
 	// Addr is the container's address on its first network; the start
-	// puts it in /etc/hosts with the hostname.
-	Addr netip.Addr
+	// puts it in /etc/hosts with the hostname (and Addr6, its IPv6
+	// address there, if the network has IPv6).
+	Addr, Addr6 netip.Addr
 	// EmbeddedDNS tells that resolv.conf must name 127.0.0.11 (user
 	// networks), as dockerd writes it.
 	EmbeddedDNS bool
@@ -140,7 +141,8 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (_ *Joined, retErr 
 		}
 	}
 	sb.PortsOn = rec.Primary
-	wanted, err := wantedPorts(req.PortBindings, req.ExposedPorts, req.PublishAll)
+	primary := sb.Endpoints[rec.Primary]
+	wanted, err := wantedPorts(req.PortBindings, req.ExposedPorts, req.PublishAll, primary.Addr6.IsValid())
 	if err != nil {
 		return nil, errdefs.InvalidParameter(err)
 	}
@@ -154,8 +156,22 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (_ *Joined, retErr 
 				req.Name, sb.Endpoints[rec.Primary].EndpointID, err))
 		}
 		sb.ports = append(sb.ports, m)
+		if w.Also6 {
+			// The same port on [::] for the container's IPv6 address, as
+			// dockerd publishes both; a host whose [::]:port is taken keeps
+			// the IPv4 one only.
+			twin := wantedPort{Proto: w.Proto, CtrPort: w.CtrPort, HostIP: netip.IPv6Unspecified(), HostLo: m.HostPort, HostHi: m.HostPort}
+			if m6, err := twin.reserve(s.nsFd()); err != nil {
+				s.log.Warn("ipv6 port not published", "container", req.ContainerID, "port", m.HostPort, "error", err)
+			} else {
+				sb.ports = append(sb.ports, m6)
+			}
+		}
 	}
-	j := &Joined{NetnsPath: sb.NetnsPath, Addr: sb.Endpoints[rec.Primary].Addr.Addr()}
+	j := &Joined{NetnsPath: sb.NetnsPath, Addr: primary.Addr.Addr()}
+	if primary.Addr6.IsValid() {
+		j.Addr6 = primary.Addr6.Addr()
+	}
 	for nid := range sb.Endpoints {
 		if !s.nets[nid].Default {
 			j.EmbeddedDNS = true
@@ -215,6 +231,17 @@ func (s *Service) addEndpoint(sb *sandbox, n *netRecord, att *attachment, mac st
 			addr = a
 		}
 	}
+	addr6, err := allocate6(n, att, owner)
+	if err != nil {
+		n.Pool.release(addr, owner)
+		return err
+	}
+	release := func() {
+		n.Pool.release(addr, owner)
+		if addr6.IsValid() {
+			n.Pool6.release(addr6.Addr(), owner)
+		}
+	}
 	hw := macFor(addr)
 	if mac == "" {
 		mac = att.MacAddress
@@ -222,29 +249,35 @@ func (s *Service) addEndpoint(sb *sandbox, n *netRecord, att *attachment, mac st
 	if mac != "" {
 		m, err := net.ParseMAC(mac)
 		if err != nil {
-			n.Pool.release(addr, owner)
+			release()
 			return errdefs.InvalidParameter(fmt.Errorf("invalid MAC address: %s", mac))
 		}
 		hw = m
 	}
 	ep := &sbEndpoint{
 		endpoint: endpoint{HostVeth: "veth" + randHex(7), IfName: fmt.Sprintf("eth%d", sb.NextIf),
-			Addr: netip.PrefixFrom(addr, n.Pool.Subnet.Bits()), MAC: hw, MTU: n.MTU},
+			Addr: netip.PrefixFrom(addr, n.Pool.Subnet.Bits()), MAC: hw, MTU: n.MTU, Addr6: addr6},
 		NetworkID: n.ID, EndpointID: stringid.GenerateRandomID(), Aliases: att.Aliases,
 	}
 	if !n.Internal && !s.hasGateway(sb) {
 		ep.Gateway = n.Pool.Gateway
 	}
+	if !n.Internal && addr6.IsValid() && !s.hasGateway6(sb) {
+		ep.Gateway6 = n.Pool6.Gateway
+	}
 	if !n.Default {
 		ep.DNSNames = dnsNames(sb, att)
 	}
 	if err := s.links.addEndpoint(n.Bridge, int(sb.ns.Fd()), &ep.endpoint); err != nil {
-		n.Pool.release(addr, owner)
+		release()
 		return errdefs.System(fmt.Errorf("failed to set up container networking: %w", err))
 	}
 	sb.NextIf++
 	sb.Endpoints[n.ID] = ep
 	att.LastIP = addr.String()
+	if addr6.IsValid() {
+		att.LastIP6 = addr6.Addr().String()
+	}
 	if err := s.db.put(bucketNetworks, n.ID, n); err != nil {
 		return errdefs.System(err)
 	}
@@ -254,6 +287,15 @@ func (s *Service) addEndpoint(sb *sandbox, n *netRecord, att *attachment, mac st
 func (s *Service) hasGateway(sb *sandbox) bool {
 	for _, ep := range sb.Endpoints {
 		if ep.Gateway.IsValid() {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Service) hasGateway6(sb *sandbox) bool {
+	for _, ep := range sb.Endpoints {
+		if ep.Gateway6.IsValid() {
 			return true
 		}
 	}
@@ -282,6 +324,9 @@ func (s *Service) removeEndpoint(sb *sandbox, nid string) {
 	}
 	if n := s.nets[nid]; n != nil && n.Pool != nil {
 		n.Pool.release(ep.Addr.Addr(), sb.ContainerID)
+		if n.Pool6 != nil && ep.Addr6.IsValid() {
+			n.Pool6.release(ep.Addr6.Addr(), sb.ContainerID)
+		}
 		if err := s.db.put(bucketNetworks, n.ID, n); err != nil {
 			s.log.Warn("network record not saved", "network", n.Name, "error", err)
 		}
@@ -325,6 +370,9 @@ func (s *Service) leaveLocked(containerID string) {
 	for _, nid := range nids {
 		if rec != nil && rec.Networks[nid] != nil {
 			rec.Networks[nid].LastIP = sb.Endpoints[nid].Addr.Addr().String()
+			if a6 := sb.Endpoints[nid].Addr6; a6.IsValid() {
+				rec.Networks[nid].LastIP6 = a6.Addr().String()
+			}
 		}
 		s.removeEndpoint(sb, nid)
 		if n := s.nets[nid]; n != nil {
@@ -375,6 +423,9 @@ func (s *Service) cleanupSandboxes() {
 			_ = s.links.removeEndpoint(ep.HostVeth)
 			if n := s.nets[nid]; n != nil && n.Pool != nil {
 				n.Pool.release(ep.Addr.Addr(), sb.ContainerID)
+				if n.Pool6 != nil && ep.Addr6.IsValid() {
+					n.Pool6.release(ep.Addr6.Addr(), sb.ContainerID)
+				}
 				_ = s.db.put(bucketNetworks, n.ID, n)
 			}
 		}
@@ -445,6 +496,9 @@ func (s *Service) lookupName(id, name string) ([]netip.Addr, bool) {
 			for _, dn := range ep.DNSNames {
 				if strings.EqualFold(dn, short) {
 					out = append(out, ep.Addr.Addr())
+					if ep.Addr6.IsValid() {
+						out = append(out, ep.Addr6.Addr())
+					}
 					break
 				}
 			}
@@ -469,7 +523,7 @@ func (s *Service) lookupAddr(id string, a netip.Addr) (string, bool) {
 			continue
 		}
 		for _, other := range s.sandboxes {
-			if ep := other.Endpoints[nid]; ep != nil && ep.Addr.Addr() == a && other.Name != "" {
+			if ep := other.Endpoints[nid]; ep != nil && (ep.Addr.Addr() == a || ep.Addr6.IsValid() && ep.Addr6.Addr() == a) && other.Name != "" {
 				return other.Name + "." + n.Name, true
 			}
 		}

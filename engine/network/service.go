@@ -83,8 +83,9 @@ type Service struct {
 	// releaseBridge gives up the claim on the default bridge's name.
 	releaseBridge func()
 	// forwardSet tells that Open turned IPv4 forwarding on, so Close
-	// turns it off again.
-	forwardSet bool
+	// turns it off again; forward6Set the same for IPv6 (turned on with
+	// the first network with IPv6 and a way out).
+	forwardSet, forward6Set bool
 
 	mu        sync.Mutex
 	nets      map[string]*netRecord // by ID
@@ -152,7 +153,10 @@ func Open(ctx context.Context, cfg Config) (_ *Service, retErr error) {
 	}
 	for _, n := range s.sortedNets() {
 		if n.isBridge() && !n.Default {
-			if err := s.links.ensureBridge(n.Bridge, n.gatewayPrefix(), n.MTU); err != nil {
+			if err := s.links.ensureBridge(n.Bridge, n.gatewayPrefix(), n.gatewayPrefix6(), n.MTU); err != nil {
+				return nil, fmt.Errorf("network %s: %w", n.Name, err)
+			}
+			if err := s.forward6For(n); err != nil {
 				return nil, fmt.Errorf("network %s: %w", n.Name, err)
 			}
 		}
@@ -206,6 +210,11 @@ func (s *Service) Close() error {
 	}
 	if s.forwardSet {
 		if err := writeSysctl(s.nsFd(), "net/ipv4/ip_forward", "0"); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.forward6Set {
+		if err := writeSysctl(s.nsFd(), "net/ipv6/conf/all/forwarding", "0"); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -302,7 +311,7 @@ func (s *Service) defaultUp(ctx context.Context, br *netRecord) error {
 		release()
 		return err
 	}
-	if err := s.links.ensureBridge(br.Bridge, br.gatewayPrefix(), br.MTU); err != nil {
+	if err := s.links.ensureBridge(br.Bridge, br.gatewayPrefix(), netip.Prefix{}, br.MTU); err != nil {
 		release()
 		return fmt.Errorf("default bridge %s: %w", br.Bridge, err)
 	}
@@ -349,7 +358,11 @@ func (s *Service) applyFirewall() error {
 	var nets []fwNetwork
 	for _, n := range s.sortedNets() {
 		if n.isBridge() && (!n.Default || s.defaultIsUp) {
-			nets = append(nets, fwNetwork{Bridge: n.Bridge, Subnet: n.Pool.Subnet, Internal: n.Internal})
+			fn := fwNetwork{Bridge: n.Bridge, Subnet: n.Pool.Subnet, Internal: n.Internal}
+			if n.Pool6 != nil {
+				fn.Subnet6 = n.Pool6.Subnet
+			}
+			nets = append(nets, fn)
 		}
 	}
 	var ports []fwPort
@@ -365,7 +378,14 @@ func (s *Service) applyFirewall() error {
 			continue
 		}
 		for _, m := range sb.ports {
-			ports = append(ports, fwPort{HostIP: m.HostIP, Proto: m.Proto, HostPort: m.HostPort, CtrIP: ep.Addr.Addr(), CtrPort: m.CtrPort})
+			ctrIP := ep.Addr.Addr()
+			if m.HostIP.Is6() {
+				if !ep.Addr6.IsValid() {
+					continue
+				}
+				ctrIP = ep.Addr6.Addr()
+			}
+			ports = append(ports, fwPort{HostIP: m.HostIP, Proto: m.Proto, HostPort: m.HostPort, CtrIP: ctrIP, CtrPort: m.CtrPort})
 		}
 	}
 	if len(nets) == 0 && len(ports) == 0 {
