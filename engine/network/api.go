@@ -188,21 +188,20 @@ func (s *Service) Create(ctx context.Context, req network.CreateRequest) (networ
 		for i, c := range req.IPAM.Config {
 			if p, err := netip.ParsePrefix(c.Subnet); err == nil && p.Addr().Is6() {
 				if cfg6 != nil {
-					return network.CreateResponse{}, errdefs.NotImplemented(errors.New("wharf networks have one IPv6 subnet"))
+					return network.CreateResponse{}, errMultipleSubnets
 				}
 				cfg6 = &req.IPAM.Config[i]
 				continue
 			}
 			if have4 {
-				return network.CreateResponse{}, errdefs.NotImplemented(errors.New("wharf networks have one IPv4 subnet"))
+				return network.CreateResponse{}, errMultipleSubnets
 			}
 			cfg, have4 = c, true
 		}
 		ipamCfgs = req.IPAM.Config
 	}
-	if cfg6 != nil && !enable6 {
-		return network.CreateResponse{}, errdefs.InvalidParameter(fmt.Errorf("IPv6 subnet %s given without enabling IPv6 (--ipv6)", cfg6.Subnet))
-	}
+	// An IPv6 subnet without EnableIPv6 is recorded (inspect shows it) and
+	// not used, as dockerd 20.10 does.
 	if enable6 && !s.hasIPv6() {
 		return network.CreateResponse{}, errdefs.InvalidParameter(errors.New("IPv6 is disabled on this host (no /proc/sys/net/ipv6)"))
 	}
@@ -283,9 +282,12 @@ func (s *Service) Create(ctx context.Context, req network.CreateRequest) (networ
 	return network.CreateResponse{ID: n.ID}, nil
 }
 
+// errMultipleSubnets is dockerd's 403 for a second subnet of a family.
+var errMultipleSubnets = errdefs.Forbidden(errors.New("bridge driver doesn't support multiple subnets"))
+
 // errPoolOverlap is dockerd's 403 for a subnet overlapping another
 // network's.
-var errPoolOverlap = errdefs.Forbidden(errors.New("invalid pool request: Pool overlaps with other one on this address space"))
+var errPoolOverlap = errdefs.Forbidden(errors.New("Pool overlaps with other one on this address space"))
 
 // newNetworkPool makes the pool of a new network: the client's subnet,
 // range, gateway and auxiliary addresses, or the first free default pool.

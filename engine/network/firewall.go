@@ -62,3 +62,17 @@ func (s *Service) HostGateway() netip.Addr {
 	}
 	return netip.Addr{}
 }
+
+// portHeld reports whether one of this daemon's running containers
+// publishes the port (the same protocol, host address and port). Call
+// with s.mu held.
+func (s *Service) portHeld(e *portInUseError) bool {
+	for _, sb := range s.sandboxes {
+		for _, m := range sb.ports {
+			if m.Proto == e.Proto && m.HostIP == e.HostIP && m.HostPort == e.HostPort {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -180,9 +180,27 @@ func TestIPv6Network(t *testing.T) {
 	_, err = s.Create(ctx, network.CreateRequest{Name: "six3", CreateOptions: network.CreateOptions{EnableIPv6: &yes,
 		IPAM: &network.IPAM{Config: []network.IPAMConfig{{Subnet: "fd12:3456::/80"}}}}})
 	wantErr(t, err, errdefs.IsForbidden, "Pool overlaps with other one on this address space")
-	_, err = s.Create(ctx, network.CreateRequest{Name: "six4", CreateOptions: network.CreateOptions{
-		IPAM: &network.IPAM{Config: []network.IPAMConfig{{Subnet: "fd99::/64"}}}}})
-	wantErr(t, err, errdefs.IsInvalidParameter, "without enabling IPv6")
+	_, err = s.Create(ctx, network.CreateRequest{Name: "six5", CreateOptions: network.CreateOptions{EnableIPv6: &yes,
+		IPAM: &network.IPAM{Config: []network.IPAMConfig{{Subnet: "fd97::/64"}, {Subnet: "fd96::/64"}}}}})
+	wantErr(t, err, errdefs.IsForbidden, "bridge driver doesn't support multiple subnets")
+	// An IPv6 subnet without EnableIPv6 is shown and not used, as dockerd 20.10.
+	if _, err := s.Create(ctx, network.CreateRequest{Name: "six4", CreateOptions: network.CreateOptions{
+		IPAM: &network.IPAM{Config: []network.IPAMConfig{{Subnet: "fd99::/64"}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if in4, _ := s.Inspect(ctx, "six4"); in4.EnableIPv6 || len(in4.IPAM.Config) != 2 || in4.IPAM.Config[1].Subnet != "fd99::/64" {
+		t.Errorf("inspect six4: %+v", in4)
+	}
+	if err := s.Register(ctx, "c6", "six4", nil); err != nil {
+		t.Fatal(err)
+	}
+	if j, err := s.Join(ctx, JoinRequest{ContainerID: "c6", Name: "c6"}); err != nil || j.Addr6.IsValid() {
+		t.Fatalf("join six4: %v %v", j, err)
+	}
+	s.Forget(ctx, "c6")
+	if err := s.Remove(ctx, "six4"); err != nil {
+		t.Fatal(err)
+	}
 	wantErr(t, s.Register(ctx, "bad", "six", map[string]*network.EndpointSettings{"six": {IPAMConfig: &network.EndpointIPAMConfig{IPv6Address: "fd00::9"}}}),
 		errdefs.IsInvalidParameter, "user specified IP address is supported only when connecting to networks with user configured subnets")
 

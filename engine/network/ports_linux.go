@@ -38,6 +38,10 @@ type wantedPort struct {
 	Also6 bool
 }
 
+// errBadProto is dockerd's (500) answer to a port whose protocol is not
+// tcp, udp or sctp, given at start.
+var errBadProto = errors.New("invalid transport protocol: 0")
+
 // wantedPorts reads HostConfig.PortBindings and, with -P, every exposed
 // port without a binding (an ephemeral host port each), in a stable order.
 // Bindings on IPv6 host addresses are kept only when the container has an
@@ -49,6 +53,9 @@ func wantedPorts(bindings nat.PortMap, exposed nat.PortSet, publishAll, v6 bool)
 		proto, cport := p.Proto(), p.Int()
 		if cport <= 0 || cport > 65535 {
 			return nil, fmt.Errorf("invalid port specification: %q", string(p))
+		}
+		if !knownProto(proto) {
+			return nil, errBadProto
 		}
 		if len(bs) == 0 {
 			bs = []nat.PortBinding{{}}
@@ -165,14 +172,48 @@ func (w wantedPort) reserve(nsFd int) (*portMapping, error) {
 		return &portMapping{Proto: w.Proto, CtrPort: w.CtrPort, HostIP: w.HostIP, HostPort: uint16(got), fd: fd}, nil
 	}
 	if errors.Is(last, unix.EADDRINUSE) {
-		spec := strconv.Itoa(int(w.HostLo))
 		if w.HostHi != w.HostLo {
-			spec += "-" + strconv.Itoa(int(w.HostHi))
+			return nil, errAllPortsAllocated
 		}
-		return nil, fmt.Errorf("Bind for %s failed: port is already allocated", net.JoinHostPort(w.HostIP.String(), spec))
+		return nil, &portInUseError{Proto: w.Proto, HostIP: w.HostIP, HostPort: w.HostLo}
 	}
 	return nil, last
 }
+
+// errAllPortsAllocated is dockerd's message when no port of a host range
+// is free.
+var errAllPortsAllocated = errors.New("all ports are allocated")
+
+// portInUseError is a host port some socket holds already. Its message
+// is the one dockerd gives when another program holds it (its userland
+// proxy fails to listen); Join says "Bind for ... failed: port is already
+// allocated" instead when one of this daemon's containers holds it, as
+// dockerd's port allocator does.
+type portInUseError struct {
+	Proto    string
+	HostIP   netip.Addr
+	HostPort uint16
+}
+
+func (e *portInUseError) addr() string {
+	return net.JoinHostPort(e.HostIP.String(), strconv.Itoa(int(e.HostPort)))
+}
+
+func (e *portInUseError) Error() string {
+	fam := "4"
+	if e.HostIP.Is6() {
+		fam = "6"
+	}
+	return fmt.Sprintf("Error starting userland proxy: listen %s%s %s: bind: address already in use", e.Proto, fam, e.addr())
+}
+
+// allocated is the error for a port one of our containers holds.
+func (e *portInUseError) allocated() error {
+	return fmt.Errorf("Bind for %s failed: port is already allocated", e.addr())
+}
+
+// knownProto reports whether a port's protocol can be published.
+func knownProto(p string) bool { return p == "tcp" || p == "udp" || p == "sctp" }
 
 // release closes the reserving socket.
 func (m *portMapping) release() {

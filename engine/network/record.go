@@ -89,6 +89,13 @@ func (n *netRecord) ipam() network.IPAM {
 			c.IPRange = n.Pool6.Range.String()
 		}
 		ip.Config = append(ip.Config, c)
+	} else {
+		// An IPv6 subnet given without EnableIPv6: shown, not used.
+		for _, uc := range n.IPAMConfig {
+			if p, err := netip.ParsePrefix(uc.Subnet); err == nil && p.Addr().Is6() {
+				ip.Config = append(ip.Config, uc)
+			}
+		}
 	}
 	return ip
 }

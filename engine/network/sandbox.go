@@ -139,7 +139,14 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (_ *Joined, retErr 
 	}
 	sb.PortsOn = rec.Primary
 	primary := sb.Endpoints[rec.Primary]
+	failed := func(err error) error {
+		return errdefs.System(fmt.Errorf("driver failed programming external connectivity on endpoint %s (%s): %w",
+			req.Name, primary.EndpointID, err))
+	}
 	wanted, err := wantedPorts(req.PortBindings, req.ExposedPorts, req.PublishAll, primary.Addr6.IsValid())
+	if errors.Is(err, errBadProto) {
+		return nil, failed(err)
+	}
 	if err != nil {
 		return nil, errdefs.InvalidParameter(err)
 	}
@@ -148,9 +155,11 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (_ *Joined, retErr 
 	}
 	for _, w := range wanted {
 		m, err := w.reserve(s.nsFd())
+		if inUse := (*portInUseError)(nil); errors.As(err, &inUse) && s.portHeld(inUse) {
+			return nil, failed(inUse.allocated())
+		}
 		if err != nil {
-			return nil, errdefs.System(fmt.Errorf("driver failed programming external connectivity on endpoint %s (%s): %w",
-				req.Name, sb.Endpoints[rec.Primary].EndpointID, err))
+			return nil, failed(err)
 		}
 		sb.ports = append(sb.ports, m)
 		if w.Also6 {

@@ -491,10 +491,39 @@ func TestRestartAfterCrash(t *testing.T) {
 	defer l.Close()
 	port := l.Addr().(*net.TCPAddr).Port
 	_, err = s2.Join(ctx, JoinRequest{ContainerID: "c3", Name: "c3", PortBindings: nat.PortMap{"80/tcp": {{HostIP: "127.0.0.1", HostPort: itoa(port)}}}})
-	wantErr(t, err, errdefs.IsSystem, "Bind for 127.0.0.1:"+itoa(port)+" failed: port is already allocated")
+	wantErr(t, err, errdefs.IsSystem, "Error starting userland proxy: listen tcp4 127.0.0.1:"+itoa(port)+": bind: address already in use")
 	if _, err := os.Stat(filepath.Join(root, "exec", "netns", "c3")); !os.IsNotExist(err) {
 		t.Errorf("a failed join left its namespace: %v", err)
 	}
+	// Held by another container of this daemon: dockerd's allocator message;
+	// a whole range held: its other message; an unknown protocol: its 500.
+	l.Close()
+	bind := func(id string, pm nat.PortMap) error {
+		if err := s2.Register(ctx, id, "keep", nil); err != nil {
+			t.Fatal(err)
+		}
+		j, err := s2.Join(ctx, JoinRequest{ContainerID: id, Name: id, PortBindings: pm})
+		if err == nil {
+			t.Cleanup(func() { s2.Leave(ctx, id) })
+			_ = j
+		}
+		return err
+	}
+	if err := bind("c4", nat.PortMap{"80/tcp": {{HostIP: "127.0.0.1", HostPort: itoa(port)}}}); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, bind("c5", nat.PortMap{"80/tcp": {{HostIP: "127.0.0.1", HostPort: itoa(port)}}}), errdefs.IsSystem,
+		"driver failed programming external connectivity on endpoint c5 (")
+	wantErr(t, bind("c5", nat.PortMap{"80/tcp": {{HostIP: "127.0.0.1", HostPort: itoa(port)}}}), errdefs.IsSystem,
+		"): Bind for 127.0.0.1:"+itoa(port)+" failed: port is already allocated")
+	// (port+1 is held too, by us or, if we cannot bind it, by someone.)
+	var l2 net.Listener
+	if err := inNS(t, host, func() (err error) { l2, err = net.Listen("tcp4", "127.0.0.1:"+itoa(port+1)); return err }); err == nil {
+		defer l2.Close()
+	}
+	wantErr(t, bind("c5", nat.PortMap{"80/tcp": {{HostIP: "127.0.0.1", HostPort: itoa(port) + "-" + itoa(port+1)}}}),
+		errdefs.IsSystem, "): all ports are allocated")
+	wantErr(t, bind("c5", nat.PortMap{"80/xyz": {{HostPort: "8080"}}}), errdefs.IsSystem, "invalid transport protocol: 0")
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

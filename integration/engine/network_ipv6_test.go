@@ -71,7 +71,7 @@ func TestNetworkIPv6(t *testing.T) {
 		want string
 	}{
 		{[]string{"network", "create", "--ipv6", "--subnet", "fd77:7::/96", "v6over"}, "Pool overlaps with other one on this address space"},
-		{[]string{"network", "create", "--subnet", "fd78::/64", "v6off"}, "without enabling IPv6"},
+		{[]string{"network", "create", "--ipv6", "--subnet", "fd78::/64", "--subnet", "fd79::/64", "v6two"}, "bridge driver doesn't support multiple subnets"},
 		{[]string{"run", "--rm", "--pull=never", "--network", "v6auto", "--ip6", "fd00::99", "busybox", "true"},
 			"user specified IP address is supported only when connecting to networks with user configured subnets"},
 	} {

@@ -118,7 +118,8 @@ func TestNetworkPublishedPorts(t *testing.T) {
 		t.Fatalf("container -> published port: %q", out)
 	}
 
-	// A port held by someone else.
+	// A port held by another program, and one held by a container: dockerd's
+	// two messages.
 	l, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -126,8 +127,12 @@ func TestNetworkPublishedPorts(t *testing.T) {
 	defer l.Close()
 	busy := fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
 	out, err = d.dockerErr("run", "--rm", "--pull=never", "-p", "127.0.0.1:"+busy+":80", "busybox", "true")
-	if err == nil || !strings.Contains(out, "Bind for 127.0.0.1:"+busy+" failed: port is already allocated") {
-		t.Fatalf("run on a busy port: %v %s", err, out)
+	if err == nil || !strings.Contains(out, "Error starting userland proxy: listen tcp4 127.0.0.1:"+busy+": bind: address already in use") {
+		t.Fatalf("run on a port another program holds: %v %s", err, out)
+	}
+	out, err = d.dockerErr("run", "--rm", "--pull=never", "-p", "127.0.0.1:"+port+":80", "busybox", "true")
+	if err == nil || !strings.Contains(out, "Bind for 127.0.0.1:"+port+" failed: port is already allocated") {
+		t.Fatalf("run on a port a container holds: %v %s", err, out)
 	}
 	out, err = d.dockerErr("run", "--rm", "--pull=never", "--network", "nosuch", "busybox", "true")
 	if err == nil || !strings.Contains(out, "network nosuch not found") {
