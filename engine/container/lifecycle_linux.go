@@ -290,12 +290,19 @@ func (s *Service) monitor(c *Container, l *live, r *run) {
 	l.lastExit = es
 	l.notifyLocked()
 	l.mu.Unlock()
+	// The removal is counted before anyone waiting for the exit wakes, so
+	// a daemon shutdown that waited for this exit also waits for it.
+	autoRemove := !restart && c.HostConfig.AutoRemove
+	if autoRemove {
+		s.autoRemoves.Add(1)
+	}
 	close(r.exited)
 	if restart {
 		go s.restartAfter(c, l, es, backoff)
 		return
 	}
-	if c.HostConfig.AutoRemove {
+	if autoRemove {
+		defer s.autoRemoves.Done()
 		if err := s.Remove(ctx, c.ID, RemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !errdefs.IsNotFound(err) {
 			s.log.Warn("auto-remove failed", "container", c.ID, "error", err)
 		}

@@ -80,6 +80,9 @@ type Service struct {
 	// shuttingDown keeps restart policies from restarting containers the
 	// daemon stops on its way out.
 	shuttingDown atomic.Bool
+	// autoRemoves counts --rm removals under way, which shutdown waits
+	// for before the stores they write to close.
+	autoRemoves sync.WaitGroup
 	shutdownOnce sync.Once
 	shutdownDone chan struct{}
 	shutdownErr  error

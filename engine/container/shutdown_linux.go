@@ -72,7 +72,11 @@ func (s *Service) shutdown(ctx context.Context) error {
 		}()
 	}
 	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	go func() {
+		wg.Wait()
+		s.autoRemoves.Wait() // --rm removals of the containers just stopped
+		close(done)
+	}()
 	select {
 	case <-done:
 		return nil
