@@ -72,6 +72,9 @@ func (s *Service) Create(ctx context.Context, p CreateParams) (resp containertyp
 	}
 	setHostConfigDefaults(hc, cfg)
 	s.resolveNetContainer(hc)
+	if err := s.verifyLinks(hc); err != nil {
+		return resp, err
+	}
 	var imageVolumes map[string]struct{}
 	if img.Config != nil {
 		imageVolumes = img.Config.Volumes

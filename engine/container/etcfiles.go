@@ -25,8 +25,8 @@ ff02::2	ip6-allrouters
 // writeEtcFiles writes the container's hostname, hosts and resolv.conf into
 // its directory and records their paths (the spec binds them over
 // /etc/hostname, /etc/hosts and /etc/resolv.conf). With the host's network
-// the host's /etc/hosts is the base.
-func (s *Service) writeEtcFiles(c *Container) error {
+// the host's /etc/hosts is the base; linkHosts (see links.go) is added.
+func (s *Service) writeEtcFiles(c *Container, linkHosts string) error {
 	cfg, hc := c.Config, c.HostConfig
 	hostnamePath := filepath.Join(c.root, "hostname")
 	if err := os.WriteFile(hostnamePath, []byte(cfg.Hostname+"\n"), 0o644); err != nil {
@@ -54,6 +54,7 @@ func (s *Service) writeEtcFiles(c *Container) error {
 		}
 		hosts.WriteString(line)
 	}
+	hosts.WriteString(linkHosts)
 	hostsPath := filepath.Join(c.root, "hosts")
 	if err := os.WriteFile(hostsPath, hosts.Bytes(), 0o644); err != nil {
 		return err

@@ -173,6 +173,15 @@ func (s *Service) networkSettings(c *Container) *containertypes.NetworkSettings 
 	if len(nets) > 0 {
 		ns.Networks = nets
 	}
+	if es := nets["bridge"]; es != nil {
+		// The default bridge's endpoint is also at the top, as dockerd
+		// (deprecated fields, still read by many scripts).
+		ns.DefaultNetworkSettings = containertypes.DefaultNetworkSettings{ //nolint:staticcheck // dockerd still fills them
+			EndpointID: es.EndpointID, Gateway: es.Gateway, IPAddress: es.IPAddress, IPPrefixLen: es.IPPrefixLen,
+			MacAddress: es.MacAddress, GlobalIPv6Address: es.GlobalIPv6Address, GlobalIPv6PrefixLen: es.GlobalIPv6PrefixLen,
+			IPv6Gateway: es.IPv6Gateway,
+		}
+	}
 	if ports != nil {
 		ns.Ports = ports
 	}

@@ -51,6 +51,10 @@ func (s *Service) PrepareStart(ctx context.Context, id string) (_ *specs.Spec, r
 	case !hc.NetworkMode.IsHost() && !hc.NetworkMode.IsNone() && !s.cfg.BridgeNetworking:
 		return nil, errdefs.NotImplemented(fmt.Errorf("network mode %q is not available yet in wharf: use --network none or --network host", hc.NetworkMode))
 	}
+	linkHosts, err := s.linkHosts(c)
+	if err != nil {
+		return nil, err
+	}
 	defer func() {
 		if retErr != nil {
 			s.CleanupStop(context.WithoutCancel(ctx), c.ID)
@@ -110,7 +114,7 @@ func (s *Service) PrepareStart(ctx context.Context, id string) (_ *specs.Spec, r
 	if shared != nil {
 		useSharedNetwork(c, shared)
 		joined = shared.joined
-	} else if err := s.writeEtcFiles(c); err != nil {
+	} else if err := s.writeEtcFiles(c, linkHosts); err != nil {
 		return nil, errdefs.System(err)
 	}
 	u, err := resolveUser(rootfs, c.Config.User, hc.GroupAdd)

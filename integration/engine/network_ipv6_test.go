@@ -55,6 +55,12 @@ func TestNetworkIPv6(t *testing.T) {
 	if out := d.docker(t, "exec", "v6a", "ip", "-6", "addr", "show", "eth0"); !strings.Contains(out, "inet6 "+a6+"/64") {
 		t.Errorf("eth0 of v6a:\n%s", out)
 	}
+	// An internal network: no default route, of either family.
+	for _, fam := range []string{"-4", "-6"} {
+		if out := d.docker(t, "exec", "v6a", "ip", fam, "route"); strings.Contains(out, "default") {
+			t.Errorf("ip %s route in a container on an internal network:\n%s", fam, out)
+		}
+	}
 	// By name (AAAA from the embedded server) and by address.
 	if out := d.docker(t, "exec", "v6a", "ping", "-6", "-c", "1", "-W", "5", "v6b"); !strings.Contains(out, "fd77:7::77") {
 		t.Errorf("ping -6 v6b:\n%s", out)

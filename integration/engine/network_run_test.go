@@ -33,6 +33,15 @@ func TestNetworkRunUserNetworks(t *testing.T) {
 		d.docker(t, "exec", "c1", "ping", "-c", "1", "-W", "5", name)
 	}
 	d.docker(t, "exec", "c2", "ping", "-c", "1", "-W", "5", "c1")
+	// wget to a server in c2, by its name and its alias.
+	d.docker(t, "exec", "-d", "c2", "busybox", "httpd", "-p", "8080", "-h", "/etc")
+	c2Host := d.inspectField(t, "c2", "{{.Config.Hostname}}")
+	for _, name := range []string{"c2", "web"} {
+		poll(t, "wget from c1 to http://"+name+":8080/", func() bool {
+			out, _ := d.dockerErr("exec", "c1", "wget", "-qO-", "http://"+name+":8080/hostname")
+			return strings.TrimSpace(out) == c2Host
+		})
+	}
 	if got := d.docker(t, "exec", "c1", "cat", "/etc/resolv.conf"); !strings.Contains(got, "nameserver 127.0.0.11") {
 		t.Fatalf("resolv.conf of c1:\n%s", got)
 	}
