@@ -82,7 +82,7 @@ type Service struct {
 	shuttingDown atomic.Bool
 	// autoRemoves counts --rm removals under way, which shutdown waits
 	// for before the stores they write to close.
-	autoRemoves sync.WaitGroup
+	autoRemoves  sync.WaitGroup
 	shutdownOnce sync.Once
 	shutdownDone chan struct{}
 	shutdownErr  error

@@ -83,7 +83,9 @@ func TestContainerUpdate(t *testing.T) {
 		d.docker(t, runArgs("-d", "--name", "updrestart", "busybox", "sh", "-c", "while [ ! -e /tmp/fail ]; do sleep 0.05; done; exit 3")...)
 		d.removeOnCleanup(t, "updrestart")
 		d.docker(t, "update", "--restart", "on-failure:1", "updrestart")
-		d.docker(t, "exec", "updrestart", "touch", "/tmp/fail")
+		// Detached: the container exits as soon as the file appears, which
+		// can kill the exec before it reports its own exit.
+		d.docker(t, "exec", "-d", "updrestart", "touch", "/tmp/fail")
 		// The file stays: the restarted run fails at once, and the policy
 		// allows one restart only.
 		poll(t, "one restart, then exited", func() bool {
