@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 )
 
 // Change is one path a container changed, relative to its image: added or
@@ -69,39 +68,9 @@ func exportOne(tw *tar.Writer, r *os.Root, root, rel string, inodes map[[2]uint6
 			return err
 		}
 	}
-	hdr, err := tar.FileInfoHeader(fi, link)
+	hdr, err := fileHeader(fi, rel, link, inodes)
 	if err != nil {
 		return err
 	}
-	hdr.Name, hdr.Format, hdr.Uname, hdr.Gname = rel, tar.FormatPAX, "", ""
-	if fi.IsDir() {
-		hdr.Name += "/"
-	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		hdr.Uid, hdr.Gid = int(st.Uid), int(st.Gid)
-		if fi.Mode().IsRegular() && st.Nlink > 1 {
-			key := [2]uint64{uint64(st.Dev), st.Ino}
-			if first, ok := inodes[key]; ok {
-				hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, first, 0
-			} else {
-				inodes[key] = rel
-			}
-		}
-	}
-	if err := addXattrs(filepath.Join(root, rel), hdr); err != nil {
-		return err
-	}
-	if err := tw.WriteHeader(hdr); err != nil {
-		return err
-	}
-	if hdr.Typeflag != tar.TypeReg || hdr.Size == 0 {
-		return nil
-	}
-	f, err := r.Open(rel)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = io.Copy(tw, io.LimitReader(f, hdr.Size))
-	return err
+	return writeFile(tw, hdr, filepath.Join(root, rel), func() (io.ReadCloser, error) { return r.Open(rel) })
 }

@@ -65,14 +65,24 @@ func writeEntry(tw *tar.Writer, p, name string, fi fs.FileInfo, inodes map[[2]ui
 			return err
 		}
 	}
-	hdr, err := tar.FileInfoHeader(fi, link)
+	hdr, err := fileHeader(fi, name, link, inodes)
 	if err != nil {
 		return err
 	}
-	hdr.Name = name
-	hdr.Format = tar.FormatPAX
-	hdr.Uname, hdr.Gname = "", ""
-	if fi.IsDir() && name[len(name)-1] != '/' {
+	return writeFile(tw, hdr, p, func() (io.ReadCloser, error) { return os.Open(p) })
+}
+
+// fileHeader is the tar header of fi stored as name (link is a symlink's
+// target): PAX, numeric owners without names, a slash after a directory,
+// and, for the second and later names of an inode with several links, a
+// link entry to the first name (inodes remembers them).
+func fileHeader(fi fs.FileInfo, name, link string, inodes map[[2]uint64]string) (*tar.Header, error) {
+	hdr, err := tar.FileInfoHeader(fi, link)
+	if err != nil {
+		return nil, err
+	}
+	hdr.Name, hdr.Format, hdr.Uname, hdr.Gname = name, tar.FormatPAX, "", ""
+	if fi.IsDir() && !strings.HasSuffix(name, "/") {
 		hdr.Name += "/"
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
@@ -86,7 +96,15 @@ func writeEntry(tw *tar.Writer, p, name string, fi fs.FileInfo, inodes map[[2]ui
 			}
 		}
 	}
-	if err := addXattrs(p, hdr); err != nil {
+	return hdr, nil
+}
+
+// writeFile writes hdr with the xattrs of the file at xattrPath and, for a
+// regular file, its content from open: exactly the size announced, so a
+// file that grew meanwhile is cut and one that shrank fails the write (tar
+// needs the header's size).
+func writeFile(tw *tar.Writer, hdr *tar.Header, xattrPath string, open func() (io.ReadCloser, error)) error {
+	if err := addXattrs(xattrPath, hdr); err != nil {
 		return err
 	}
 	if err := tw.WriteHeader(hdr); err != nil {
@@ -95,13 +113,11 @@ func writeEntry(tw *tar.Writer, p, name string, fi fs.FileInfo, inodes map[[2]ui
 	if hdr.Typeflag != tar.TypeReg || hdr.Size == 0 {
 		return nil
 	}
-	f, err := os.Open(p)
+	f, err := open()
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	// Exactly the size announced: a file that grew meanwhile is cut, one
-	// that shrank fails the write (tar needs the header's size).
 	_, err = io.Copy(tw, io.LimitReader(f, hdr.Size))
 	return err
 }

@@ -52,48 +52,17 @@ func Tar(ctx context.Context, root string, w io.Writer, opts TarOptions) error {
 				return err
 			}
 		}
-		hdr, err := tar.FileInfoHeader(fi, link)
+		hdr, err := fileHeader(fi, rel, link, inodes)
 		if err != nil {
 			return err
 		}
-		hdr.Name = rel
-		hdr.Format = tar.FormatPAX
-		hdr.Uname, hdr.Gname = "", ""
-		if fi.IsDir() {
-			hdr.Name += "/"
-		}
-		if st != nil {
-			hdr.Uid, hdr.Gid = int(st.Uid), int(st.Gid)
-			if fi.Mode().IsRegular() && st.Nlink > 1 {
-				key := [2]uint64{uint64(st.Dev), st.Ino}
-				if first, ok := inodes[key]; ok {
-					hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, first, 0
-				} else {
-					inodes[key] = rel
-				}
-			}
-		}
-		if err := addXattrs(path, hdr); err != nil {
-			return err
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
+		if err := writeFile(tw, hdr, path, func() (io.ReadCloser, error) { return os.Open(path) }); err != nil {
 			return err
 		}
 		if opts.Whiteouts == WhiteoutOverlay && fi.IsDir() {
 			if v, _ := getxattr(path, overlayOpaqueXattr); string(v) == "y" {
-				if err := tw.WriteHeader(&tar.Header{Name: rel + "/" + WhiteoutOpaque, Typeflag: tar.TypeReg, Mode: 0o600, Format: tar.FormatPAX}); err != nil {
-					return err
-				}
+				return tw.WriteHeader(&tar.Header{Name: rel + "/" + WhiteoutOpaque, Typeflag: tar.TypeReg, Mode: 0o600, Format: tar.FormatPAX})
 			}
-		}
-		if hdr.Typeflag == tar.TypeReg && hdr.Size > 0 {
-			f, err := os.Open(path)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(tw, f)
-			f.Close()
-			return err
 		}
 		return nil
 	})
