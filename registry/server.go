@@ -135,7 +135,7 @@ func (s *Server) background(ctx context.Context) {
 			return
 		case <-healthTick:
 			_, err := s.driver.Stat(ctx, "/")
-			if err != nil && !isNotFound(err) {
+			if err != nil && !driver.IsPathNotFound(err) {
 				failures++
 				s.log.Warn("storage health check failed", "err", err, "failures", failures)
 			} else {
@@ -151,11 +151,6 @@ func (s *Server) background(ctx context.Context) {
 			}
 		}
 	}
-}
-
-func isNotFound(err error) bool {
-	_, ok := err.(driver.PathNotFoundError)
-	return ok
 }
 
 // withRecovery turns a panicking handler into a 500 and keeps serving.

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -56,7 +57,7 @@ func (a *App) getBlob(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		if err != nil {
 			return err
 		}
-		http.ServeContent(w, r, "", time.Time{}, bytesReader(b))
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
 		return nil
 	}
 	h.Set("Content-Length", strconv.FormatInt(size, 10))

@@ -1,13 +1,10 @@
 package handlers
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"strconv"
 )
-
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
 
 // writeJSON writes v with status and an exact Content-Length.
 func writeJSON(w http.ResponseWriter, status int, contentType string, v any) error {

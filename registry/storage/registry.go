@@ -86,10 +86,7 @@ func (r *Repository) Exists(ctx context.Context) (bool, error) {
 	return err == nil, err
 }
 
-func isNotFound(err error) bool {
-	var nf driver.PathNotFoundError
-	return errors.As(err, &nf)
-}
+func isNotFound(err error) bool { return driver.IsPathNotFound(err) }
 
 // readLink reads a link file and returns the digest it holds.
 func (reg *Registry) readLink(ctx context.Context, p string) (digest.Digest, error) {

@@ -10,6 +10,7 @@ package driver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -122,6 +123,12 @@ type PathNotFoundError struct {
 
 func (e PathNotFoundError) Error() string {
 	return fmt.Sprintf("%s: path not found: %s", e.DriverName, e.Path)
+}
+
+// IsPathNotFound reports whether err says nothing is stored at a path.
+func IsPathNotFound(err error) bool {
+	var nf PathNotFoundError
+	return errors.As(err, &nf)
 }
 
 // InvalidPathError is returned for a malformed path.
