@@ -10,10 +10,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/wharf-project/wharf/internal/testwait"
 	"github.com/wharf-project/wharf/libctr"
 	"github.com/wharf-project/wharf/libctr/configs"
 	"github.com/wharf-project/wharf/libctr/internal/rootfstest"
@@ -144,13 +144,7 @@ func assertNothingLeft(t *testing.T, c *libctr.Container, cgroupPaths map[string
 // machine running the tests may be busy, so only the deadline fails.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 30s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.For(t, what, cond)
 }
 
 // syncBuffer is a bytes.Buffer that tests may read while exec.Cmd's copy

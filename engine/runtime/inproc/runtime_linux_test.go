@@ -19,6 +19,7 @@ import (
 
 	"github.com/wharf-project/wharf/engine/container"
 	"github.com/wharf-project/wharf/engine/errdefs"
+	"github.com/wharf-project/wharf/internal/testwait"
 	"github.com/wharf-project/wharf/libctr"
 	_ "github.com/wharf-project/wharf/libctr/nsenter"
 	"github.com/wharf-project/wharf/libctr/specconv"
@@ -157,13 +158,7 @@ func (f *fixture) wait(t *testing.T) container.ExitStatus {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 30s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.For(t, what, cond)
 }
 
 func TestRunOutputAndExitCode(t *testing.T) {
