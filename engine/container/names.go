@@ -3,18 +3,13 @@ package container
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/docker/docker/pkg/namesgenerator"
 
 	"github.com/wharf-project/wharf/engine/errdefs"
+	"github.com/wharf-project/wharf/engine/ident"
 )
-
-// validNameChars is dockerd's rule for container names.
-const validNameChars = `[a-zA-Z0-9][a-zA-Z0-9_.-]`
-
-var validName = regexp.MustCompile(`^/?` + validNameChars + `+$`)
 
 func errConflictf(format string, args ...any) error {
 	return errdefs.Conflict(fmt.Errorf(format, args...))
@@ -34,11 +29,18 @@ func nameConflict(name, id string) error {
 	return errConflictf("Conflict. The container name %q is already in use by container %q. You have to remove (or rename) that container to be able to reuse that name.", name, id)
 }
 
+// isValidName is dockerd's rule for container names, ^/?NameChars+$: an
+// optional leading "/", then a name of at least two characters.
+func isValidName(name string) bool {
+	name = strings.TrimPrefix(name, "/")
+	return len(name) >= 2 && ident.IsName(name)
+}
+
 // normalizeName checks a user's container name and returns it with its
 // leading "/".
 func normalizeName(name string) (string, error) {
-	if !validName.MatchString(name) {
-		return "", errInvalidf("Invalid container name (%s), only %s are allowed", name, validNameChars)
+	if !isValidName(name) {
+		return "", errInvalidf("Invalid container name (%s), only %s are allowed", name, ident.NameChars)
 	}
 	if !strings.HasPrefix(name, "/") {
 		name = "/" + name

@@ -4,12 +4,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/wharf-project/wharf/engine/errdefs"
+	"github.com/wharf-project/wharf/engine/ident"
 )
 
 // Store indexes the containers by ID and name. Records live on disk in
@@ -21,8 +21,6 @@ type Store struct {
 	byID  map[string]*Container
 	names map[string]string // "/name" -> id
 }
-
-var fullID = regexp.MustCompile(`^[a-f0-9]{64}$`)
 
 // openStore loads every record under root. A directory whose record cannot
 // be read is skipped and reported in bad.
@@ -36,7 +34,7 @@ func openStore(root string) (s *Store, bad []error, err error) {
 		return nil, nil, err
 	}
 	for _, e := range ents {
-		if !e.IsDir() || !fullID.MatchString(e.Name()) {
+		if !e.IsDir() || !ident.IsFullID(e.Name()) {
 			continue
 		}
 		c, err := load(filepath.Join(root, e.Name()))

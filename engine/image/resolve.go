@@ -3,7 +3,6 @@ package image
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -11,9 +10,8 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/wharf-project/wharf/engine/errdefs"
+	"github.com/wharf-project/wharf/engine/ident"
 )
-
-var shortID = regexp.MustCompile(`^[a-f0-9]{1,64}$`)
 
 // errNoSuchImage is dockerd's 404 for an unknown image.
 func errNoSuchImage(name string) error {
@@ -44,7 +42,7 @@ func (s *Service) resolve(ctx context.Context, name string) (Record, reference.N
 			}
 		}
 	}
-	if shortID.MatchString(name) {
+	if ident.IsIDPrefix(name) {
 		recs, err := s.db.list()
 		if err != nil {
 			return Record{}, nil, errdefs.System(err)

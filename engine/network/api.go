@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"regexp"
 	"strconv"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/docker/docker/pkg/stringid"
 
 	"github.com/wharf-project/wharf/engine/errdefs"
+	"github.com/wharf-project/wharf/engine/ident"
 )
 
 // errNotFound is dockerd's 404 for a network.
@@ -142,8 +142,9 @@ func (s *Service) List(ctx context.Context, f filters.Args) ([]network.Summary, 
 	return out, nil
 }
 
-// validName is dockerd's rule for network names.
-var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+// validName is dockerd's rule for network names, for messages; the check
+// is ident.IsName.
+const validName = `^` + ident.NameChars + `*$`
 
 // Create is POST /networks/create: a bridge network with its subnet (from
 // the request or the default pools), bridge device and rules.
@@ -151,7 +152,7 @@ func (s *Service) Create(ctx context.Context, req network.CreateRequest) (networ
 	if req.Name == "" {
 		return network.CreateResponse{}, errdefs.InvalidParameter(errors.New("network name is required"))
 	}
-	if !validName.MatchString(req.Name) {
+	if !ident.IsName(req.Name) {
 		return network.CreateResponse{}, errdefs.InvalidParameter(fmt.Errorf("invalid network name %q: must match %s", req.Name, validName))
 	}
 	driver := req.Driver

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 
 	"github.com/docker/go-units"
@@ -12,20 +11,16 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wharf-project/wharf/engine/errdefs"
+	"github.com/wharf-project/wharf/engine/ident"
 )
-
-// restrictedNameChars is dockerd's rule for volume and container names.
-const restrictedNameChars = `[a-zA-Z0-9][a-zA-Z0-9_.-]`
-
-var validName = regexp.MustCompile(`^` + restrictedNameChars + `+$`)
 
 // validateName checks a local volume's name with dockerd's messages.
 func validateName(name string) error {
 	if len(name) == 1 {
 		return invalidf("volume name is too short, names should be at least two alphanumeric characters")
 	}
-	if !validName.MatchString(name) {
-		return invalidf("%q includes invalid characters for a local volume name, only %q are allowed. If you intended to pass a host directory, use absolute path", name, restrictedNameChars)
+	if len(name) < 2 || !ident.IsName(name) {
+		return invalidf("%q includes invalid characters for a local volume name, only %q are allowed. If you intended to pass a host directory, use absolute path", name, ident.NameChars)
 	}
 	return nil
 }
