@@ -11,10 +11,6 @@ import (
 	"github.com/wharf-project/wharf/engine/server/httputils"
 )
 
-// versionPrefix matches the optional /v1.NN prefix of every API path, as
-// dockerd's "/v{version:[0-9.]+}".
-var versionPrefix = regexp.MustCompile(`^/v([0-9.]+)(/.*)$`)
-
 // route is a router.Route with its pattern compiled.
 type route struct {
 	method  string
@@ -99,12 +95,24 @@ func match(routes []route, method, path string) (httputils.APIFunc, map[string]s
 
 // splitVersion splits "/v1.51/images/json" into "1.51" and "/images/json".
 // An unversioned path returns "" and itself.
+//
+// The version prefix is dockerd's "/v{version:[0-9.]+}", the regexp
+// ^/v([0-9.]+)(/.*)$, checked by hand so that no start of the binary pays
+// for compiling it ("." stops at a newline, hence the newline check).
 func splitVersion(u *url.URL) (version, path string) {
 	path = u.Path
-	if m := versionPrefix.FindStringSubmatch(path); m != nil {
-		return m[1], m[2]
+	rest, ok := strings.CutPrefix(path, "/v")
+	if !ok {
+		return "", path
 	}
-	return "", path
+	i := 0
+	for i < len(rest) && (rest[i] >= '0' && rest[i] <= '9' || rest[i] == '.') {
+		i++
+	}
+	if i == 0 || !strings.HasPrefix(rest[i:], "/") || strings.ContainsRune(rest[i:], '\n') {
+		return "", path
+	}
+	return rest[:i], rest[i:]
 }
 
 func notFound(w http.ResponseWriter) {
