@@ -5,16 +5,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"regexp"
 
 	"github.com/wharf-project/wharf/registry/api/errcode"
 	"github.com/wharf-project/wharf/registry/storage"
-)
-
-// The spec's grammar for repository names and tags.
-var (
-	nameComponentRe = regexp.MustCompile(`^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$`)
-	tagRe           = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
 )
 
 // maxNameLength is distribution's limit on a repository name.
@@ -24,7 +17,7 @@ func validateName(name string) error {
 	if len(name) > maxNameLength {
 		return errcode.ErrorCodeNameInvalid.With("repository name must not be more than 255 characters", name)
 	}
-	if !nameComponentRe.MatchString(name) {
+	if !isRepoName(name) {
 		return errcode.ErrorCodeNameInvalid.With("invalid repository name", name)
 	}
 	return nil

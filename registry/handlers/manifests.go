@@ -22,7 +22,7 @@ func checkReference(ref string) error {
 		_, err := parseDigest(ref)
 		return err
 	}
-	if !tagRe.MatchString(ref) {
+	if !isTag(ref) {
 		return errcode.ErrorCodeTagInvalid.WithDetail(ref)
 	}
 	return nil
@@ -129,7 +129,7 @@ func (a *App) putManifest(ctx context.Context, w http.ResponseWriter, r *http.Re
 	// Tags to apply along with a push by digest (?tag=a&tag=b, spec draft).
 	tags := r.URL.Query()["tag"]
 	for _, t := range tags {
-		if !tagRe.MatchString(t) {
+		if !isTag(t) {
 			return errcode.ErrorCodeTagInvalid.WithDetail(t)
 		}
 	}

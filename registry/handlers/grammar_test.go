@@ -1,0 +1,49 @@
+package handlers
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// allStrings returns every string of up to n bytes drawn from alphabet, in
+// a fixed order.
+func allStrings(alphabet string, n int) []string {
+	out := []string{""}
+	level := []string{""}
+	for range n {
+		var next []string
+		for _, p := range level {
+			for i := 0; i < len(alphabet); i++ {
+				next = append(next, p+alphabet[i:i+1])
+			}
+		}
+		out = append(out, next...)
+		level = next
+	}
+	return out
+}
+
+func TestIsRepoNameEqualsRegexp(t *testing.T) {
+	re := regexp.MustCompile(`^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$`)
+	names := append(allStrings("a0._-/A", 6),
+		"library/alpine", "a/b/c/d", "my-org/my--app", "foo__bar", "foo___bar", "foo._bar",
+		"foo.bar-baz_qux/x", "a\n", "a/\nb", "\xffa", "Alpine", "a//b", "/a", "a/")
+	for _, s := range names {
+		if got, want := isRepoName(s), re.MatchString(s); got != want {
+			t.Errorf("isRepoName(%q) = %v, regexp says %v", s, got, want)
+		}
+	}
+}
+
+func TestIsTagEqualsRegexp(t *testing.T) {
+	re := regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
+	tags := append(allStrings("aZ9_.-/:\n\xff", 4),
+		strings.Repeat("a", 127), strings.Repeat("a", 128), strings.Repeat("a", 129),
+		"_"+strings.Repeat(".", 127), "latest", "v1.2.3-rc.1", "sha256:abc")
+	for _, s := range tags {
+		if got, want := isTag(s), re.MatchString(s); got != want {
+			t.Errorf("isTag(%q) = %v, regexp says %v", s, got, want)
+		}
+	}
+}
