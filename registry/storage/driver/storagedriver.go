@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -93,26 +92,33 @@ type WalkFn func(fi FileInfo) error
 // ErrSkipDir tells Walk not to descend into the directory just visited.
 var ErrSkipDir = fmt.Errorf("skip this directory")
 
-// PathRegexp is the character set of a valid driver path. It alone lets
-// "." and ".." through as components; ValidPath is the full check.
-var PathRegexp = regexp.MustCompile(`^(/[A-Za-z0-9._-]+)+$`)
-
-// ValidPath reports whether path is a valid driver path ("/" included):
-// PathRegexp, and no "." or ".." component, so that a driver joining the
-// path onto its root can never step outside it ("/a/../../etc").
+// ValidPath reports whether path is a valid driver path: "/", or
+// ^(/[A-Za-z0-9._-]+)+$ with no "." or ".." component, so that a driver
+// joining the path onto its root can never step outside it
+// ("/a/../../etc"). (Checked by hand, not with a package-level regexp, so
+// that no start of the wharf binary pays for compiling one.)
 func ValidPath(path string) bool {
 	if path == "/" {
 		return true
 	}
-	if !PathRegexp.MatchString(path) {
+	if path == "" || path[0] != '/' {
 		return false
 	}
 	for _, c := range strings.Split(path[1:], "/") {
-		if c == "." || c == ".." {
+		if c == "" || c == "." || c == ".." {
 			return false
+		}
+		for i := 0; i < len(c); i++ {
+			if !isPathChar(c[i]) {
+				return false
+			}
 		}
 	}
 	return true
+}
+
+func isPathChar(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
 }
 
 // PathNotFoundError is returned when nothing is stored at a path.
