@@ -5,17 +5,20 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"sync"
 )
 
 // ErrInvalid is the class of every validation error.
 var ErrInvalid = errors.New("invalid configuration")
 
-var idRegexp = regexp.MustCompile(`^[\w+\-.]+$`)
+// idRegexp is compiled on first use, not at package init: every start of
+// the wharf binary (each runtime call, each container init) runs the inits.
+var idRegexp = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w+\-.]+$`) })
 
 // ValidateID checks a container id: letters, digits, '_', '+', '-', '.',
 // and not "." or "..", so that it is safe as a directory name.
 func ValidateID(id string) error {
-	if id == "" || id == "." || id == ".." || len(id) > 1024 || !idRegexp.MatchString(id) {
+	if id == "" || id == "." || id == ".." || len(id) > 1024 || !idRegexp().MatchString(id) {
 		return fmt.Errorf("container id %q: %w", id, ErrInvalid)
 	}
 	return nil
