@@ -31,6 +31,14 @@ func (c *Container) Enter(p *Process) error {
 			paths = append(paths, fmt.Sprintf("%s:/proc/%d/ns/%s", t, c.state.InitPid, t))
 		}
 	}
+	cfg := c.state.Config
+	var plan []byte
+	if useExecPlan(&cfg, &p.Process) {
+		var err error
+		if plan, err = encodeExecPlan(&cfg, &p.Process, 3+len(p.ExtraFiles)); err != nil {
+			return err
+		}
+	}
 	cgFiles, err := c.taskFiles()
 	if err != nil {
 		return err
@@ -42,14 +50,21 @@ func (c *Container) Enter(p *Process) error {
 	defer parent.Close()
 	fd := strconv.Itoa(3 + len(p.ExtraFiles))
 	cmd.Env = append(cmd.Env, "_LIBCTR_NSENTER_PATHS="+strings.Join(paths, ","), "_LIBCTR_SYNCFD="+fd)
+	if plan != nil {
+		cmd.Env = append(cmd.Env, "_LIBCTR_EXECPLAN=1")
+	}
 	if err := startCmd(cmd, child); err != nil {
 		return fmt.Errorf("start exec process: %w", err)
 	}
 	p.cmd, p.pid = cmd, cmd.Process.Pid
 	fail := func(err error) error {
-		_ = cmd.Process.Kill()
+		// Once the child is known, killing it is enough: the helper
+		// waits for it and then exits, so that Enter returns only when
+		// nothing of the attempt is left in the container.
 		if p.pid != cmd.Process.Pid {
 			_ = syscall.Kill(p.pid, syscall.SIGKILL)
+		} else {
+			_ = cmd.Process.Kill()
 		}
 		_, _ = p.Wait()
 		return err
@@ -73,8 +88,12 @@ func (c *Container) Enter(p *Process) error {
 			return fail(err)
 		}
 	}
-	cfg := c.state.Config
-	if err := c.handshake(parent, &initMessage{Exec: true, ID: c.id, Config: &cfg, Process: &p.Process}); err != nil {
+	if plan != nil {
+		err = sendExecPlan(parent, plan)
+	} else {
+		err = c.handshake(parent, &initMessage{Exec: true, ID: c.id, Config: &cfg, Process: &p.Process})
+	}
+	if err != nil {
 		return fail(err)
 	}
 	return nil

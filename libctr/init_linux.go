@@ -171,6 +171,9 @@ func initMain(pipe *os.File) error {
 	}
 	err = unix.Exec(path, proc.Args, env)
 	fmt.Fprintf(os.Stderr, "libctr init: exec %s: %v\n", path, err)
+	if errors.Is(err, unix.EACCES) || errors.Is(err, unix.ENOEXEC) {
+		os.Exit(126) // found but cannot be run, as a shell says
+	}
 	os.Exit(127)
 	return nil
 }

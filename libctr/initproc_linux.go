@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -43,8 +44,17 @@ func processEnv(proc *configs.Process) []string {
 // lookPath resolves the program with the process's PATH, not ours.
 func lookPath(name string, env []string) (string, error) {
 	if strings.Contains(name, "/") {
-		if _, err := os.Stat(name); err != nil {
+		// A directory or a file nobody may execute is refused here, with
+		// the errno execve would give, so that the caller learns it (the
+		// engine's 126) instead of a program that exits 127.
+		fi, err := os.Stat(name)
+		switch {
+		case err != nil:
 			return "", fmt.Errorf("exec: %q: %w", name, err)
+		case fi.IsDir():
+			return "", fmt.Errorf("exec: %q: %w", name, syscall.EISDIR)
+		case fi.Mode()&0o111 == 0:
+			return "", fmt.Errorf("exec: %q: %w", name, syscall.EACCES)
 		}
 		return name, nil
 	}

@@ -34,6 +34,16 @@
 //     (128+signal when the child was killed), so that the parent can wait
 //     for the intermediate process as if it were the container process.
 //
+// # The exec plan
+//
+// With _LIBCTR_EXECPLAN=1 as well, the child forked in step 3 does not
+// return into Go at all: it reads an exec plan from the init pipe
+// (_LIBCTR_INITPIPE), which libctr's parent prepared (capability masks, a
+// compiled seccomp filter, user, rlimits, cwd, argv, env; the format is in
+// libctr/execplan_linux.go), answers "ready" or an error on the pipe as the
+// Go init would, and execs the program (execplan.c). An exec then costs no
+// Go runtime start and none of the binary's package inits.
+//
 // # Joining the cgroups
 //
 // Independently of the above, the parent may pass
@@ -72,6 +82,8 @@ package nsenter
 #include <unistd.h>
 
 #define MAX_NS 8
+
+void libctr_exec_plan(int fd); // execplan.c
 
 // json_errors: the parent reads JSON from the sync fd (no fork, so no
 // pid is expected): report as an init error message.
@@ -217,6 +229,9 @@ __attribute__((constructor)) static void libctr_nsexec(void)
 		bail(syncfd, "fork", NULL);
 	if (child == 0) {
 		join_cgroups();
+		const char *initpipe = getenv("_LIBCTR_INITPIPE");
+		if (getenv("_LIBCTR_EXECPLAN") != NULL && initpipe != NULL)
+			libctr_exec_plan(atoi(initpipe)); // execs the program or exits
 		return; // continue into the Go runtime as the container process
 	}
 	close_cgroup_fds();

@@ -1,0 +1,158 @@
+package libctr
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/wharf-project/wharf/libctr/configs"
+	"github.com/wharf-project/wharf/libctr/nsenter"
+	"github.com/wharf-project/wharf/libctr/seccomp"
+)
+
+// An exec into a running container needs no Go in the process that becomes
+// the program: the parent resolves the capability masks and compiles the
+// seccomp filter, and sends them as an exec plan that the nsenter
+// constructor's forked child carries out in C (libctr/nsenter/execplan.c)
+// before any Go runtime starts — the same steps, in the same order, as
+// initMain and finalize take for an exec. That saves the exec a Go start
+// and all package inits of the binary (about half of its cost).
+//
+// The plan is used when the process needs nothing only the Go init does:
+// a terminal (the pty is made inside the container and sent over the
+// console socket) or a seccomp notify listener. Its wire format, all
+// integers in native byte order:
+//
+//	u32 length of what follows
+//	u32 magic "WXP1", u32 flags (planNNP ...), u32 uid, u32 gid, u32 umask,
+//	i32 oom_score_adj, u32 last capability, u32 first fd to close on exec
+//	u32 n, n × u32 additional gids
+//	5 × u64 capability masks: bounding, effective, inheritable, permitted, ambient
+//	u32 n, n × {u32 resource, u64 soft, u64 hard} rlimits
+//	u32 n, n × struct sock_filter (u16 code, u8 jt, u8 jf, u32 k)
+//	str cwd, str rootfs (for planChroot), strs args, strs env
+//
+// where str is a u32 length and the bytes, and strs a u32 count of strs.
+// The child answers on the init pipe as the Go init does: one
+// {"type":"ready"} once the program has been found, or one error message.
+const (
+	planNNP        = 1 << 0
+	planCaps       = 1 << 1
+	planSeccompLog = 1 << 2
+	planUmask      = 1 << 3
+	planOOM        = 1 << 4
+	planChroot     = 1 << 5
+
+	planMagic = 0x31505857 // "WXP1" read as a little-endian u32
+)
+
+// execPlanOff makes every exec take the Go init, for tests that check
+// both paths agree.
+var execPlanOff bool
+
+// useExecPlan reports whether p can be exec'd into the container from an
+// exec plan.
+func useExecPlan(cfg *configs.Config, p *configs.Process) bool {
+	return nsenter.Enabled && !execPlanOff && !p.Terminal &&
+		(cfg.Seccomp == nil || cfg.Seccomp.ListenerPath == "")
+}
+
+// encodeExecPlan resolves what finalize would and lays it out for
+// execplan.c; firstFd is the child's init pipe, the first descriptor
+// after the preserved ones.
+func encodeExecPlan(cfg *configs.Config, p *configs.Process, firstFd int) ([]byte, error) {
+	c, err := resolveCaps(p.Capabilities)
+	if err != nil {
+		return nil, err
+	}
+	var filter []seccomp.Instruction
+	if cfg.Seccomp != nil {
+		if filter, err = seccomp.Compile(cfg.Seccomp); err != nil {
+			return nil, err
+		}
+	}
+	var flags uint32
+	var umask uint32
+	var oom int32
+	if p.NoNewPrivileges {
+		flags |= planNNP
+	}
+	if c != nil {
+		flags |= planCaps
+	} else {
+		c = &caps{}
+	}
+	if cfg.Seccomp != nil && slices.Contains(cfg.Seccomp.Flags, "SECCOMP_FILTER_FLAG_LOG") {
+		flags |= planSeccompLog
+	}
+	if p.Umask != nil {
+		flags, umask = flags|planUmask, *p.Umask
+	}
+	if p.OomScoreAdj != nil {
+		flags, oom = flags|planOOM, int32(*p.OomScoreAdj)
+	}
+	rootfs := ""
+	if !cfg.Namespaces.Contains(configs.NEWNS) {
+		flags, rootfs = flags|planChroot, cfg.Rootfs
+	}
+	var b bytes.Buffer
+	put := func(vs ...any) {
+		for _, v := range vs {
+			_ = binary.Write(&b, binary.NativeEndian, v)
+		}
+	}
+	putStr := func(s string) {
+		put(uint32(len(s)))
+		b.WriteString(s)
+	}
+	putStrs := func(ss []string) {
+		put(uint32(len(ss)))
+		for _, s := range ss {
+			putStr(s)
+		}
+	}
+	for _, s := range append(append([]string{p.Cwd, rootfs}, p.Args...), p.Env...) {
+		if strings.IndexByte(s, 0) >= 0 {
+			return nil, fmt.Errorf("process: %q contains a NUL byte: %w", s, configs.ErrInvalid)
+		}
+	}
+	put(uint32(planMagic), flags, p.UID, p.GID, umask, oom, uint32(lastCap()), uint32(firstFd))
+	put(uint32(len(p.AdditionalGids)), p.AdditionalGids)
+	put(uint64(c.bounding), uint64(c.effective), uint64(c.inheritable), uint64(c.permitted), uint64(c.ambient))
+	put(uint32(len(p.Rlimits)))
+	for _, rl := range p.Rlimits {
+		put(uint32(rl.Type), rl.Soft, rl.Hard)
+	}
+	put(uint32(len(filter)), filter)
+	putStr(p.Cwd)
+	putStr(rootfs)
+	putStrs(p.Args)
+	putStrs(p.Env)
+	out := binary.NativeEndian.AppendUint32(make([]byte, 0, 4+b.Len()), uint32(b.Len()))
+	return append(out, b.Bytes()...), nil
+}
+
+// sendExecPlan hands the plan to the child and waits for its "ready".
+func sendExecPlan(parent *os.File, plan []byte) error {
+	dec := json.NewDecoder(parent)
+	if _, err := parent.Write(plan); err != nil {
+		// The child may have failed before it read the plan: its
+		// message says why.
+		if _, rerr := readSync(dec); rerr != nil {
+			return rerr
+		}
+		return fmt.Errorf("send exec plan: %w", err)
+	}
+	m, err := readSync(dec)
+	if err != nil {
+		return err
+	}
+	if m.Type != syncReady {
+		return fmt.Errorf("unexpected message %q from exec", m.Type)
+	}
+	return nil
+}

@@ -1,0 +1,449 @@
+//go:build linux && cgo
+
+// execplan.c: the last steps of an exec into a running container, done in
+// C by the process the nsenter constructor forked, so that no Go runtime
+// starts for a process whose only job is to become the user's program.
+// The parent prepared everything that needs thought (the capability masks,
+// the compiled seccomp filter, the groups); see "The exec plan" in
+// nsenter.go for the wire format and libctr/execplan_linux.go for the
+// writer. The steps and their order are those of libctr's Go init for an
+// exec (initMain, finalize): whatever this file does differently is a bug.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define PLAN_MAGIC 0x31505857u /* "WXP1" */
+#define PLAN_MAX (16u << 20)
+
+enum {
+	PLAN_NNP = 1 << 0,
+	PLAN_CAPS = 1 << 1,
+	PLAN_SECCOMP_LOG = 1 << 2,
+	PLAN_UMASK = 1 << 3,
+	PLAN_OOM = 1 << 4,
+	PLAN_CHROOT = 1 << 5,
+};
+
+extern int libctr_cgroup_state; /* nsenter.go */
+
+struct plan {
+	uint32_t flags, uid, gid, umask, last_cap, first_fd;
+	int32_t oom;
+	uint32_t ngroups;
+	gid_t *groups;
+	uint64_t bounding, effective, inheritable, permitted, ambient;
+	uint32_t nrlimits;
+	const unsigned char *rlimits; /* nrlimits x {u32 type, u64 soft, u64 hard} */
+	uint32_t nfilter;
+	struct sock_filter *filter;
+	char *cwd, *rootfs;
+	char **argv, **envp;
+};
+
+struct cursor {
+	const unsigned char *p, *end;
+	int bad;
+};
+
+static const void *take(struct cursor *c, size_t n)
+{
+	if (c->bad || (size_t)(c->end - c->p) < n) {
+		c->bad = 1;
+		return NULL;
+	}
+	const void *r = c->p;
+	c->p += n;
+	return r;
+}
+
+static uint32_t u32(struct cursor *c)
+{
+	uint32_t v = 0;
+	const void *p = take(c, sizeof v);
+	if (p)
+		memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static uint64_t u64(struct cursor *c)
+{
+	uint64_t v = 0;
+	const void *p = take(c, sizeof v);
+	if (p)
+		memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static char *str(struct cursor *c)
+{
+	uint32_t n = u32(c);
+	const char *p = take(c, n);
+	if (p == NULL)
+		return NULL;
+	char *s = malloc((size_t)n + 1);
+	if (s == NULL) {
+		c->bad = 1;
+		return NULL;
+	}
+	memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
+static char **strs(struct cursor *c, size_t extra)
+{
+	uint32_t n = u32(c);
+	if (c->bad || n > PLAN_MAX / 4) {
+		c->bad = 1;
+		return NULL;
+	}
+	char **v = calloc((size_t)n + extra + 1, sizeof *v);
+	if (v == NULL) {
+		c->bad = 1;
+		return NULL;
+	}
+	for (uint32_t i = 0; i < n && !c->bad; i++)
+		v[i] = str(c);
+	return v;
+}
+
+static int parse(struct plan *pl, const unsigned char *buf, size_t len)
+{
+	struct cursor c = {buf, buf + len, 0};
+	if (u32(&c) != PLAN_MAGIC)
+		return -1;
+	pl->flags = u32(&c);
+	pl->uid = u32(&c);
+	pl->gid = u32(&c);
+	pl->umask = u32(&c);
+	pl->oom = (int32_t)u32(&c);
+	pl->last_cap = u32(&c);
+	pl->first_fd = u32(&c);
+	pl->ngroups = u32(&c);
+	const unsigned char *g = take(&c, (size_t)pl->ngroups * 4);
+	if (g != NULL && pl->ngroups > 0) {
+		pl->groups = calloc(pl->ngroups, sizeof(gid_t));
+		if (pl->groups == NULL)
+			return -1;
+		for (uint32_t i = 0; i < pl->ngroups; i++)
+			memcpy(&pl->groups[i], g + 4 * i, 4);
+	}
+	pl->bounding = u64(&c);
+	pl->effective = u64(&c);
+	pl->inheritable = u64(&c);
+	pl->permitted = u64(&c);
+	pl->ambient = u64(&c);
+	pl->nrlimits = u32(&c);
+	pl->rlimits = take(&c, (size_t)pl->nrlimits * 20);
+	pl->nfilter = u32(&c);
+	const unsigned char *f = take(&c, (size_t)pl->nfilter * sizeof(struct sock_filter));
+	if (f != NULL && pl->nfilter > 0) {
+		pl->filter = malloc((size_t)pl->nfilter * sizeof(struct sock_filter));
+		if (pl->filter == NULL)
+			return -1;
+		memcpy(pl->filter, f, (size_t)pl->nfilter * sizeof(struct sock_filter));
+	}
+	pl->cwd = str(&c);
+	pl->rootfs = str(&c);
+	pl->argv = strs(&c, 0);
+	pl->envp = strs(&c, 1); /* room for HOME */
+	if (c.bad || c.p != c.end || pl->argv == NULL || pl->argv[0] == NULL)
+		return -1;
+	return 0;
+}
+
+/* errstr is strerror as Go spells it (syscall.Errno.Error: lower case),
+ * which is what the engine matches to tell 126 from 127. */
+static const char *errstr(int e)
+{
+	static char buf[128];
+	snprintf(buf, sizeof buf, "%s", strerror(e));
+	if (buf[0] >= 'A' && buf[0] <= 'Z' && (buf[1] < 'A' || buf[1] > 'Z'))
+		buf[0] = (char)(buf[0] - 'A' + 'a');
+	return buf;
+}
+
+/* report sends {"type":"error","message":...} on the init pipe (the
+ * parent's readSync), escaping the message as a JSON string. */
+static void report(int fd, const char *msg)
+{
+	char js[4096];
+	size_t j = 0;
+	const char *head = "{\"type\":\"error\",\"message\":\"";
+	memcpy(js, head, strlen(head));
+	j = strlen(head);
+	for (const char *p = msg; *p && j < sizeof js - 8; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch == '"' || ch == '\\') {
+			js[j++] = '\\';
+			js[j++] = (char)ch;
+		} else if (ch < 0x20) {
+			j += (size_t)snprintf(js + j, sizeof js - j, "\\u%04x", ch);
+		} else {
+			js[j++] = (char)ch;
+		}
+	}
+	memcpy(js + j, "\"}\n", 3);
+	j += 3;
+	(void)!write(fd, js, j);
+}
+
+static void fail(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+static void fail(int fd, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	report(fd, msg);
+	_exit(1);
+}
+
+/* die is for failures after "ready": the parent no longer listens. */
+static void die(int code, const char *what)
+{
+	char msg[512];
+	int n = snprintf(msg, sizeof msg, "libctr init: %s: %s\n", what, errstr(errno));
+	if (n > 0)
+		(void)!write(2, msg, (size_t)(n < (int)sizeof msg ? n : (int)sizeof msg - 1));
+	_exit(code);
+}
+
+static const char *getenv_in(char **envp, const char *key)
+{
+	size_t k = strlen(key);
+	for (char **e = envp; *e; e++)
+		if (strncmp(*e, key, k) == 0 && (*e)[k] == '=')
+			return *e + k + 1;
+	return NULL;
+}
+
+/* add_home appends HOME from /etc/passwd (the container's, as this process
+ * is in its mount namespace) when the environment has none: processEnv. */
+static void add_home(char **envp, uint32_t uid)
+{
+	if (getenv_in(envp, "HOME") != NULL)
+		return;
+	const char *home = "/";
+	char line[1024], *found = NULL;
+	FILE *f = fopen("/etc/passwd", "re");
+	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+		/* name:pw:uid:gid:gecos:home:shell */
+		char *field[7] = {0}, *s = line;
+		int n = 0;
+		for (char *p = s;; p++) {
+			if (n < 7 && (*p == ':' || *p == '\n' || *p == '\0')) {
+				char end = *p;
+				*p = '\0';
+				field[n++] = s;
+				s = p + 1;
+				if (end != ':')
+					break;
+			} else if (*p == '\0') {
+				break;
+			}
+		}
+		char *endp;
+		if (n >= 6 && field[2][0] != '\0' && strtoul(field[2], &endp, 10) == uid && *endp == '\0') {
+			found = strdup(field[5]);
+			break;
+		}
+	}
+	if (f != NULL)
+		fclose(f);
+	if (found != NULL)
+		home = found;
+	size_t n = 0;
+	while (envp[n])
+		n++;
+	char *kv = malloc(strlen(home) + 6);
+	if (kv == NULL)
+		return;
+	strcpy(kv, "HOME=");
+	strcat(kv, home);
+	envp[n] = kv;
+	envp[n + 1] = NULL;
+}
+
+/* look_path resolves argv[0] with the process's PATH, as lookPath does,
+ * and fails with the same messages (the engine maps them to 126/127). */
+static char *look_path(int fd, const char *name, char **envp)
+{
+	struct stat st;
+	if (strchr(name, '/') != NULL) {
+		if (stat(name, &st) < 0)
+			fail(fd, "exec: \"%s\": stat %s: %s", name, name, errstr(errno));
+		if (S_ISDIR(st.st_mode))
+			fail(fd, "exec: \"%s\": %s", name, errstr(EISDIR));
+		if ((st.st_mode & 0111) == 0)
+			fail(fd, "exec: \"%s\": %s", name, errstr(EACCES));
+		return strdup(name);
+	}
+	const char *path = getenv_in(envp, "PATH");
+	if (path == NULL || *path == '\0')
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (const char *dir = path;;) {
+		const char *colon = strchr(dir, ':');
+		size_t dl = colon ? (size_t)(colon - dir) : strlen(dir);
+		char *p = malloc(dl + strlen(name) + 3);
+		if (p == NULL)
+			fail(fd, "exec: out of memory");
+		if (dl == 0)
+			strcpy(p, ".");
+		else {
+			memcpy(p, dir, dl);
+			p[dl] = '\0';
+		}
+		strcat(p, "/");
+		strcat(p, name);
+		if (stat(p, &st) == 0 && !S_ISDIR(st.st_mode) && (st.st_mode & 0111) != 0)
+			return p;
+		free(p);
+		if (colon == NULL)
+			break;
+		dir = colon + 1;
+	}
+	fail(fd, "exec: \"%s\": executable file not found in $PATH", name);
+}
+
+static int load_seccomp(const struct plan *pl)
+{
+	struct sock_fprog prog = {.len = (unsigned short)pl->nfilter, .filter = pl->filter};
+	unsigned long flags = (pl->flags & PLAN_SECCOMP_LOG) ? SECCOMP_FILTER_FLAG_LOG : 0;
+	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+}
+
+/* libctr_exec_plan reads the plan from the init pipe and execs the
+ * program; it returns only when the plan could not be read at all. */
+void libctr_exec_plan(int fd)
+{
+	uint32_t len;
+	if (read(fd, &len, sizeof len) != (ssize_t)sizeof len || len > PLAN_MAX)
+		fail(fd, "exec plan: bad length");
+	unsigned char *buf = malloc(len);
+	if (buf == NULL)
+		fail(fd, "exec plan: out of memory");
+	for (size_t got = 0; got < len;) {
+		ssize_t n = read(fd, buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			fail(fd, "exec plan: short read");
+		got += (size_t)n;
+	}
+	struct plan pl = {0};
+	if (parse(&pl, buf, len) < 0)
+		fail(fd, "exec plan: malformed");
+	if (libctr_cgroup_state < 0)
+		fail(fd, "join the container's cgroups: %s", errstr(-libctr_cgroup_state));
+
+	if (pl.flags & PLAN_CHROOT) {
+		/* No mount namespace joined: take the container's root the
+		 * way its init did. */
+		if (chroot(pl.rootfs) < 0)
+			fail(fd, "chroot: %s", errstr(errno));
+		if (chdir("/") < 0)
+			fail(fd, "chdir /: %s", errstr(errno));
+	}
+	if (pl.flags & PLAN_OOM) {
+		char v[16];
+		int n = snprintf(v, sizeof v, "%d", pl.oom);
+		int o = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		if (o < 0 || write(o, v, (size_t)n) != n)
+			fail(fd, "oom_score_adj: %s", errstr(errno));
+		close(o);
+	}
+	for (uint32_t i = 0; i < pl.nrlimits; i++) {
+		uint32_t type;
+		struct rlimit rl;
+		memcpy(&type, pl.rlimits + 20 * i, 4);
+		memcpy(&rl.rlim_cur, pl.rlimits + 20 * i + 4, 8);
+		memcpy(&rl.rlim_max, pl.rlimits + 20 * i + 12, 8);
+		if (setrlimit((int)type, &rl) < 0)
+			fail(fd, "rlimit %u (soft %llu, hard %llu): %s", type, (unsigned long long)rl.rlim_cur,
+			     (unsigned long long)rl.rlim_max, errstr(errno));
+	}
+	/* A session of its own, as the Go init gives it (see initMain). */
+	if (setsid() < 0)
+		fail(fd, "setsid: %s", errstr(errno));
+	add_home(pl.envp, pl.uid);
+	char *path = look_path(fd, pl.argv[0], pl.envp);
+
+	static const char ready[] = "{\"type\":\"ready\"}\n";
+	if (write(fd, ready, sizeof ready - 1) != (ssize_t)sizeof ready - 1)
+		_exit(1);
+	close(fd);
+
+	int nnp = (pl.flags & PLAN_NNP) != 0;
+	if (pl.nfilter > 0 && !nnp && load_seccomp(&pl) < 0)
+		die(127, "seccomp(SET_MODE_FILTER)");
+	/* finalize: bounding set, keep caps over the user change, user,
+	 * final sets, ambient, no_new_privs, umask, cwd. */
+	if (pl.flags & PLAN_CAPS) {
+		for (uint32_t n = 0; n <= pl.last_cap; n++) {
+			if (n < 64 && (pl.bounding >> n) & 1)
+				continue;
+			if (prctl(PR_CAPBSET_DROP, n, 0, 0, 0) < 0 && errno != EINVAL)
+				die(127, "drop capability from the bounding set");
+		}
+		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+			die(127, "keepcaps");
+	}
+	if (syscall(SYS_setgroups, (size_t)pl.ngroups, pl.groups) < 0 && errno != EPERM)
+		die(127, "setgroups");
+	if (syscall(SYS_setgid, pl.gid) < 0)
+		die(127, "setgid");
+	if (syscall(SYS_setuid, pl.uid) < 0)
+		die(127, "setuid");
+	if (pl.flags & PLAN_CAPS) {
+		(void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+		struct {
+			uint32_t version;
+			int pid;
+		} hdr = {0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0};
+		struct {
+			uint32_t effective, permitted, inheritable;
+		} data[2] = {
+		    {(uint32_t)pl.effective, (uint32_t)pl.permitted, (uint32_t)pl.inheritable},
+		    {(uint32_t)(pl.effective >> 32), (uint32_t)(pl.permitted >> 32), (uint32_t)(pl.inheritable >> 32)},
+		};
+		if (syscall(SYS_capset, &hdr, data) < 0)
+			die(127, "capset");
+		(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+		for (uint32_t n = 0; n <= pl.last_cap && n < 64; n++)
+			if ((pl.ambient >> n) & 1 && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, n, 0, 0) < 0)
+				die(127, "raise ambient capability");
+	}
+	if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die(127, "no_new_privs");
+	if (pl.flags & PLAN_UMASK)
+		umask((mode_t)pl.umask);
+	if (chdir(pl.cwd) < 0) {
+		char what[600];
+		snprintf(what, sizeof what, "chdir %s", pl.cwd);
+		die(127, what);
+	}
+	if (pl.nfilter > 0 && nnp && load_seccomp(&pl) < 0)
+		die(127, "seccomp(SET_MODE_FILTER)");
+	/* Whatever the caller leaked must not reach the program. */
+	if (syscall(SYS_close_range, pl.first_fd, ~0u, 4 /* CLOSE_RANGE_CLOEXEC */) < 0)
+		die(127, "close_range");
+	execve(path, pl.argv, pl.envp);
+	char what[600];
+	snprintf(what, sizeof what, "exec %s", path);
+	die(errno == EACCES || errno == ENOEXEC ? 126 : 127, what);
+}
