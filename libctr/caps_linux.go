@@ -34,7 +34,9 @@ var lastCap = sync.OnceValue(func() int {
 // available is what this process may grant: capabilities the kernel knows
 // and the host's bounding set still holds (a host without CAP_SYS_RESOURCE
 // cannot give it to a container, so it is left out instead of failing).
-func available() capSet {
+// Read once: a process's bounding set only shrinks, and only the init's
+// own thread drops from it, after it has resolved its sets.
+var available = sync.OnceValue(func() capSet {
 	var s capSet
 	for c := 0; c <= lastCap(); c++ {
 		if ok, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0); err == nil && ok == 1 {
@@ -42,7 +44,7 @@ func available() capSet {
 		}
 	}
 	return s
-}
+})
 
 func toSet(names []string, avail capSet) (capSet, error) {
 	var s capSet

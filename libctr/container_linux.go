@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/wharf-project/wharf/libctr/cgroups"
 	"github.com/wharf-project/wharf/libctr/configs"
 	"github.com/wharf-project/wharf/libctr/nsenter"
+	"github.com/wharf-project/wharf/libctr/seccomp"
 )
 
 // Container is one container of a Factory. Its methods may be called from
@@ -29,6 +31,27 @@ type Container struct {
 	cgroup  cgroups.Manager
 	state   State
 	init    *Process // set in the process that called Start
+
+	// filter is the config's seccomp filter compiled for exec plans,
+	// once per Container value (a daemon execs into the same one often).
+	filterMu sync.Mutex
+	filter   []seccomp.Instruction
+	compiled bool
+}
+
+// seccompFilter compiles the config's seccomp filter on first use.
+func (c *Container) seccompFilter() ([]seccomp.Instruction, error) {
+	c.filterMu.Lock()
+	defer c.filterMu.Unlock()
+	if c.compiled || c.state.Config.Seccomp == nil {
+		return c.filter, nil
+	}
+	f, err := seccomp.Compile(c.state.Config.Seccomp)
+	if err != nil {
+		return nil, err
+	}
+	c.filter, c.compiled = f, true
+	return f, nil
 }
 
 // ID is the container's id.

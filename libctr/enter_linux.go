@@ -34,8 +34,11 @@ func (c *Container) Enter(p *Process) error {
 	cfg := c.state.Config
 	var plan []byte
 	if useExecPlan(&cfg, &p.Process) {
-		var err error
-		if plan, err = encodeExecPlan(&cfg, &p.Process, 3+len(p.ExtraFiles)); err != nil {
+		filter, err := c.seccompFilter()
+		if err != nil {
+			return err
+		}
+		if plan, err = encodeExecPlan(&cfg, &p.Process, filter, 3+len(p.ExtraFiles)); err != nil {
 			return err
 		}
 	}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -39,6 +41,9 @@ import (
 // where str is a u32 length and the bytes, and strs a u32 count of strs.
 // The child answers on the init pipe as the Go init does: one
 // {"type":"ready"} once the program has been found, or one error message.
+// Unlike the Go init it keeps the pipe until execve closes it, so a failure
+// after "ready" (a cwd that does not exist, say) reaches the caller too,
+// and end-of-file tells it that the program runs.
 const (
 	planNNP        = 1 << 0
 	planCaps       = 1 << 1
@@ -62,18 +67,12 @@ func useExecPlan(cfg *configs.Config, p *configs.Process) bool {
 }
 
 // encodeExecPlan resolves what finalize would and lays it out for
-// execplan.c; firstFd is the child's init pipe, the first descriptor
-// after the preserved ones.
-func encodeExecPlan(cfg *configs.Config, p *configs.Process, firstFd int) ([]byte, error) {
+// execplan.c, with filter compiled from cfg.Seccomp; firstFd is the
+// child's init pipe, the first descriptor after the preserved ones.
+func encodeExecPlan(cfg *configs.Config, p *configs.Process, filter []seccomp.Instruction, firstFd int) ([]byte, error) {
 	c, err := resolveCaps(p.Capabilities)
 	if err != nil {
 		return nil, err
-	}
-	var filter []seccomp.Instruction
-	if cfg.Seccomp != nil {
-		if filter, err = seccomp.Compile(cfg.Seccomp); err != nil {
-			return nil, err
-		}
 	}
 	var flags uint32
 	var umask uint32
@@ -154,5 +153,13 @@ func sendExecPlan(parent *os.File, plan []byte) error {
 	if m.Type != syncReady {
 		return fmt.Errorf("unexpected message %q from exec", m.Type)
 	}
-	return nil
+	switch err := dec.Decode(&m); {
+	case errors.Is(err, io.EOF):
+		return nil // execve closed the pipe: the program runs
+	case err != nil:
+		return fmt.Errorf("read from exec: %w", err)
+	case m.Type == syncError:
+		return fmt.Errorf("container init: %s", m.Message)
+	}
+	return fmt.Errorf("unexpected message %q from exec", m.Type)
 }

@@ -213,13 +213,26 @@ static void fail(int fd, const char *fmt, ...)
 	_exit(1);
 }
 
-/* die is for failures after "ready": the parent no longer listens. */
+/* pipefd is the init pipe, kept open (close-on-exec) after "ready" so
+ * that the parent learns of a failure up to execve, and sees end-of-file
+ * once the program runs. */
+static int pipefd = -1;
+
+/* die is for failures after "ready": the message goes to the parent, who
+ * is still listening (to stderr if the pipe is not set up yet). */
 static void die(int code, const char *what)
 {
-	char msg[512];
-	int n = snprintf(msg, sizeof msg, "libctr init: %s: %s\n", what, errstr(errno));
+	char msg[768];
+	int e = errno;
+	snprintf(msg, sizeof msg, "%s: %s", what, errstr(e));
+	if (pipefd >= 0) {
+		report(pipefd, msg);
+		_exit(code);
+	}
+	char line[800];
+	int n = snprintf(line, sizeof line, "libctr init: %s\n", msg);
 	if (n > 0)
-		(void)!write(2, msg, (size_t)(n < (int)sizeof msg ? n : (int)sizeof msg - 1));
+		(void)!write(2, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1));
 	_exit(code);
 }
 
@@ -386,7 +399,9 @@ void libctr_exec_plan(int fd)
 	static const char ready[] = "{\"type\":\"ready\"}\n";
 	if (write(fd, ready, sizeof ready - 1) != (ssize_t)sizeof ready - 1)
 		_exit(1);
-	close(fd);
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		die(127, "init pipe close-on-exec");
+	pipefd = fd;
 
 	int nnp = (pl.flags & PLAN_NNP) != 0;
 	if (pl.nfilter > 0 && !nnp && load_seccomp(&pl) < 0)

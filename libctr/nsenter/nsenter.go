@@ -240,6 +240,9 @@ __attribute__((constructor)) static void libctr_nsexec(void)
 		kill(child, SIGKILL);
 		_exit(1);
 	}
+	// The pipe is the child's from now on: the parent's end-of-file must
+	// not wait for this process, which outlives the child's execve.
+	close(syncfd);
 	if (detach)
 		_exit(0);
 	// Proxy mode: stay as the parent's direct child and hand on the exit
