@@ -144,3 +144,28 @@ func TestExecPlanReportsLateFailures(t *testing.T) {
 		t.Errorf("container holds %v (%v), want only its init", pids, err)
 	}
 }
+
+// BenchmarkEnter: one exec of `true` into a running container and its
+// wait, with the exec plan and with the Go init.
+func BenchmarkEnter(b *testing.B) {
+	for _, plan := range []bool{true, false} {
+		name := "go-init"
+		if plan {
+			name = "exec-plan"
+		}
+		b.Run(name, func(b *testing.B) {
+			c := testContainer(b, nil, "sleep", "1000")
+			c.start(b)
+			libctr.UseExecPlan(b, plan)
+			for b.Loop() {
+				p := &libctr.Process{Process: configs.Process{Args: []string{"true"}, Env: []string{"PATH=/bin"}, Cwd: "/"}}
+				if err := c.Enter(p); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := p.Wait(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -36,7 +36,7 @@ var seq atomic.Int64
 // a fresh busybox rootfs, with the example spec's namespaces, mounts and
 // confinement, after mutate has had its say. Everything it makes is
 // removed when the test ends, and the test fails if anything is left.
-func testContainer(t *testing.T, mutate func(*specs.Spec), args ...string) *tc {
+func testContainer(t testing.TB, mutate func(*specs.Spec), args ...string) *tc {
 	t.Helper()
 	if os.Getuid() != 0 {
 		t.Skip("starting containers needs root")
@@ -84,7 +84,7 @@ type tc struct {
 }
 
 // start runs the spec's process with output into buffers.
-func (c *tc) start(t *testing.T) (p *libctr.Process, out, errb *syncBuffer) {
+func (c *tc) start(t testing.TB) (p *libctr.Process, out, errb *syncBuffer) {
 	t.Helper()
 	out, errb = &syncBuffer{}, &syncBuffer{}
 	p = &libctr.Process{Process: c.proc, Stdout: out, Stderr: errb}
@@ -123,7 +123,7 @@ func (c *tc) run(t *testing.T) (string, string, int) {
 
 // assertNothingLeft checks the host after a destroy: no state directory,
 // no cgroup directory, no mount below the rootfs.
-func assertNothingLeft(t *testing.T, c *libctr.Container, cgroupPaths map[string]string, rootfs string) {
+func assertNothingLeft(t testing.TB, c *libctr.Container, cgroupPaths map[string]string, rootfs string) {
 	t.Helper()
 	for ctrl, p := range cgroupPaths {
 		if _, err := os.Stat(p); err == nil {
