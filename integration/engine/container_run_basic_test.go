@@ -30,6 +30,13 @@ func TestContainerRunBasics(t *testing.T) {
 		if code != 127 || !strings.Contains(out, "executable file not found") {
 			t.Errorf("unknown command: exit %d\n%s", code, out)
 		}
+		// Found but not runnable: 126, as with dockerd.
+		for arg, want := range map[string]string{"/etc/passwd": "permission denied", "/bin": "is a directory"} {
+			out, code := d.dockerCode(t, nil, runArgs("--rm", "busybox", arg)...)
+			if code != 126 || !strings.Contains(out, want) {
+				t.Errorf("%s: exit %d, want 126 and %q\n%s", arg, code, want, out)
+			}
+		}
 	})
 	t.Run("stdout and stderr", func(t *testing.T) {
 		out, code := d.dockerCode(t, nil, runArgs("--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 2")...)

@@ -40,6 +40,10 @@ func TestContainerRunExec(t *testing.T) {
 	if code != 127 || !strings.Contains(out, "executable file not found") {
 		t.Fatalf("exec of a missing command: exit %d %q", code, out)
 	}
+	out, code = d.dockerCode(t, nil, "exec", "host", "/etc/passwd")
+	if code != 126 || !strings.Contains(out, "permission denied") {
+		t.Fatalf("exec of a file that is not executable: exit %d %q", code, out)
+	}
 	// Privileged exec gets every capability, a plain one the container's.
 	plain := d.docker(t, "exec", "host", "grep", "CapEff", "/proc/self/status")
 	priv := d.docker(t, "exec", "--privileged", "host", "grep", "CapEff", "/proc/self/status")
