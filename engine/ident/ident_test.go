@@ -4,25 +4,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-)
 
-// allStrings returns every string of up to n bytes drawn from alphabet, in a
-// fixed order.
-func allStrings(alphabet string, n int) []string {
-	out := []string{""}
-	level := []string{""}
-	for range n {
-		var next []string
-		for _, p := range level {
-			for i := 0; i < len(alphabet); i++ {
-				next = append(next, p+alphabet[i:i+1])
-			}
-		}
-		out = append(out, next...)
-		level = next
-	}
-	return out
-}
+	"github.com/wharf-project/wharf/internal/teststrings"
+)
 
 // The alphabet holds one of each class the rules tell apart, plus the
 // bytes at the edges of each range and some they must refuse.
@@ -30,7 +14,7 @@ const alphabet = "09afgAzZ_.-/ \n\xff"
 
 func TestIsNameEqualsRegexp(t *testing.T) {
 	re := regexp.MustCompile(`^` + NameChars + `*$`)
-	for _, s := range allStrings(alphabet, 4) {
+	for _, s := range teststrings.All(alphabet, 4) {
 		if got, want := IsName(s), re.MatchString(s); got != want {
 			t.Errorf("IsName(%q) = %v, regexp says %v", s, got, want)
 		}
@@ -39,7 +23,7 @@ func TestIsNameEqualsRegexp(t *testing.T) {
 
 func TestIsLowerHexEqualsRegexp(t *testing.T) {
 	re := regexp.MustCompile(`^[a-f0-9]+$`)
-	for _, s := range allStrings(alphabet, 4) {
+	for _, s := range teststrings.All(alphabet, 4) {
 		if got, want := IsLowerHex(s), re.MatchString(s); got != want {
 			t.Errorf("IsLowerHex(%q) = %v, regexp says %v", s, got, want)
 		}

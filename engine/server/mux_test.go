@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"regexp"
 	"testing"
+
+	"github.com/wharf-project/wharf/internal/teststrings"
 )
 
 // TestSplitVersionEqualsRegexp checks the hand-written split against the
@@ -13,17 +15,7 @@ func TestSplitVersionEqualsRegexp(t *testing.T) {
 	re := regexp.MustCompile(`^/v([0-9.]+)(/.*)$`)
 	paths := []string{"/v1.51/images/json", "/images/json", "/v1.51", "/v/x", "/version", "/v1.40/x\ny", "/v1.4a/x"}
 	const alphabet = "/v19.x\n"
-	level := []string{""}
-	for range 6 {
-		var next []string
-		for _, p := range level {
-			for i := 0; i < len(alphabet); i++ {
-				next = append(next, p+alphabet[i:i+1])
-			}
-		}
-		paths = append(paths, next...)
-		level = next
-	}
+	paths = append(paths, teststrings.All(alphabet, 6)...)
 	for _, p := range paths {
 		wantV, wantP := "", p
 		if m := re.FindStringSubmatch(p); m != nil {

@@ -4,29 +4,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-)
 
-// allStrings returns every string of up to n bytes drawn from alphabet, in
-// a fixed order.
-func allStrings(alphabet string, n int) []string {
-	out := []string{""}
-	level := []string{""}
-	for range n {
-		var next []string
-		for _, p := range level {
-			for i := 0; i < len(alphabet); i++ {
-				next = append(next, p+alphabet[i:i+1])
-			}
-		}
-		out = append(out, next...)
-		level = next
-	}
-	return out
-}
+	"github.com/wharf-project/wharf/internal/teststrings"
+)
 
 func TestIsRepoNameEqualsRegexp(t *testing.T) {
 	re := regexp.MustCompile(`^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$`)
-	names := append(allStrings("a0._-/A", 6),
+	names := append(teststrings.All("a0._-/A", 6),
 		"library/alpine", "a/b/c/d", "my-org/my--app", "foo__bar", "foo___bar", "foo._bar",
 		"foo.bar-baz_qux/x", "a\n", "a/\nb", "\xffa", "Alpine", "a//b", "/a", "a/")
 	for _, s := range names {
@@ -38,7 +22,7 @@ func TestIsRepoNameEqualsRegexp(t *testing.T) {
 
 func TestIsTagEqualsRegexp(t *testing.T) {
 	re := regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
-	tags := append(allStrings("aZ9_.-/:\n\xff", 4),
+	tags := append(teststrings.All("aZ9_.-/:\n\xff", 4),
 		strings.Repeat("a", 127), strings.Repeat("a", 128), strings.Repeat("a", 129),
 		"_"+strings.Repeat(".", 127), "latest", "v1.2.3-rc.1", "sha256:abc")
 	for _, s := range tags {

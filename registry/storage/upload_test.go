@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/wharf-project/wharf/internal/teststrings"
 )
 
 // TestIsUploadIDEqualsRegexp checks isUploadID against the regexp it
@@ -13,17 +15,7 @@ func TestIsUploadIDEqualsRegexp(t *testing.T) {
 	ids := []string{"", strings.Repeat("a", 63), strings.Repeat("Z", 64), strings.Repeat("9", 65),
 		strings.Repeat("-", 64) + "\n", "../x", "a/b", newUploadID()}
 	const alphabet = "aZ09_-./\n\xff"
-	level := []string{""}
-	for range 4 {
-		var next []string
-		for _, p := range level {
-			for i := 0; i < len(alphabet); i++ {
-				next = append(next, p+alphabet[i:i+1])
-			}
-		}
-		ids = append(ids, next...)
-		level = next
-	}
+	ids = append(ids, teststrings.All(alphabet, 4)...)
 	for _, id := range ids {
 		if got, want := isUploadID(id), re.MatchString(id); got != want {
 			t.Errorf("isUploadID(%q) = %v, regexp says %v", id, got, want)

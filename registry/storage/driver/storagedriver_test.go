@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/wharf-project/wharf/internal/teststrings"
 )
 
 // TestValidPathEqualsRegexp checks the hand-written ValidPath against the
@@ -27,18 +29,7 @@ func TestValidPathEqualsRegexp(t *testing.T) {
 	}
 	const alphabet = "/.aZ9_-:\n"
 	paths := []string{"/docker/registry/v2/blobs/sha256/ab/abcd/data", "/a/../../etc", "/..", "/...", "//", "/a/", "a/b"}
-	level := []string{""}
-	paths = append(paths, "")
-	for range 6 {
-		var next []string
-		for _, p := range level {
-			for i := 0; i < len(alphabet); i++ {
-				next = append(next, p+alphabet[i:i+1])
-			}
-		}
-		paths = append(paths, next...)
-		level = next
-	}
+	paths = append(paths, teststrings.All(alphabet, 6)...)
 	for _, p := range paths {
 		if got, want := ValidPath(p), old(p); got != want {
 			t.Errorf("ValidPath(%q) = %v, the regexp rule says %v", p, got, want)
