@@ -24,10 +24,9 @@ import (
 // initMain and finalize take for an exec. That saves the exec a Go start
 // and all package inits of the binary (about half of its cost).
 //
-// The plan is used when the process needs nothing only the Go init does:
-// a terminal (the pty is made inside the container and sent over the
-// console socket) or a seccomp notify listener. Its wire format, all
-// integers in native byte order:
+// The plan is used unless the process needs what only the Go init does: a
+// seccomp notify listener. Its wire format, all integers in native byte
+// order:
 //
 //	u32 length of what follows
 //	u32 magic "WXP1", u32 flags (planNNP ...), u32 uid, u32 gid, u32 umask,
@@ -51,6 +50,7 @@ const (
 	planUmask      = 1 << 3
 	planOOM        = 1 << 4
 	planChroot     = 1 << 5
+	planTerminal   = 1 << 6 // the pty goes over _LIBCTR_CONSOLEFD
 
 	planMagic = 0x31505857 // "WXP1" read as a little-endian u32
 )
@@ -62,8 +62,7 @@ var execPlanOff bool
 // useExecPlan reports whether p can be exec'd into the container from an
 // exec plan.
 func useExecPlan(cfg *configs.Config, p *configs.Process) bool {
-	return nsenter.Enabled && !execPlanOff && !p.Terminal &&
-		(cfg.Seccomp == nil || cfg.Seccomp.ListenerPath == "")
+	return nsenter.Enabled && !execPlanOff && (cfg.Seccomp == nil || cfg.Seccomp.ListenerPath == "")
 }
 
 // encodeExecPlan resolves what finalize would and lays it out for
@@ -97,6 +96,9 @@ func encodeExecPlan(cfg *configs.Config, p *configs.Process, filter []seccomp.In
 	rootfs := ""
 	if !cfg.Namespaces.Contains(configs.NEWNS) {
 		flags, rootfs = flags|planChroot, cfg.Rootfs
+	}
+	if p.Terminal {
+		flags |= planTerminal
 	}
 	var b bytes.Buffer
 	put := func(vs ...any) {

@@ -19,8 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -35,6 +37,7 @@ enum {
 	PLAN_UMASK = 1 << 3,
 	PLAN_OOM = 1 << 4,
 	PLAN_CHROOT = 1 << 5,
+	PLAN_TERMINAL = 1 << 6,
 };
 
 extern int libctr_cgroup_state; /* nsenter.go */
@@ -333,6 +336,56 @@ static char *look_path(int fd, const char *name, char **envp)
 	fail(fd, "exec: \"%s\": executable file not found in $PATH", name);
 }
 
+/* setup_console makes a pty in the container's devpts, sends the master
+ * over the console socket (runc's protocol, as setupConsole does), and makes
+ * the slave this new session's stdio and controlling terminal. */
+static void setup_console(int fd)
+{
+	const char *env = getenv("_LIBCTR_CONSOLEFD");
+	if (env == NULL)
+		fail(fd, "terminal: true but no console socket");
+	int sock = atoi(env);
+	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		fail(fd, "open /dev/ptmx: %s", errstr(errno));
+	int unlock = 0, n;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
+		fail(fd, "unlock pty: %s", errstr(errno));
+	if (ioctl(master, TIOCGPTN, &n) < 0)
+		fail(fd, "pty number: %s", errstr(errno));
+	char path[64];
+	snprintf(path, sizeof path, "/dev/pts/%d", n);
+	int slave = open(path, O_RDWR | O_NOCTTY);
+	if (slave < 0)
+		fail(fd, "open %s: %s", path, errstr(errno));
+	char name[] = "/dev/ptmx";
+	struct iovec iov = {name, sizeof name - 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	memset(&cbuf, 0, sizeof cbuf);
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf, .msg_controllen = sizeof cbuf.buf};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &master, sizeof(int));
+	if (sendmsg(sock, &msg, 0) < 0)
+		fail(fd, "send pty master: %s", errstr(errno));
+	close(sock);
+	close(master);
+	if (setsid() < 0)
+		fail(fd, "setsid: %s", errstr(errno));
+	for (int i = 0; i < 3; i++)
+		if (dup2(slave, i) < 0)
+			fail(fd, "dup2 pty: %s", errstr(errno));
+	if (slave > 2)
+		close(slave);
+	if (ioctl(0, TIOCSCTTY, 0) < 0)
+		fail(fd, "set controlling terminal: %s", errstr(errno));
+}
+
 static int load_seccomp(const struct plan *pl)
 {
 	struct sock_fprog prog = {.len = (unsigned short)pl->nfilter, .filter = pl->filter};
@@ -390,8 +443,11 @@ void libctr_exec_plan(int fd)
 			fail(fd, "rlimit %u (soft %llu, hard %llu): %s", type, (unsigned long long)rl.rlim_cur,
 			     (unsigned long long)rl.rlim_max, errstr(errno));
 	}
-	/* A session of its own, as the Go init gives it (see initMain). */
-	if (setsid() < 0)
+	/* A session of its own, as the Go init gives it (see initMain):
+	 * with the pty as its controlling terminal when there is one. */
+	if (pl.flags & PLAN_TERMINAL)
+		setup_console(fd);
+	else if (setsid() < 0)
 		fail(fd, "setsid: %s", errstr(errno));
 	add_home(pl.envp, pl.uid);
 	char *path = look_path(fd, pl.argv[0], pl.envp);
