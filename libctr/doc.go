@@ -57,7 +57,10 @@
 //
 // Any failure is sent as {"type":"error","message":...} and the child
 // exits; the parent then removes everything it made. An exec'd process
-// goes through the same steps minus the rootfs work. Either way the
+// goes through the same steps minus the rootfs work, normally without Go:
+// the parent sends an exec plan instead of the initMessage, which the
+// nsenter constructor's child carries out in C (see execplan_linux.go).
+// Either way the
 // program gets a session of its own (setsid, or the pty's) and only fds
 // 0-2 plus the preserved ones: everything else closes on exec.
 //
