@@ -333,6 +333,9 @@ func (c *Container) handshake(parent *os.File, msg *initMessage) error {
 		}
 		return fmt.Errorf("send init config: %w", err)
 	}
+	if msg.Exec {
+		return awaitExec(dec)
+	}
 	for {
 		m, err := readSync(dec)
 		if err != nil {

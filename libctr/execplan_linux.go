@@ -40,9 +40,9 @@ import (
 // where str is a u32 length and the bytes, and strs a u32 count of strs.
 // The child answers on the init pipe as the Go init does: one
 // {"type":"ready"} once the program has been found, or one error message.
-// Unlike the Go init it keeps the pipe until execve closes it, so a failure
-// after "ready" (a cwd that does not exist, say) reaches the caller too,
-// and end-of-file tells it that the program runs.
+// Like the Go init for an exec, it keeps the pipe until execve closes it,
+// so a failure after "ready" (a cwd that does not exist, say) reaches the
+// caller too, and end-of-file tells it that the program runs.
 const (
 	planNNP        = 1 << 0
 	planCaps       = 1 << 1
@@ -137,7 +137,8 @@ func encodeExecPlan(cfg *configs.Config, p *configs.Process, filter []seccomp.In
 	return append(out, b.Bytes()...), nil
 }
 
-// sendExecPlan hands the plan to the child and waits for its "ready".
+// sendExecPlan hands the plan to the child and waits until the program
+// runs (see awaitExec).
 func sendExecPlan(parent *os.File, plan []byte) error {
 	dec := json.NewDecoder(parent)
 	if _, err := parent.Write(plan); err != nil {
@@ -148,6 +149,15 @@ func sendExecPlan(parent *os.File, plan []byte) error {
 		}
 		return fmt.Errorf("send exec plan: %w", err)
 	}
+	return awaitExec(dec)
+}
+
+// awaitExec serves an exec'd process's init pipe: "ready" once the program
+// was found, then end-of-file when execve closes the pipe, or an error
+// from any step in between. Either init (the plan's C or the Go one)
+// keeps the pipe until execve, so Enter returns only once the program
+// runs, and with any failure that stopped it.
+func awaitExec(dec *json.Decoder) error {
 	m, err := readSync(dec)
 	if err != nil {
 		return err

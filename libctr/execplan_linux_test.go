@@ -123,26 +123,27 @@ func TestExecPlanRefusesLikeTheGoInit(t *testing.T) {
 	}
 }
 
-// TestExecPlanReportsLateFailures: what fails after the program was found
-// (here the working directory) still reaches Enter's caller, because the
-// plan's child keeps the init pipe until execve; the Go init can only
-// print it and exit 127.
-func TestExecPlanReportsLateFailures(t *testing.T) {
+// TestExecReportsLateFailures: what fails after the program was found
+// (here the working directory) still reaches Enter's caller, because both
+// inits keep the pipe until execve, and nothing is left running.
+func TestExecReportsLateFailures(t *testing.T) {
 	c := testContainer(t, nil, "sleep", "1000")
 	c.start(t)
-	libctr.UseExecPlan(t, true)
-	p := &libctr.Process{Process: configs.Process{Args: []string{"true"}, Env: []string{"PATH=/bin"}, Cwd: "/nonexistent"}}
-	err := c.Enter(p)
-	if err == nil {
-		_, _ = p.Wait()
-		t.Fatal("exec with a missing cwd succeeded")
-	}
-	if want := "chdir /nonexistent: no such file or directory"; !strings.Contains(err.Error(), want) {
-		t.Errorf("%v, want %q", err, want)
-	}
-	if pids, err := c.Processes(); err != nil || len(pids) != 1 {
-		t.Errorf("container holds %v (%v), want only its init", pids, err)
-	}
+	execPaths(t, func(t *testing.T, _ bool) string {
+		p := &libctr.Process{Process: configs.Process{Args: []string{"true"}, Env: []string{"PATH=/bin"}, Cwd: "/nonexistent"}}
+		err := c.Enter(p)
+		if err == nil {
+			_, _ = p.Wait()
+			t.Fatal("exec with a missing cwd succeeded")
+		}
+		if want := "chdir /nonexistent: no such file or directory"; !strings.Contains(err.Error(), want) {
+			t.Errorf("%v, want %q", err, want)
+		}
+		if pids, err := c.Processes(); err != nil || len(pids) != 1 {
+			t.Errorf("container holds %v (%v), want only its init", pids, err)
+		}
+		return err.Error()
+	})
 }
 
 // BenchmarkEnter: one exec of `true` into a running container and its

@@ -127,20 +127,29 @@ func initMain(pipe *os.File) error {
 	if err := enc.Encode(syncMessage{Type: syncReady}); err != nil {
 		return err
 	}
-	// From here on the parent no longer listens: errors go to stderr.
-	_ = pipe.Close()
+	// After "ready" a failure ends the init with 127 (126 for a program
+	// that cannot be run). The parent of an exec still listens until
+	// execve closes the pipe (it is close-on-exec), so it learns why; a
+	// container's parent has gone on, so there it goes to stderr.
+	fatal := func(code int, err error) {
+		if msg.Exec {
+			_ = enc.Encode(syncMessage{Type: syncError, Message: err.Error()})
+		} else {
+			fmt.Fprintln(os.Stderr, "libctr init:", err)
+		}
+		os.Exit(code)
+	}
 	if !msg.Exec {
+		_ = pipe.Close()
 		// Block until `start`, then run the startContainer hooks in the
 		// container (their paths resolve there), still privileged.
 		if err := waitStart(); err != nil {
-			fmt.Fprintln(os.Stderr, "libctr init:", err)
-			os.Exit(127)
+			fatal(127, err)
 		}
 		st := msg.State
 		st.Status = "running"
 		if err := runHooks(cfg.Hooks.StartContainer, st); err != nil {
-			fmt.Fprintln(os.Stderr, "libctr init: startContainer:", err)
-			os.Exit(127)
+			fatal(127, fmt.Errorf("startContainer: %w", err))
 		}
 	}
 	// Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, so
@@ -148,33 +157,29 @@ func initMain(pipe *os.File) error {
 	// then allow what finalize calls); with it, as late as possible.
 	if filter != nil && !proc.NoNewPrivileges {
 		if err := seccomp.Load(filter, logFilter); err != nil {
-			fmt.Fprintln(os.Stderr, "libctr init:", err)
-			os.Exit(127)
+			fatal(127, err)
 		}
 	}
 	if err := finalize(proc, c); err != nil {
-		fmt.Fprintln(os.Stderr, "libctr init:", err)
-		os.Exit(127)
+		fatal(127, err)
 	}
 	if filter != nil && proc.NoNewPrivileges {
 		if err := seccomp.Load(filter, logFilter); err != nil {
-			fmt.Fprintln(os.Stderr, "libctr init:", err)
-			os.Exit(127)
+			fatal(127, err)
 		}
 	}
 	// Whatever the caller of the runtime leaked to it (a descriptor
 	// without O_CLOEXEC) must not reach the program: everything after
 	// the preserved fds closes on exec.
 	if err := unix.CloseRange(uint(firstUnpreservedFd()), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
-		fmt.Fprintln(os.Stderr, "libctr init: close_range:", err)
-		os.Exit(127)
+		fatal(127, fmt.Errorf("close_range: %w", err))
 	}
 	err = unix.Exec(path, proc.Args, env)
-	fmt.Fprintf(os.Stderr, "libctr init: exec %s: %v\n", path, err)
+	code := 127
 	if errors.Is(err, unix.EACCES) || errors.Is(err, unix.ENOEXEC) {
-		os.Exit(126) // found but cannot be run, as a shell says
+		code = 126 // found but cannot be run, as a shell says
 	}
-	os.Exit(127)
+	fatal(code, fmt.Errorf("exec %s: %w", path, err))
 	return nil
 }
 

@@ -1,14 +1,11 @@
 package inproc
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -138,7 +135,6 @@ func (r *Runtime) Start(ctx context.Context, id string) (int, error) {
 	if err := c.c.Exec(); err != nil {
 		return 0, classify(err)
 	}
-	waitExeced(c.init.p.Pid())
 	go c.init.wait()
 	return c.init.p.Pid(), nil
 }
@@ -238,7 +234,6 @@ func (r *Runtime) Exec(ctx context.Context, id string, sp *specs.Process, io con
 		s.close()
 		return nil, errdefs.System(err)
 	}
-	waitExeced(lp.Pid())
 	pr := newProc(lp, s, nil)
 	go pr.wait()
 	return pr, nil
@@ -329,31 +324,3 @@ var (
 	_ container.Runtime = (*Runtime)(nil)
 	_ container.Process = (*proc)(nil)
 )
-
-// waitExeced waits until pid has left libctr's init for the program:
-// its environment no longer carries the init pipe. Until then the init is
-// a multi-threaded Go process on its way into execve, and freezing it
-// there deadlocks the kernel's freezer (the exec'ing thread waits for its
-// siblings to exit while they sit frozen), so a pause right after a start
-// would hang in FREEZING. It gives up when the process is gone, or after a
-// generous bound.
-func waitExeced(pid int) {
-	path := "/proc/" + strconv.Itoa(pid) + "/environ"
-	deadline := time.Now().Add(30 * time.Second)
-	for delay := 100 * time.Microsecond; time.Now().Before(deadline); delay = min(2*delay, 10*time.Millisecond) {
-		b, err := os.ReadFile(path)
-		if err != nil || !bytes.Contains(b, []byte("_LIBCTR_INITPIPE=")) {
-			return
-		}
-		if st, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat"); err != nil || isZombie(st) {
-			return
-		}
-		time.Sleep(delay)
-	}
-}
-
-// isZombie reads the state letter of a /proc/<pid>/stat line.
-func isZombie(stat []byte) bool {
-	i := bytes.LastIndexByte(stat, ')')
-	return i < 0 || i+2 >= len(stat) || stat[i+2] == 'Z' || stat[i+2] == 'X'
-}
