@@ -191,3 +191,13 @@ func (o *outWriter) Write(p []byte) (int, error) {
 	o.streams.broadcast(p, o.stderr)
 	return len(p), nil
 }
+
+// stoppedByUser records that the coming exit is the user's doing (stop,
+// kill with the stop signal, restart, forced removal): the restart policy
+// leaves the container stopped, and a pending restart is cancelled.
+func (l *live) stoppedByUser(c *Container) {
+	c.Lock()
+	c.ManuallyStopped = true
+	c.Unlock()
+	l.restart.Cancel()
+}

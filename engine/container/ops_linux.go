@@ -61,10 +61,7 @@ func (s *Service) Stop(ctx context.Context, name string, o StopOptions) error {
 	if !c.State.IsRunning() {
 		return errNotModified{}
 	}
-	c.Lock()
-	c.ManuallyStopped = true
-	c.Unlock()
-	l.restart.Cancel()
+	l.stoppedByUser(c)
 	if err := s.stopLocked(ctx, c, l, sig, o.Timeout); err != nil {
 		return err
 	}
@@ -167,10 +164,7 @@ func (s *Service) Kill(ctx context.Context, name, signal string) error {
 		return errNotRunning(c.ID)
 	}
 	if sig == syscall.SIGKILL || sig == stopSig {
-		c.Lock()
-		c.ManuallyStopped = true
-		c.Unlock()
-		l.restart.Cancel()
+		l.stoppedByUser(c)
 		_ = c.Save()
 	}
 	if sig == syscall.SIGKILL {
@@ -194,10 +188,7 @@ func (s *Service) killForRemoval(ctx context.Context, c *Container) error {
 	l := s.live(c)
 	l.op.Lock()
 	defer l.op.Unlock()
-	c.Lock()
-	c.ManuallyStopped = true
-	c.Unlock()
-	l.restart.Cancel()
+	l.stoppedByUser(c)
 	if r := l.currentRun(); r != nil {
 		return s.killAndWait(ctx, c, r)
 	}
@@ -222,10 +213,7 @@ func (s *Service) Restart(ctx context.Context, name string, o StopOptions) error
 	l.op.Lock()
 	defer l.op.Unlock()
 	if c.State.IsRunning() {
-		c.Lock()
-		c.ManuallyStopped = true // this exit is ours: no restart by policy
-		c.Unlock()
-		l.restart.Cancel()
+		l.stoppedByUser(c)
 		if err := s.stopLocked(ctx, c, l, sig, o.Timeout); err != nil {
 			return err
 		}
@@ -244,18 +232,27 @@ func (s *Service) Restart(ctx context.Context, name string, o StopOptions) error
 	return nil
 }
 
-// Pause is POST /containers/{name}/pause: the freezer stops every process.
-func (s *Service) Pause(ctx context.Context, name string) error {
+// lockForOp finds a container for an operation on its run (pause,
+// unpause) and holds its op lock until unlock is called.
+func (s *Service) lockForOp(name string) (c *Container, unlock func(), err error) {
 	if s.cfg.Runtime == nil {
-		return errNoRuntime()
+		return nil, nil, errNoRuntime()
 	}
-	c, err := s.store.Get(name)
-	if err != nil {
-		return err
+	if c, err = s.store.Get(name); err != nil {
+		return nil, nil, err
 	}
 	l := s.live(c)
 	l.op.Lock()
-	defer l.op.Unlock()
+	return c, l.op.Unlock, nil
+}
+
+// Pause is POST /containers/{name}/pause: the freezer stops every process.
+func (s *Service) Pause(ctx context.Context, name string) error {
+	c, unlock, err := s.lockForOp(name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	st := c.State.API()
 	switch {
 	case !st.Running:
@@ -277,16 +274,11 @@ func (s *Service) Pause(ctx context.Context, name string) error {
 // Unpause is POST /containers/{name}/unpause. Unpausing a container that
 // is not paused is a 500, as in dockerd (its error has no class).
 func (s *Service) Unpause(ctx context.Context, name string) error {
-	if s.cfg.Runtime == nil {
-		return errNoRuntime()
-	}
-	c, err := s.store.Get(name)
+	c, unlock, err := s.lockForOp(name)
 	if err != nil {
 		return err
 	}
-	l := s.live(c)
-	l.op.Lock()
-	defer l.op.Unlock()
+	defer unlock()
 	if !c.State.API().Paused {
 		return fmt.Errorf("Container %s is not paused", c.ID)
 	}
