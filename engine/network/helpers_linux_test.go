@@ -119,12 +119,12 @@ func fetch(t *testing.T, path, addr string, timeout time.Duration) (string, erro
 	return strings.TrimSpace(line), err
 }
 
-// query asks the DNS server at server (from the namespace at path) for
-// name's A records.
-func query(t *testing.T, path, server, name string) (dnsmessage.RCode, []netip.Addr) {
+// askDNS asks the DNS server at server (from the namespace at path) for
+// name's records of type qtype and returns the answer.
+func askDNS(t *testing.T, path, server, name string, qtype dnsmessage.Type) dnsmessage.Message {
 	t.Helper()
 	q := dnsmessage.Message{Header: dnsmessage.Header{ID: 4242, RecursionDesired: true},
-		Questions: []dnsmessage.Question{{Name: dnsmessage.MustNewName(name + "."), Type: dnsmessage.TypeA, Class: dnsmessage.ClassINET}}}
+		Questions: []dnsmessage.Question{{Name: dnsmessage.MustNewName(name + "."), Type: qtype, Class: dnsmessage.ClassINET}}}
 	b, err := q.Pack()
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +141,7 @@ func query(t *testing.T, path, server, name string) (dnsmessage.RCode, []netip.A
 	buf := make([]byte, 4096)
 	n, err := c.Read(buf)
 	if err != nil {
-		t.Fatalf("dns query %s: %v", name, err)
+		t.Fatalf("dns query %s %v: %v", name, qtype, err)
 	}
 	var m dnsmessage.Message
 	if err := m.Unpack(buf[:n]); err != nil {
@@ -150,6 +150,14 @@ func query(t *testing.T, path, server, name string) (dnsmessage.RCode, []netip.A
 	if m.ID != 4242 {
 		t.Fatalf("answer id %d", m.ID)
 	}
+	return m
+}
+
+// query asks the DNS server at server (from the namespace at path) for
+// name's A records.
+func query(t *testing.T, path, server, name string) (dnsmessage.RCode, []netip.Addr) {
+	t.Helper()
+	m := askDNS(t, path, server, name, dnsmessage.TypeA)
 	var out []netip.Addr
 	for _, a := range m.Answers {
 		if r, ok := a.Body.(*dnsmessage.AResource); ok {

@@ -113,27 +113,7 @@ func fetch6(t *testing.T, path, addr string, timeout time.Duration) (string, err
 // name's AAAA records.
 func queryAAAA(t *testing.T, path, name string) []netip.Addr {
 	t.Helper()
-	q := dnsmessage.Message{Header: dnsmessage.Header{ID: 4343, RecursionDesired: true},
-		Questions: []dnsmessage.Question{{Name: dnsmessage.MustNewName(name + "."), Type: dnsmessage.TypeAAAA, Class: dnsmessage.ClassINET}}}
-	b, _ := q.Pack()
-	var c net.Conn
-	if err := inNS(t, path, func() (err error) { c, err = net.Dial("udp4", "127.0.0.11:53"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(15 * time.Second))
-	if _, err := c.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 4096)
-	n, err := c.Read(buf)
-	if err != nil {
-		t.Fatalf("AAAA %s: %v", name, err)
-	}
-	var m dnsmessage.Message
-	if err := m.Unpack(buf[:n]); err != nil {
-		t.Fatal(err)
-	}
+	m := askDNS(t, path, "127.0.0.11:53", name, dnsmessage.TypeAAAA)
 	var out []netip.Addr
 	for _, a := range m.Answers {
 		if r, ok := a.Body.(*dnsmessage.AAAAResource); ok {
