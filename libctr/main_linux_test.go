@@ -1,18 +1,17 @@
 package libctr_test
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/wharf-project/wharf/internal/testbuf"
 	"github.com/wharf-project/wharf/internal/testwait"
 	"github.com/wharf-project/wharf/libctr"
 	"github.com/wharf-project/wharf/libctr/configs"
@@ -147,21 +146,5 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	testwait.For(t, what, cond)
 }
 
-// syncBuffer is a bytes.Buffer that tests may read while exec.Cmd's copy
-// goroutine is still writing the container's output into it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is shared with the other test packages.
+type syncBuffer = testbuf.Buffer

@@ -4,17 +4,17 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	containertypes "github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/wharf-project/wharf/internal/testbuf"
 )
 
 // Logs of a detached container, from the json-file log: all, tail, since,
@@ -165,25 +165,8 @@ func (d *daemonProc) dockerSplit(t *testing.T, args ...string) (string, string) 
 	return out.String(), errb.String()
 }
 
-// syncBuffer is a buffer a child process writes while the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-var _ io.Writer = (*syncBuffer)(nil)
+// syncBuffer is shared with the other test packages.
+type syncBuffer = testbuf.Buffer
 
 // Attach to a running container over the SDK: live output, stdin into
 // the container, and the detach keys, which end the attachment but not

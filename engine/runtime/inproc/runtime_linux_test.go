@@ -1,7 +1,6 @@
 package inproc
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/wharf-project/wharf/engine/container"
 	"github.com/wharf-project/wharf/engine/errdefs"
+	"github.com/wharf-project/wharf/internal/testbuf"
 	"github.com/wharf-project/wharf/internal/testwait"
 	"github.com/wharf-project/wharf/libctr"
 	_ "github.com/wharf-project/wharf/libctr/nsenter"
@@ -67,23 +66,8 @@ func busyboxRootfs(t *testing.T) string {
 	return dir
 }
 
-// safeBuffer is a buffer the copy goroutines may write while a test reads.
-type safeBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *safeBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *safeBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// safeBuffer is shared with the other test packages.
+type safeBuffer = testbuf.Buffer
 
 type fixture struct {
 	rt  *Runtime
