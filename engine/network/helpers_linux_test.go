@@ -83,12 +83,18 @@ func inNS(t *testing.T, path string, fn func() error) error {
 	return inNetns(int(f.Fd()), fn)
 }
 
-// serveName listens on addr in the namespace at path and answers every
-// connection with reply and the peer's address, then closes it.
+// serveName listens on addr (tcp4) in the namespace at path and answers
+// every connection with reply and the peer's address, then closes it.
 func serveName(t *testing.T, path, addr, reply string) net.Listener {
 	t.Helper()
+	return serveOn(t, "tcp4", path, addr, reply)
+}
+
+// serveOn is serveName on the given network ("tcp" for both families).
+func serveOn(t *testing.T, network, path, addr, reply string) net.Listener {
+	t.Helper()
 	var l net.Listener
-	if err := inNS(t, path, func() (err error) { l, err = net.Listen("tcp4", addr); return err }); err != nil {
+	if err := inNS(t, path, func() (err error) { l, err = net.Listen(network, addr); return err }); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
@@ -105,12 +111,18 @@ func serveName(t *testing.T, path, addr, reply string) net.Listener {
 	return l
 }
 
-// fetch dials addr from the namespace at path and returns the first line
-// the server sends.
+// fetch dials addr (tcp4) from the namespace at path and returns the
+// first line the server sends.
 func fetch(t *testing.T, path, addr string, timeout time.Duration) (string, error) {
 	t.Helper()
+	return fetchOn(t, "tcp4", path, addr, timeout)
+}
+
+// fetchOn is fetch over the given network.
+func fetchOn(t *testing.T, network, path, addr string, timeout time.Duration) (string, error) {
+	t.Helper()
 	var c net.Conn
-	if err := inNS(t, path, func() (err error) { c, err = net.DialTimeout("tcp4", addr, timeout); return err }); err != nil {
+	if err := inNS(t, path, func() (err error) { c, err = net.DialTimeout(network, addr, timeout); return err }); err != nil {
 		return "", err
 	}
 	defer c.Close()

@@ -1,10 +1,7 @@
 package network
 
 import (
-	"bufio"
 	"context"
-	"io"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -79,34 +76,13 @@ func outside6(t *testing.T, host string) string {
 // answers each connection with reply and the peer's address.
 func serve6(t *testing.T, path, addr, reply string) {
 	t.Helper()
-	var l net.Listener
-	if err := inNS(t, path, func() (err error) { l, err = net.Listen("tcp", addr); return err }); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			_, _ = io.WriteString(c, reply+" "+c.RemoteAddr().String()+"\n")
-			c.Close()
-		}
-	}()
+	serveOn(t, "tcp", path, addr, reply)
 }
 
 // fetch6 dials addr over IPv6 from the namespace at path.
 func fetch6(t *testing.T, path, addr string, timeout time.Duration) (string, error) {
 	t.Helper()
-	var c net.Conn
-	if err := inNS(t, path, func() (err error) { c, err = net.DialTimeout("tcp6", addr, timeout); return err }); err != nil {
-		return "", err
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	line, err := bufio.NewReader(c).ReadString('\n')
-	return strings.TrimSpace(line), err
+	return fetchOn(t, "tcp6", path, addr, timeout)
 }
 
 // queryAAAA asks the embedded DNS server of the container at path for
