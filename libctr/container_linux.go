@@ -128,43 +128,63 @@ func (c *Container) Start(p *Process) error {
 
 	var joins []configs.Namespace
 	var flags uintptr
+	joinPid := false
 	for _, t := range configs.NamespaceOrder {
 		ns, ok := cfg.Namespaces.Get(t)
 		switch {
 		case !ok:
 		case ns.Path != "":
 			joins = append(joins, ns)
+			joinPid = joinPid || t == configs.NEWPID
 		case t != configs.NEWCGROUP && t != configs.NEWTIME:
 			// (cgroup: unshared by the init once inside its cgroup; time:
 			// clone(2) cannot make one, the init unshares it.)
 			flags |= cloneFlag[t]
 		}
 	}
+	// A monitor cannot make a user namespace (its uid maps would need a
+	// round trip more), nor stand between us and an init that nsenter
+	// forks into a joined pid namespace.
+	monitored := c.factory.Monitor && !joinPid && flags&unix.CLONE_NEWUSER == 0
+	var mon *monitorFiles
+	if monitored {
+		if mon, err = c.newMonitorFiles(); err != nil {
+			return err
+		}
+		defer mon.closeChild()
+	}
 	cgFiles, err := c.taskFiles()
 	if err != nil {
 		return err
 	}
-	cmd, parent, child, err := c.initCmd(p, []*os.File{fifoFile}, cgFiles)
+	more := []*os.File{fifoFile}
+	if mon != nil {
+		more = append(more, mon.child, mon.exit)
+	}
+	cmd, parent, child, err := c.initCmd(p, more, cgFiles)
 	if err != nil {
 		return err
 	}
 	defer parent.Close()
-	cmd.Env = append(cmd.Env, "_LIBCTR_FIFOFD="+strconv.Itoa(3+len(p.ExtraFiles)+1))
+	base := 3 + len(p.ExtraFiles) // the init pipe; then more, in order
+	cmd.Env = append(cmd.Env, "_LIBCTR_FIFOFD="+strconv.Itoa(base+1))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags}
+	if mon != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+		cmd.Env = append(cmd.Env, fmt.Sprintf("_LIBCTR_MONITOR=%d,%d,%d", flags, base+2, base+3))
+	}
 	if flags&unix.CLONE_NEWUSER != 0 {
 		cmd.SysProcAttr.UidMappings = idMaps(cfg.UIDMappings)
 		cmd.SysProcAttr.GidMappings = idMaps(cfg.GIDMappings)
 		cmd.SysProcAttr.GidMappingsEnableSetgroups = true
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
 	}
-	joinPid := false
 	if len(joins) > 0 {
 		var paths []string
 		for _, ns := range joins {
 			paths = append(paths, string(ns.Type)+":"+ns.Path)
-			joinPid = joinPid || ns.Type == configs.NEWPID
 		}
-		cmd.Env = append(cmd.Env, "_LIBCTR_NSENTER_PATHS="+strings.Join(paths, ","), "_LIBCTR_SYNCFD="+strconv.Itoa(3+len(p.ExtraFiles)))
+		cmd.Env = append(cmd.Env, "_LIBCTR_NSENTER_PATHS="+strings.Join(paths, ","), "_LIBCTR_SYNCFD="+strconv.Itoa(base))
 		if joinPid {
 			cmd.Env = append(cmd.Env, "_LIBCTR_NSENTER_DETACH=1")
 		} else {
@@ -184,12 +204,30 @@ func (c *Container) Start(p *Process) error {
 		_, _ = p.Wait()
 		return err
 	}
-	if cgFiles == nil {
-		if err := c.cgroup.Apply(cmd.Process.Pid); err != nil {
+	switch {
+	case mon != nil:
+		mon.closeChild()
+		pid, err := readPid(mon.parent)
+		if err != nil {
 			return fail(err)
 		}
-	}
-	if joinPid {
+		p.pid, p.monitor = pid, mon.parent
+		c.state.MonitorPid = cmd.Process.Pid
+		_, c.state.MonitorStartTime, _ = procStat(cmd.Process.Pid)
+		if cgFiles == nil {
+			if err := c.cgroup.Apply(pid); err != nil {
+				return fail(err)
+			}
+		}
+		if _, err := mon.parent.Write([]byte{'G'}); err != nil {
+			return fail(fmt.Errorf("monitor go-ahead: %w", err))
+		}
+	case joinPid:
+		if cgFiles == nil {
+			if err := c.cgroup.Apply(cmd.Process.Pid); err != nil {
+				return fail(err)
+			}
+		}
 		pid, err := nsenterHandshake(parent)
 		if err != nil {
 			return fail(err)
@@ -199,6 +237,10 @@ func (c *Container) Start(p *Process) error {
 			if err := c.cgroup.Apply(pid); err != nil {
 				return fail(err)
 			}
+		}
+	case cgFiles == nil:
+		if err := c.cgroup.Apply(cmd.Process.Pid); err != nil {
+			return fail(err)
 		}
 	}
 	if err := c.cgroup.Set(withoutPids(cfg.Cgroups.Resources)); err != nil {
@@ -369,13 +411,19 @@ func nsenterHandshake(parent *os.File) (int, error) {
 	if _, err := parent.Write([]byte{'G'}); err != nil {
 		return 0, fmt.Errorf("nsenter go-ahead: %w", err)
 	}
+	return readPid(parent)
+}
+
+// readPid reads the pid the nsenter constructor or the monitor reports:
+// a native-endian int32, or -1 followed by an error line.
+func readPid(f *os.File) (int, error) {
 	var pid int32
-	if err := binary.Read(parent, binary.NativeEndian, &pid); err != nil {
+	if err := binary.Read(f, binary.NativeEndian, &pid); err != nil {
 		return 0, fmt.Errorf("nsenter: read pid: %w", err)
 	}
 	if pid <= 0 {
 		line := make([]byte, 512)
-		n, _ := parent.Read(line)
+		n, _ := f.Read(line)
 		return 0, fmt.Errorf("%s", strings.TrimSpace(string(line[:n])))
 	}
 	return int(pid), nil

@@ -35,6 +35,10 @@ type Factory struct {
 	// container's init; the program must call Init when started so.
 	InitPath string
 	InitArgs []string
+	// Monitor starts each container's init under a monitor process
+	// (see monitor_linux.go), so that it can outlive the process that
+	// started it and be adopted by another.
+	Monitor bool
 	// CriuPath is the criu binary for Checkpoint and Restore; empty means
 	// "criu" in $PATH.
 	CriuPath string

@@ -172,6 +172,7 @@ func (c *Container) Destroy() error {
 		// loop below then finds none, without sleeping.
 		waitPidfd(ctx, initFd)
 	}
+	c.releaseMonitor() // one that waits for an adopter
 	if c.cgroup.Exists() {
 		// With a pid namespace the kernel kills the rest once the init
 		// is gone; without one, or when something forks meanwhile, every

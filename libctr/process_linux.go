@@ -28,7 +28,8 @@ type Process struct {
 	cmd      *exec.Cmd
 	proc     *os.Process // a restored init: a child of ours, but not through cmd
 	pid      int
-	detached bool // the pid is not our child (joined a pid namespace by path)
+	detached bool     // the pid is not our child (joined a pid namespace by path)
+	monitor  *os.File // the socket to the init's monitor, when it has one
 
 	waitOnce sync.Once
 	state    *os.ProcessState
@@ -61,6 +62,9 @@ func (p *Process) Wait() (*os.ProcessState, error) {
 		}
 		p.waitErr = p.cmd.Wait()
 		p.state = p.cmd.ProcessState
+		if p.monitor != nil {
+			p.monitor.Close()
+		}
 		if p.detached {
 			for alive(p.pid, 0) {
 				time.Sleep(50 * time.Millisecond)

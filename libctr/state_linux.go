@@ -14,6 +14,7 @@ import (
 const (
 	stateFile = "state.json"
 	fifoName  = "exec.fifo"
+	exitName  = "exit" // the monitor writes the init's exit code here
 )
 
 // Status is where a container is in its lifecycle.
@@ -44,6 +45,9 @@ type State struct {
 	// takes its defaults (env, user, capabilities) from it.
 	InitProcess *configs.Process `json:"init_process,omitempty"`
 	Owner       string           `json:"owner,omitempty"`
+	// MonitorPid is the init's monitor, when it has one (Factory.Monitor).
+	MonitorPid       int    `json:"monitor_pid,omitempty"`
+	MonitorStartTime uint64 `json:"monitor_start_time,omitempty"`
 }
 
 // OCIState is the state JSON of the runtime spec (hooks' stdin).

@@ -44,6 +44,35 @@
 // Go init would, and execs the program (execplan.c). An exec then costs no
 // Go runtime start and none of the binary's package inits.
 //
+// # The monitor
+//
+// A container's init may be started with a monitor (see monitor.c): the
+// parent starts the binary without new namespaces and with
+//
+//	_LIBCTR_MONITOR=<clone flags>,<sock fd>,<exit fd>
+//	    the namespaces to make (no user namespace), a socket to the parent,
+//	    and a file the monitor writes the init's exit code to
+//
+// and the constructor then
+//
+//  1. forks the init off (unsharing the namespaces, forking once more for
+//     a pid namespace) and stays behind as its parent: a subreaper in a
+//     session of its own, with fds 0-2 on /dev/null and every other fd
+//     closed;
+//  2. writes the init's pid as a native-endian int32 to the socket (or -1
+//     and an error line), then waits for one byte back, which the parent
+//     sends once the init is in the container's cgroups; the init goes on
+//     as any init does (cgroup files, namespace paths other than pid,
+//     then Go);
+//  3. keeps every descriptor that comes over the socket in SCM_RIGHTS
+//     messages (one byte each), at fds 100, 101, ... in the order they
+//     came, for pidfd_getfd(2);
+//  4. when the init exits, writes its code (128+signal when killed) in
+//     decimal to the exit file, and exits with it; but if the socket's
+//     other end is closed by then (the parent died), only once a SIGTERM
+//     says it may (a SIGTERM earlier counts too), so that a process that
+//     adopts the container still finds what it held.
+//
 // # Joining the cgroups
 //
 // Independently of the above, the parent may pass
@@ -84,6 +113,7 @@ package nsenter
 #define MAX_NS 8
 
 void libctr_exec_plan(int fd); // execplan.c
+void libctr_monitor(unsigned long flags, int sock, int exitfd); // monitor.c
 
 // json_errors: the parent reads JSON from the sync fd (no fork, so no
 // pid is expected): report as an init error message.
@@ -172,6 +202,11 @@ static void close_cgroup_fds(void)
 
 __attribute__((constructor)) static void libctr_nsexec(void)
 {
+	const char *mon = getenv("_LIBCTR_MONITOR");
+	unsigned long monflags;
+	int monsock, monexit;
+	if (mon != NULL && sscanf(mon, "%lu,%d,%d", &monflags, &monsock, &monexit) == 3)
+		libctr_monitor(monflags, monsock, monexit); // returns in the container's init
 	parse_cgroup_fds();
 	const char *paths = getenv("_LIBCTR_NSENTER_PATHS");
 	const char *sync = getenv("_LIBCTR_SYNCFD");
