@@ -64,6 +64,15 @@
 // program gets a session of its own (setsid, or the pty's) and only fds
 // 0-2 plus the preserved ones: everything else closes on exec.
 //
+// # The monitor
+//
+// With Factory.Monitor set, the init runs under a monitor process that
+// stays its parent, collects its exit code and keeps what the caller gives
+// it to hold, so that the container outlives the caller and another
+// process can Adopt it (monitor_linux.go; the protocol is in package
+// nsenter). The runc-compatible CLI does not use it: runc's inits are
+// reparented when runc exits.
+//
 // # What is not here (yet)
 //
 //   - Checkpoint/restore drive the criu binary (criu_linux.go) and need

@@ -37,9 +37,11 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		// What a daemon that died left running is killed before the
-		// records are read (see container.Service.Restore).
-		killed := rt.Cleanup(ctx)
+		// What a daemon that died left running without a monitor is
+		// killed before the records are read; the rest is adopted (see
+		// container.Service.AdoptRunning), and what no record claims then
+		// goes too.
+		killed := rt.Cleanup(ctx, false)
 		ctrs, err := container.New(ctx, container.Config{
 			Root:            cfg.DataRoot,
 			Images:          images,
@@ -60,7 +62,9 @@ func init() {
 		}
 		ctrs.SetRuntime(rt)
 		daemonContainerNames.svc.Store(ctrs)
-		ctrs.Restore(ctx, killed)
+		ctrs.AdoptRunning(ctx, killed)
+		rt.Cleanup(ctx, true)
+		ctrs.Restore(ctx)
 		// Containers are stopped as soon as the daemon is told to stop (ctx
 		// is cancelled by SIGTERM/SIGINT), so that clients waiting for their
 		// exit get it while the API drains; the hook, added after the

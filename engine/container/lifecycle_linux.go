@@ -83,7 +83,12 @@ func (s *Service) startLocked(ctx context.Context, c *Container, l *live) (retEr
 		s.startFailed(c, err)
 		return err
 	}
-	r := &run{spec: spec, exited: make(chan struct{})}
+	r, stdio, err := s.newRun(c, l)
+	if err != nil {
+		s.CleanupStop(ctx, c.ID)
+		return s.startFailed(c, err)
+	}
+	r.spec = spec
 	defer func() {
 		if retErr != nil {
 			r.close()
@@ -94,30 +99,8 @@ func (s *Service) startLocked(ctx context.Context, c *Container, l *live) (retEr
 	if err := makeWorkdir(spec.Root.Path, spec.Process.Cwd); err != nil {
 		return errdefs.System(err)
 	}
-	var outLog, errLog *jsonfile.LineWriter
-	if c.HostConfig.LogConfig.Type != "none" {
-		opts, err := jsonfile.ParseOptions(c.HostConfig.LogConfig.Config)
-		if err != nil {
-			return errdefs.InvalidParameter(err)
-		}
-		path := filepath.Join(c.root, c.ID+"-json.log")
-		if r.log, err = jsonfile.Open(path, opts); err != nil {
-			return errdefs.System(err)
-		}
-		c.Lock()
-		c.LogPath = path
-		c.Unlock()
-		sink := func(m jsonfile.Message) { _ = r.log.Log(m) }
-		outLog, errLog = jsonfile.NewLineWriter("stdout", sink), jsonfile.NewLineWriter("stderr", sink)
-		r.lines = []*jsonfile.LineWriter{outLog, errLog}
-	}
-	stdio := IO{Terminal: c.Config.Tty, Stdout: &outWriter{streams: l.streams, log: lineOrNil(outLog)}}
-	if !c.Config.Tty {
-		stdio.Stderr = &outWriter{streams: l.streams, stderr: true, log: lineOrNil(errLog)}
-	}
-	if c.Config.OpenStdin {
-		r.stdin, _ = l.streams.stdin()
-		stdio.Stdin = r.stdin
+	if err := saveProcess(c, spec.Process); err != nil {
+		return errdefs.System(err)
 	}
 	if err := rt.Create(ctx, c.ID, spec, stdio); err != nil {
 		return err
@@ -198,6 +181,38 @@ func createWorkdir(c *Container, ms []snapshots.Mount) (retErr error) {
 		}
 	}()
 	return makeWorkdir(rootfs, c.Config.WorkingDir)
+}
+
+// newRun opens the log of a run of the container's program and makes the
+// streams the program writes to: into the log and to attached clients.
+func (s *Service) newRun(c *Container, l *live) (*run, IO, error) {
+	r := &run{exited: make(chan struct{})}
+	var outLog, errLog *jsonfile.LineWriter
+	if c.HostConfig.LogConfig.Type != "none" {
+		opts, err := jsonfile.ParseOptions(c.HostConfig.LogConfig.Config)
+		if err != nil {
+			return nil, IO{}, errdefs.InvalidParameter(err)
+		}
+		path := filepath.Join(c.root, c.ID+"-json.log")
+		if r.log, err = jsonfile.Open(path, opts); err != nil {
+			return nil, IO{}, errdefs.System(err)
+		}
+		c.Lock()
+		c.LogPath = path
+		c.Unlock()
+		sink := func(m jsonfile.Message) { _ = r.log.Log(m) }
+		outLog, errLog = jsonfile.NewLineWriter("stdout", sink), jsonfile.NewLineWriter("stderr", sink)
+		r.lines = []*jsonfile.LineWriter{outLog, errLog}
+	}
+	stdio := IO{Terminal: c.Config.Tty, Stdout: &outWriter{streams: l.streams, log: lineOrNil(outLog)}}
+	if !c.Config.Tty {
+		stdio.Stderr = &outWriter{streams: l.streams, stderr: true, log: lineOrNil(errLog)}
+	}
+	if c.Config.OpenStdin {
+		r.stdin, _ = l.streams.stdin()
+		stdio.Stdin = r.stdin
+	}
+	return r, stdio, nil
 }
 
 func lineOrNil(l *jsonfile.LineWriter) interface{ Write([]byte) (int, error) } {

@@ -86,8 +86,8 @@ type Service struct {
 	shutdownOnce sync.Once
 	shutdownDone chan struct{}
 	shutdownErr  error
-	// wasRunning lists the containers recorded as running at load, whose
-	// mounts Restore undoes.
+	// wasRunning lists the containers recorded as running (or being
+	// removed) at load, for AdoptRunning.
 	wasRunning []string
 	// joined holds the sandboxes of containers between Join and their
 	// /etc files and spec (see network.go).
@@ -96,9 +96,8 @@ type Service struct {
 }
 
 // New opens the container store: it loads every record and takes back the
-// references its containers hold on volumes. A container that was running
-// when the daemon went away is recorded as exited with code 255 (the
-// runtime's cleanup then kills what is left; see Restore).
+// references its containers hold on volumes. What became of the containers
+// that were running when the daemon went away is for Restore to say.
 func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -122,15 +121,18 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 				}
 			}
 		}
-		if c.State.IsRunning() || c.State.Status() == "removing" {
-			// Its process is gone, or is killed by the runtime's cleanup
-			// (see Restore): its exit code is unknown here.
+		switch {
+		case c.State.Status() == "removing":
+			// A removal the daemon did not finish: the runtime's cleanup
+			// kills what is left, its exit code is unknown.
 			c.State.SetStopped(255, false, time.Now())
 			c.State.ResetRemovalInProgress()
 			s.wasRunning = append(s.wasRunning, c.ID)
 			if err := c.Save(); err != nil {
 				s.log.Warn("container record not saved", "container", c.ID, "error", err)
 			}
+		case c.State.IsRunning():
+			s.wasRunning = append(s.wasRunning, c.ID) // adopted or recorded as exited by Restore
 		}
 	}
 	return s, nil

@@ -85,28 +85,12 @@ func (s *Service) shutdown(ctx context.Context) error {
 	}
 }
 
-// Restore runs once the runtime is set, at daemon start: the containers in
-// killed (left running by a daemon that died, and killed by the runtime's
-// cleanup) are recorded as killed; the --rm (AutoRemove) ones that are not
-// running, which is all of them now, are removed with their anonymous
+// Restore runs at daemon start after AdoptRunning: the --rm (AutoRemove)
+// containers that are not running are removed with their anonymous
 // volumes, as dockerd removes them when it restores; and the containers
 // whose restart policy asks for it are started again: always,
 // unless-stopped when not stopped by hand, on-failure after a failure.
-func (s *Service) Restore(ctx context.Context, killed []string) {
-	for _, id := range s.wasRunning {
-		s.CleanupStop(ctx, id) // the rootfs a dead daemon left mounted
-	}
-	for _, id := range killed {
-		c, err := s.store.Get(id)
-		if err != nil {
-			continue
-		}
-		c.State.SetStopped(137, false, time.Now())
-		c.State.SetError(137, errors.New("container was running when its daemon stopped without stopping it; killed at daemon start"))
-		if err := c.Save(); err != nil {
-			s.log.Warn("container record not saved", "container", c.ID, "error", err)
-		}
-	}
+func (s *Service) Restore(ctx context.Context) {
 	for _, c := range s.store.All() {
 		if !c.HostConfig.AutoRemove || c.State.IsRunning() {
 			continue

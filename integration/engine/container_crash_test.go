@@ -1,83 +1,103 @@
 package engine
 
 import (
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 )
 
 // The daemon is killed (SIGKILL) while containers run, one of them paused,
-// and started again: each container's state is then right. The plain and
-// the paused one are exited with 137, not running, not paused, no pid, a
-// finish time after their start, their processes gone (the frozen one
-// too) and nothing of their run left mounted; their logs are kept and they
-// start again. The one with --restart always runs again, with its log
-// continued. (TestContainerRunDaemonRestart covers the clean stop.)
+// and started again: the containers ran on under their monitors, and the
+// new daemon adopts them. Each keeps its pid and state (the paused one is
+// still paused), what it printed while no daemon ran is in its log after
+// what it printed before, exec, stop and unpause work on it, and a stop
+// records its real exit code. One that exited while no daemon ran is
+// recorded with the code it exited with (not 137 or 255), and the one with
+// --restart always was not restarted (it never stopped). Nothing of their
+// runs is left once they are removed. (TestContainerRunDaemonRestart
+// covers the clean stop.)
 func TestContainerDaemonKilled(t *testing.T) {
 	d := runDaemon(t)
-	d.removeOnCleanup(t, "crplain", "crpaused", "cralways")
-	d.docker(t, runArgs("-d", "--name", "crplain", "busybox", "sh", "-c", "echo before; sleep 1000; true")...)
+	names := []string{"crplain", "crpaused", "cralways", "crexit"}
+	d.removeOnCleanup(t, names...)
+	d.docker(t, runArgs("-d", "--name", "crplain", "busybox", "sh", "-c", "trap 'echo during' USR1; trap 'exit 3' TERM; echo before; while :; do sleep 0.1; done")...)
 	d.docker(t, runArgs("-d", "--name", "crpaused", "busybox", "sleep", "1000")...)
 	d.docker(t, runArgs("-d", "--name", "cralways", "--restart", "always", "busybox", "sh", "-c", "echo run; sleep 1000; true")...)
+	d.docker(t, runArgs("-d", "--name", "crexit", "busybox", "sh", "-c", "trap 'echo bye; exit 7' USR1; echo hi; while :; do sleep 0.1; done")...)
 	d.waitLogs(t, "crplain", "before")
 	d.waitLogs(t, "cralways", "run")
+	d.waitLogs(t, "crexit", "hi")
 	d.docker(t, "pause", "crpaused")
-	before := map[string]struct {
+	type ctr struct {
 		id  string
 		pid int
-	}{}
-	for _, n := range []string{"crplain", "crpaused", "cralways"} {
+	}
+	before := map[string]ctr{}
+	for _, n := range names {
 		c := inspectContainer(t, d, n)
 		if c.State.Pid <= 0 || !processIn(c.State.Pid, c.ID) {
 			t.Fatalf("%s: pid %d", n, c.State.Pid)
 		}
-		before[n] = struct {
-			id  string
-			pid int
-		}{c.ID, c.State.Pid}
+		before[n] = ctr{c.ID, c.State.Pid}
 	}
 
-	d.restartDaemon(t, syscall.SIGKILL)
+	d.restartDaemon(t, syscall.SIGKILL, func() {
+		// While no daemon runs: one prints, one exits.
+		for n, sig := range map[string]syscall.Signal{"crplain": syscall.SIGUSR1, "crexit": syscall.SIGUSR1} {
+			if err := syscall.Kill(before[n].pid, sig); err != nil {
+				t.Errorf("signal %s: %v", n, err)
+			}
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for processIn(before["crexit"].pid, before["crexit"].id) && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
 
-	for _, n := range []string{"crplain", "crpaused"} {
-		c := inspectContainer(t, d, n)
-		st := c.State
-		if st.Status != "exited" || st.Running || st.Paused || st.Restarting || st.Pid != 0 || st.ExitCode != 137 {
-			t.Errorf("%s after the daemon was killed: %+v", n, st)
+	for n, want := range map[string]string{"crplain": "running", "crpaused": "paused", "cralways": "running"} {
+		st := inspectContainer(t, d, n).State
+		if st.Status != want || st.Pid != before[n].pid || st.Restarting {
+			t.Errorf("%s after the daemon was killed: %+v (want %s, pid %d)", n, st, want, before[n].pid)
 		}
-		started, err1 := time.Parse(time.RFC3339Nano, st.StartedAt)
-		finished, err2 := time.Parse(time.RFC3339Nano, st.FinishedAt)
-		if err1 != nil || err2 != nil || !finished.After(started) {
-			t.Errorf("%s: started %s, finished %s", n, st.StartedAt, st.FinishedAt)
+		if !processIn(before[n].pid, before[n].id) {
+			t.Errorf("%s: its process %d is gone", n, before[n].pid)
 		}
+	}
+	d.waitLogs(t, "crplain", "before\nduring\n")
+	if out := d.docker(t, "exec", "crplain", "echo", "alive"); out != "alive\n" {
+		t.Errorf("exec into the adopted container: %q", out)
+	}
+	if out := d.docker(t, "logs", "cralways"); out != "run\n" {
+		t.Errorf("cralways was restarted: logs %q", out)
+	}
+	d.waitStatus(t, "crexit", "exited")
+	if st := inspectContainer(t, d, "crexit").State; st.ExitCode != 7 || st.Pid != 0 {
+		t.Errorf("crexit, which exited while no daemon ran: %+v", st)
+	}
+	if out := d.docker(t, "logs", "crexit"); out != "hi\nbye\n" {
+		t.Errorf("logs of crexit: %q", out)
+	}
+
+	// The adopted ones are the daemon's as any other.
+	d.docker(t, "stop", "-t", "5", "crplain")
+	if st := inspectContainer(t, d, "crplain").State; st.Status != "exited" || st.ExitCode != 3 {
+		t.Errorf("crplain stopped: %+v", st)
+	}
+	d.docker(t, "unpause", "crpaused")
+	d.docker(t, "kill", "crpaused")
+	d.waitStatus(t, "crpaused", "exited")
+	if st := inspectContainer(t, d, "crpaused").State; st.ExitCode != 137 {
+		t.Errorf("crpaused killed: %+v", st)
+	}
+	d.docker(t, "start", "crplain")
+	d.waitLogs(t, "crplain", "before\nduring\nbefore\n")
+	d.docker(t, append([]string{"rm", "-f"}, names...)...)
+	for _, n := range names {
 		if processIn(before[n].pid, before[n].id) {
-			t.Errorf("%s: its process %d still runs", n, before[n].pid)
+			t.Errorf("%s: its process %d still runs after rm -f", n, before[n].pid)
 		}
 		for _, l := range leftovers(t, d, before[n].id) {
 			t.Errorf("%s: left behind: %s", n, l)
 		}
 	}
-	if out := d.docker(t, "logs", "crplain"); out != "before\n" {
-		t.Errorf("logs of crplain: %q", out)
-	}
-
-	// --restart always: started again by the new daemon.
-	d.waitStatus(t, "cralways", "running")
-	if got := strings.TrimSpace(d.docker(t, "ps", "--format", "{{.Names}}")); got != "cralways" {
-		t.Errorf("running after the restart: %q", got)
-	}
-	d.waitLogs(t, "cralways", "run\nrun\n")
-	if processIn(before["cralways"].pid, before["cralways"].id) {
-		t.Errorf("cralways: its first process %d still runs", before["cralways"].pid)
-	}
-	if out := d.docker(t, "exec", "cralways", "echo", "alive"); out != "alive\n" {
-		t.Errorf("exec into the restarted container: %q", out)
-	}
-
-	// The stopped ones start again like any stopped container.
-	d.docker(t, "start", "crpaused", "crplain")
-	d.waitStatus(t, "crpaused", "running")
-	d.waitLogs(t, "crplain", "before\nbefore\n")
-	d.docker(t, "rm", "-f", "crplain", "crpaused", "cralways")
 }

@@ -117,10 +117,11 @@ func TestContainerTmpfsDestination(t *testing.T) {
 	}
 }
 
-// --rm containers do not outlive the daemon: the ones a clean stop stopped
-// (and one created but never started) and the ones a crash left are
+// --rm containers are removed once they stop, across daemon restarts: the
+// ones a clean stop stopped (and one created but never started) are
 // removed, with their anonymous volumes, when the daemon starts again, as
-// dockerd removes them when it restores; other stopped containers stay.
+// dockerd removes them when it restores; one a crash left running is
+// adopted, and removed when it exits; other stopped containers stay.
 func TestContainerAutoRemoveAtDaemonStart(t *testing.T) {
 	d := runDaemon(t)
 	d.removeOnCleanup(t, "rmclean", "rmcreated", "rmcrash", "keep")
@@ -144,9 +145,11 @@ func TestContainerAutoRemoveAtDaemonStart(t *testing.T) {
 		t.Fatalf("pid %d %v", pid, err)
 	}
 	d.restartDaemon(t, syscall.SIGKILL)
-	if got := names(); got != "keep" {
-		t.Fatalf("containers after a daemon crash: %q", got)
+	if got := d.inspectField(t, "rmcrash", "{{.State.Status}} {{.State.Pid}}"); got != fmt.Sprintf("running %d", pid) {
+		t.Fatalf("rmcrash after a daemon crash: %s (pid was %d)", got, pid)
 	}
+	d.docker(t, "kill", "rmcrash")
+	poll(t, "rmcrash to be removed", func() bool { return names() == "keep" })
 	if processIn(pid, id) {
 		t.Fatalf("rmcrash: its process %d still runs", pid)
 	}

@@ -123,7 +123,8 @@ func TestContainerRunEvents(t *testing.T) {
 // A daemon that stops cleanly stops its containers first: their records
 // keep their real exit codes, and `--restart always` brings one back when
 // the daemon starts again. A daemon that is killed leaves its containers
-// behind; the next one kills them at start and records 137.
+// running under their monitors; the next one adopts them
+// (TestContainerDaemonKilled has the details).
 func TestContainerRunDaemonRestart(t *testing.T) {
 	d := runDaemon(t)
 	d.removeOnCleanup(t, "polite", "auto", "orphan")
@@ -161,8 +162,14 @@ func TestContainerRunDaemonRestart(t *testing.T) {
 		t.Fatalf("pid %d %v", pid, err)
 	}
 	d.restartDaemon(t, syscall.SIGKILL)
+	if got := d.inspectField(t, "orphan", "{{.State.Status}} {{.State.Pid}}"); got != fmt.Sprintf("running %d", pid) {
+		t.Fatalf("orphan after a daemon crash: %s (pid was %d)", got, pid)
+	}
+	// Adopted, it stops as any container: its shell, the pid 1 of its
+	// namespace, ignores SIGTERM and is killed after the timeout.
+	d.docker(t, "stop", "-t", "1", "orphan")
 	if got := d.inspectField(t, "orphan", "{{.State.Status}} {{.State.ExitCode}} {{.State.Running}}"); got != "exited 137 false" {
-		t.Fatalf("orphan after a daemon crash: %s", got)
+		t.Fatalf("orphan stopped after the daemon crash: %s", got)
 	}
 	if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil {
 		if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); strings.Contains(string(b), "sleep") {
@@ -176,9 +183,9 @@ func TestContainerRunDaemonRestart(t *testing.T) {
 }
 
 // restartDaemon stops the daemon with sig (SIGTERM: a clean stop that must
-// succeed; SIGKILL: a crash) and starts the same command line again on the
-// same roots.
-func (d *daemonProc) restartDaemon(t *testing.T, sig syscall.Signal) {
+// succeed; SIGKILL: a crash), runs meanwhile, and starts the same command
+// line again on the same roots.
+func (d *daemonProc) restartDaemon(t *testing.T, sig syscall.Signal, meanwhile ...func()) {
 	t.Helper()
 	_ = d.cmd.Process.Signal(sig)
 	select {
@@ -188,6 +195,9 @@ func (d *daemonProc) restartDaemon(t *testing.T, sig syscall.Signal) {
 	}
 	if sig == syscall.SIGTERM && d.err != nil {
 		t.Fatalf("daemon stop: %v", d.err)
+	}
+	for _, f := range meanwhile {
+		f()
 	}
 	logf, err := os.OpenFile(d.LogPath, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {

@@ -20,7 +20,13 @@
 // resizes through it.
 //
 // State of libctr lives under the runtime root (by default
-// <exec-root>/runtime). The daemon holds every container's stdio, so a
-// container cannot outlive the daemon: Cleanup, called at daemon start,
-// destroys what a daemon that died left behind.
+// <exec-root>/runtime). Every container's init runs under a monitor
+// (libctr's Factory.Monitor): a small process, not the daemon, is its
+// parent and keeps its output pipes (or pty master) open, so a container
+// outlives a daemon that dies. The next daemon's Cleanup leaves such
+// containers alone, Restore adopts them (their output goes on, what they
+// wrote meanwhile first; Wait gets the code from the monitor, also for one
+// that exited meanwhile), and a second Cleanup destroys what nobody
+// adopted. Stdin does not survive: a pipe's ends with the daemon that
+// held it (a pty's goes on).
 package inproc

@@ -46,13 +46,16 @@ func New(root string, log *slog.Logger) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
+	f.Monitor = true
 	return &Runtime{factory: f, log: log, ctrs: map[string]*ctr{}}, nil
 }
 
 // Cleanup destroys every container found under the root that this runtime
-// did not create: what a daemon that died left running. It returns their
-// ids.
-func (r *Runtime) Cleanup(ctx context.Context) []string {
+// did not create or adopt, and that cannot be adopted (see Restore): what
+// a daemon that died left running without a monitor, or whose monitor
+// was killed. It returns their ids. With all, adoptable ones go too: the
+// daemon calls it so once it has adopted what it wanted.
+func (r *Runtime) Cleanup(ctx context.Context, all bool) []string {
 	ids, err := r.factory.List()
 	if err != nil {
 		r.log.Warn("runtime cleanup: cannot list containers", "error", err)
@@ -69,6 +72,9 @@ func (r *Runtime) Cleanup(ctx context.Context) []string {
 		c, err := r.factory.Load(id)
 		if err != nil {
 			r.log.Warn("runtime cleanup: cannot load container", "container", id, "error", err)
+			continue
+		}
+		if !all && c.Adoptable() {
 			continue
 		}
 		if err := c.Destroy(); err != nil {
@@ -120,6 +126,13 @@ func (r *Runtime) Create(ctx context.Context, id string, spec *specs.Spec, io co
 		s.close()
 		return errdefs.System(err)
 	}
+	if held := s.outputs(); len(held) > 0 {
+		// The monitor keeps the output open for a daemon that adopts
+		// the container after this one died (see Restore).
+		if err := lp.Hold(held...); err != nil {
+			r.log.Warn("container output not handed to its monitor", "container", id, "error", err)
+		}
+	}
 	r.mu.Lock()
 	r.ctrs[id] = &ctr{c: c, init: newProc(lp, s, c)}
 	r.mu.Unlock()
@@ -136,7 +149,7 @@ func (r *Runtime) Start(ctx context.Context, id string) (int, error) {
 		return 0, classify(err)
 	}
 	go c.init.wait()
-	return c.init.p.Pid(), nil
+	return c.init.Pid(), nil
 }
 
 // Kill signals the container's init; SIGKILL goes to every process in
@@ -272,11 +285,14 @@ func classify(err error) error {
 	return errdefs.System(err)
 }
 
-// proc is a started program: the init or an exec'd process.
+// proc is a started program: the init or an exec'd process, or an init
+// adopted from a daemon that died.
 type proc struct {
-	p  *libctr.Process
-	io *stdio
-	c  *libctr.Container // the init's container, for its OOM kill count
+	pid  int
+	reap func() (code int, err error) // blocks until the program is gone
+	lp   *libctr.Process              // nil for an adopted init
+	io   *stdio
+	c    *libctr.Container // the init's container, for its OOM kill count
 
 	done    chan struct{}
 	once    sync.Once
@@ -285,16 +301,19 @@ type proc struct {
 }
 
 func newProc(p *libctr.Process, s *stdio, c *libctr.Container) *proc {
-	return &proc{p: p, io: s, c: c, done: make(chan struct{})}
+	return &proc{pid: p.Pid(), lp: p, io: s, c: c, done: make(chan struct{}), reap: func() (int, error) {
+		st, err := p.Wait()
+		return libctr.ExitCode(st), err
+	}}
 }
 
 // wait reaps the program, lets its output drain, and publishes the exit.
 func (p *proc) wait() {
 	p.once.Do(func() {
-		st, err := p.p.Wait()
+		code, err := p.reap()
 		exited := time.Now()
 		p.io.drain()
-		p.status = container.ExitStatus{Code: libctr.ExitCode(st), ExitedAt: exited}
+		p.status = container.ExitStatus{Code: code, ExitedAt: exited}
 		p.waitErr = err
 		if p.c != nil {
 			if n, err := p.c.Cgroup().OOMKillCount(); err == nil && n > 0 {
@@ -305,7 +324,7 @@ func (p *proc) wait() {
 	})
 }
 
-func (p *proc) Pid() int { return p.p.Pid() }
+func (p *proc) Pid() int { return p.pid }
 
 func (p *proc) Wait(ctx context.Context) (container.ExitStatus, error) {
 	select {
@@ -316,7 +335,7 @@ func (p *proc) Wait(ctx context.Context) (container.ExitStatus, error) {
 	}
 }
 
-func (p *proc) Signal(sig syscall.Signal) error { return p.p.Signal(sig) }
+func (p *proc) Signal(sig syscall.Signal) error { return syscall.Kill(p.pid, sig) }
 
 func (p *proc) Resize(width, height uint) error { return p.io.resize(width, height) }
 

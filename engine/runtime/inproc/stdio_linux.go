@@ -233,3 +233,74 @@ func (s *stdio) resize(width, height uint) error {
 	}
 	return ioctlErr
 }
+
+// outputs are our ends of the program's output, for its monitor to hold:
+// the pty master, or the stdout and stderr pipes (those there are, in that
+// order). Stdin is not held: the program must see its end when we close it.
+func (s *stdio) outputs() []*os.File {
+	s.consMu.Lock()
+	defer s.consMu.Unlock()
+	if s.console != nil {
+		return []*os.File{s.console}
+	}
+	var fs []*os.File
+	for _, f := range []*os.File{s.out, s.err} {
+		if f != nil {
+			fs = append(fs, f)
+		}
+	}
+	return fs
+}
+
+// adoptStdio connects the output a monitor held (outputs' order) to want
+// and starts copying. A held pty master also takes want.Stdin; a pipe's
+// stdin ended with the daemon that made it.
+func adoptStdio(want container.IO, held []*os.File) (*stdio, error) {
+	s := &stdio{want: want}
+	if want.Terminal {
+		if len(held) != 1 {
+			return nil, fmt.Errorf("the monitor holds %d descriptors, not a pty master", len(held))
+		}
+		// A non-blocking copy, so that the runtime poller serves it and
+		// close ends a read.
+		fd, err := unix.FcntlInt(held[0].Fd(), unix.F_DUPFD_CLOEXEC, 0)
+		held[0].Close()
+		if err != nil {
+			return nil, err
+		}
+		if err := unix.SetNonblock(fd, true); err != nil {
+			unix.Close(fd)
+			return nil, err
+		}
+		f := os.NewFile(uintptr(fd), "pty-master")
+		s.console = f
+		if want.Stdout != nil {
+			s.copy(want.Stdout, f)
+		}
+		if want.Stdin != nil {
+			go func() { _, _ = io.Copy(f, want.Stdin) }()
+		}
+		return s, nil
+	}
+	n := 0
+	for _, w := range []struct {
+		dst  io.Writer
+		ours **os.File
+	}{{want.Stdout, &s.out}, {want.Stderr, &s.err}} {
+		if w.dst == nil {
+			continue
+		}
+		if n >= len(held) {
+			return nil, fmt.Errorf("the monitor holds %d descriptors, fewer than the container's outputs", len(held))
+		}
+		*w.ours = held[n]
+		n++
+	}
+	if s.out != nil {
+		s.copy(want.Stdout, s.out)
+	}
+	if s.err != nil {
+		s.copy(want.Stderr, s.err)
+	}
+	return s, nil
+}

@@ -1,0 +1,161 @@
+package container
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/docker/docker/api/types/mount"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Restorer is a Runtime that can adopt a container which a daemon before
+// this one started and left running (inproc does, through libctr's
+// per-container monitor). The output from then on goes to stdio, shaped
+// as at the container's create; a program that ended while no daemon ran
+// is adopted too, and its Wait returns the code it ended with.
+type Restorer interface {
+	Restore(ctx context.Context, id string, stdio IO) (pid int, err error)
+}
+
+// processFile keeps the spec's process of the current run next to the
+// record: an adopted run needs it for exec and healthchecks.
+const processFile = "process.json"
+
+func saveProcess(c *Container, p *specs.Process) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(c.root, processFile), b, 0o600)
+}
+
+func loadProcess(c *Container) (*specs.Process, error) {
+	b, err := os.ReadFile(filepath.Join(c.root, processFile))
+	if err != nil {
+		return nil, err
+	}
+	var p specs.Process
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("%s: %w", processFile, err)
+	}
+	return &p, nil
+}
+
+// adopt takes back a container that was running when the last daemon
+// died, from the runtime: its record stays as it was (running, or
+// paused), its log goes on, its volumes count as mounted again, and it is
+// monitored as if this daemon had started it. A container on a network of
+// its own cannot keep it (the network service undid the sandboxes of the
+// daemon that died) and is stopped, with its stop signal and timeout, as
+// dockerd does at a restart without live-restore; its record gets the
+// exit code it really ends with.
+func (s *Service) adopt(ctx context.Context, c *Container, rs Restorer) error {
+	l := s.live(c)
+	l.op.Lock()
+	defer l.op.Unlock()
+	proc, err := loadProcess(c)
+	if err != nil {
+		return err
+	}
+	r, stdio, err := s.newRun(c, l)
+	if err != nil {
+		return err
+	}
+	r.spec = &specs.Spec{Process: proc}
+	pid, err := rs.Restore(ctx, c.ID, stdio)
+	if err != nil {
+		r.close()
+		return err
+	}
+	c.mu.Lock()
+	for _, mp := range c.MountPoints {
+		if mp.Type != mount.TypeVolume || mp.Name == "" || c.mounted[mp.Name] {
+			continue
+		}
+		if _, err := s.cfg.Volumes.Mount(ctx, mp.Name, c.ID); err != nil {
+			s.log.Warn("volume of an adopted container", "container", c.ID, "volume", mp.Name, "error", err)
+			continue
+		}
+		if c.mounted == nil {
+			c.mounted = map[string]bool{}
+		}
+		c.mounted[mp.Name] = true
+	}
+	c.mu.Unlock()
+	if c.State.Pid != pid {
+		c.State.mu.Lock()
+		c.State.Pid = pid
+		c.State.mu.Unlock()
+	}
+	l.mu.Lock()
+	l.run = r
+	l.mu.Unlock()
+	go s.monitor(c, l, r)
+	s.startHealthcheck(c, l, r)
+	if ownNetwork(c.HostConfig) {
+		go s.stopAdopted(c, l)
+	}
+	return nil
+}
+
+// stopAdopted stops an adopted container that cannot go on running.
+func (s *Service) stopAdopted(c *Container, l *live) {
+	l.op.Lock()
+	defer l.op.Unlock()
+	if !c.State.IsRunning() {
+		return
+	}
+	sig, err := c.stopSignal("")
+	if err != nil {
+		sig = 15
+	}
+	t := defaultStopTimeout
+	if c.Config.StopTimeout != nil && *c.Config.StopTimeout >= 0 {
+		t = *c.Config.StopTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(t+30)*time.Second)
+	defer cancel()
+	if err := s.stopLocked(ctx, c, l, sig, &t); err != nil {
+		s.log.Warn("adopted container not stopped", "container", c.ID, "error", err)
+	}
+}
+
+// AdoptRunning decides, at daemon start once the runtime is set, the fate
+// of each container recorded as running: adopted from the runtime when it
+// can be, otherwise recorded as exited: 137 when the runtime's cleanup
+// killed it (killed), 255 when its process was gone with its exit code.
+// Restore comes next.
+func (s *Service) AdoptRunning(ctx context.Context, killed []string) {
+	rs, _ := s.cfg.Runtime.(Restorer)
+	wasKilled := map[string]bool{}
+	for _, id := range killed {
+		wasKilled[id] = true
+	}
+	for _, id := range s.wasRunning {
+		c, err := s.store.Get(id)
+		if err != nil {
+			continue
+		}
+		if rs != nil && !wasKilled[id] && c.State.IsRunning() {
+			err := s.adopt(ctx, c, rs)
+			if err == nil {
+				continue
+			}
+			s.log.Info("container not adopted", "container", id, "error", err)
+		}
+		s.CleanupStop(ctx, id) // the rootfs a dead daemon left mounted
+		c.State.SetStopped(255, false, time.Now())
+		if wasKilled[id] {
+			c.State.SetStopped(137, false, time.Now())
+			c.State.SetError(137, errors.New("container was running when its daemon stopped without stopping it; killed at daemon start"))
+		}
+		if err := c.Save(); err != nil {
+			s.log.Warn("container record not saved", "container", c.ID, "error", err)
+		}
+	}
+}
