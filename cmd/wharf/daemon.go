@@ -84,6 +84,7 @@ A key set both in the file and by a flag is refused, as is an unknown key.`,
 	f.StringVar(&cfg.BridgeIP, "bip", "", "Specify the default bridge's IP address and prefix, e.g. 172.17.0.1/16 (default: first free pool)")
 	f.IntVar(&cfg.MTU, "mtu", 0, "Set the MTU of bridges and container interfaces (default 1500)")
 	f.StringArrayVar(&cfg.DNS, "dns", nil, "DNS server for containers to use (default: the host's resolv.conf)")
+	f.BoolVar(&cfg.LiveRestore, "live-restore", false, "Keep containers running when the daemon stops")
 	rootCmd.AddCommand(cmd)
 }
 

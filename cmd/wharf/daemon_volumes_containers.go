@@ -69,14 +69,24 @@ func init() {
 		// is cancelled by SIGTERM/SIGINT), so that clients waiting for their
 		// exit get it while the API drains; the hook, added after the
 		// volumes' so it runs before it, waits for that (or does it, when the
-		// daemon stops for another reason) before volumes close.
+		// daemon stops for another reason) before volumes close. With
+		// live-restore (as it is when the daemon stops) they run on, and
+		// the next daemon adopts them.
 		go func() {
 			<-ctx.Done()
-			sctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.ShutdownTimeout)*time.Second)
+			if d.Config().LiveRestore {
+				return
+			}
+			sctx, cancel := context.WithTimeout(context.Background(), time.Duration(d.Config().ShutdownTimeout)*time.Second)
 			defer cancel()
 			_ = ctrs.Shutdown(sctx)
 		}()
-		d.OnShutdown(ctrs.Shutdown)
+		d.OnShutdown(func(ctx context.Context) error {
+			if d.Config().LiveRestore {
+				return nil
+			}
+			return ctrs.Shutdown(ctx)
+		})
 		images.SetInUse(ctrs.ImageInUse)
 		d.Containers, d.Volumes = ctrs, vols
 		return []router.Router{volumerouter.New(vols), containerrouter.New(ctrs), execrouter.New(ctrs)}, nil

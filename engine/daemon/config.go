@@ -72,6 +72,9 @@ type Config struct {
 	BridgeIP           string   `json:"bip,omitempty"`
 	MTU                int      `json:"mtu,omitempty"`
 	DNS                []string `json:"dns,omitempty"`
+	// LiveRestore keeps containers running when the daemon stops; the
+	// next daemon adopts them (they survive a crash either way).
+	LiveRestore bool `json:"live-restore,omitempty"`
 }
 
 // FlagNames maps a daemon.json key to its command-line flag where the two
@@ -89,7 +92,7 @@ func knownKeys() map[string]bool {
 	b, _ := json.Marshal(Config{Hosts: []string{""}, DataRoot: "x", ExecRoot: "x", Pidfile: "x", Group: "x", TLS: true,
 		TLSVerify: true, TLSCACert: "x", TLSCert: "x", TLSKey: "x", InsecureRegistries: []string{""},
 		RegistryMirrors: []string{""}, LogLevel: "x", Debug: true, CorsHeaders: "x", ShutdownTimeout: 1,
-		Labels: []string{""}, Experimental: true, StorageDriver: "x", Bridge: "x", BridgeIP: "x", MTU: 1, DNS: []string{""}})
+		Labels: []string{""}, Experimental: true, StorageDriver: "x", Bridge: "x", BridgeIP: "x", MTU: 1, DNS: []string{""}, LiveRestore: true})
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
 	keys := make(map[string]bool, len(m))

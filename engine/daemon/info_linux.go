@@ -72,6 +72,7 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 		Name:               hostname,
 		Labels:             append([]string{}, cfg.Labels...),
 		ExperimentalBuild:  cfg.Experimental,
+		LiveRestoreEnabled: cfg.LiveRestore,
 		ServerVersion:      buildinfo.Version,
 		Runtimes:           map[string]system.RuntimeWithStatus{"wharf": {Runtime: system.Runtime{Path: selfPath()}}},
 		DefaultRuntime:     "wharf",

@@ -33,6 +33,7 @@ func (d *Daemon) Reload(ctx context.Context, next Config) error {
 	d.cfg.InsecureRegistries = next.InsecureRegistries
 	d.cfg.RegistryMirrors = next.RegistryMirrors
 	d.cfg.ShutdownTimeout = next.ShutdownTimeout
+	d.cfg.LiveRestore = next.LiveRestore
 	c := d.cfg
 	d.mu.Unlock()
 
@@ -51,6 +52,7 @@ func (d *Daemon) Reload(ctx context.Context, next Config) error {
 			"insecure-registries": list(c.InsecureRegistries),
 			"registry-mirrors":    list(c.RegistryMirrors),
 			"shutdown-timeout":    strconv.Itoa(c.ShutdownTimeout),
+			"live-restore":        strconv.FormatBool(c.LiveRestore),
 		},
 	})
 	return nil

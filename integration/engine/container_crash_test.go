@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -99,5 +100,37 @@ func TestContainerDaemonKilled(t *testing.T) {
 		for _, l := range leftovers(t, d, before[n].id) {
 			t.Errorf("%s: left behind: %s", n, l)
 		}
+	}
+}
+
+// With --live-restore, a clean stop (SIGTERM) leaves the containers
+// running too, and `docker info` says so; the next daemon adopts them, and
+// their output goes on into their logs.
+func TestContainerLiveRestore(t *testing.T) {
+	d := startDaemonWith(t, daemonOptions{Args: []string{"--live-restore"}})
+	loadBusybox(t, d)
+	d.removeOnCleanup(t, "lr")
+	if got := strings.TrimSpace(d.docker(t, "info", "--format", "{{.LiveRestoreEnabled}}")); got != "true" {
+		t.Errorf("docker info LiveRestoreEnabled: %q", got)
+	}
+	d.docker(t, runArgs("-d", "--name", "lr", "busybox", "sh", "-c", "trap 'echo during' USR1; trap 'exit 4' TERM; echo before; while :; do sleep 0.1; done")...)
+	d.waitLogs(t, "lr", "before")
+	c := inspectContainer(t, d, "lr")
+	d.restartDaemon(t, syscall.SIGTERM, func() {
+		if err := syscall.Kill(c.State.Pid, syscall.SIGUSR1); err != nil {
+			t.Errorf("the container did not outlive a clean daemon stop: %v", err)
+		}
+	})
+	if st := inspectContainer(t, d, "lr").State; st.Status != "running" || st.Pid != c.State.Pid {
+		t.Fatalf("after a clean restart with live-restore: %+v (pid was %d)", st, c.State.Pid)
+	}
+	d.waitLogs(t, "lr", "before\nduring\n")
+	d.docker(t, "stop", "lr")
+	if st := inspectContainer(t, d, "lr").State; st.ExitCode != 4 {
+		t.Errorf("stopped: %+v", st)
+	}
+	d.docker(t, "rm", "lr")
+	for _, l := range leftovers(t, d, c.ID) {
+		t.Errorf("left behind: %s", l)
 	}
 }
