@@ -11,6 +11,8 @@ import (
 
 	"github.com/docker/docker/api/types/mount"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/wharf-project/wharf/engine/network"
 )
 
 // Restorer is a Runtime that can adopt a container which a daemon before
@@ -50,10 +52,10 @@ func loadProcess(c *Container) (*specs.Process, error) {
 // died, from the runtime: its record stays as it was (running, or
 // paused), its log goes on, its volumes count as mounted again, and it is
 // monitored as if this daemon had started it. A container on a network of
-// its own cannot keep it (the network service undid the sandboxes of the
-// daemon that died) and is stopped, with its stop signal and timeout, as
-// dockerd does at a restart without live-restore; its record gets the
-// exit code it really ends with.
+// its own gets its sandbox back from the network service; if that fails,
+// it is stopped, with its stop signal and timeout, as dockerd does at a
+// restart without live-restore, and its record gets the exit code it
+// really ends with.
 func (s *Service) adopt(ctx context.Context, c *Container, rs Restorer) error {
 	l := s.live(c)
 	l.op.Lock()
@@ -98,7 +100,19 @@ func (s *Service) adopt(ctx context.Context, c *Container, rs Restorer) error {
 	go s.monitor(c, l, r)
 	s.startHealthcheck(c, l, r)
 	if ownNetwork(c.HostConfig) {
-		go s.stopAdopted(c, l)
+		var err error
+		if rj, ok := s.cfg.Networks.(rejoiner); ok {
+			var j *network.Joined
+			if j, err = rj.Rejoin(ctx, joinRequest(c)); err == nil {
+				s.setJoined(c.ID, j)
+			}
+		} else {
+			err = errors.New("the network service cannot take sandboxes back")
+		}
+		if err != nil {
+			s.log.Warn("adopted container lost its network: stopping it", "container", c.ID, "error", err)
+			go s.stopAdopted(c, l)
+		}
 	}
 	return nil
 }

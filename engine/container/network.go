@@ -73,12 +73,24 @@ func (s *Service) joinNetworks(ctx context.Context, c *Container) (*network.Join
 	if s.cfg.Networks == nil || !ownNetwork(c.HostConfig) {
 		return nil, nil
 	}
+	return s.cfg.Networks.Join(ctx, joinRequest(c))
+}
+
+// joinRequest is what the network service needs to know of c to make (or
+// take back) its sandbox.
+func joinRequest(c *Container) network.JoinRequest {
 	cfg, hc := c.Config, c.HostConfig
-	return s.cfg.Networks.Join(ctx, network.JoinRequest{
+	return network.JoinRequest{
 		ContainerID: c.ID, Mode: string(hc.NetworkMode), Name: trimSlash(c.Name), Hostname: cfg.Hostname, Domainname: cfg.Domainname,
 		MacAddress:   cfg.MacAddress, //nolint:staticcheck // API < 1.44 sends it here
 		PortBindings: hc.PortBindings, ExposedPorts: cfg.ExposedPorts, PublishAll: hc.PublishAllPorts, DNS: hc.DNS,
-	})
+	}
+}
+
+// rejoiner is a network service that can take back the sandbox of a
+// container a daemon that died left running.
+type rejoiner interface {
+	Rejoin(ctx context.Context, req network.JoinRequest) (*network.Joined, error)
 }
 
 func (s *Service) leaveNetworks(ctx context.Context, id string) {
