@@ -248,7 +248,7 @@ func (s *Service) Disconnect(ctx context.Context, netName, ctrName string, force
 	}
 	if sb := s.sandboxes[id]; sb != nil {
 		s.removeEndpoint(sb, n.ID)
-		if err := s.db.put(bucketSandboxes, id, sb); err != nil {
+		if err := s.putSandbox(sb); err != nil {
 			s.log.Warn("sandbox record not saved", "container", id, "error", err)
 		}
 		if err := s.applyFirewall(); err != nil {

@@ -45,7 +45,8 @@ func startResolver(ctrNs int, r *resolver) error {
 	return nil
 }
 
-// dnsRedirect is, in the container's namespace:
+// dnsRedirect is, in the container's namespace (made anew, or replacing
+// the one there):
 //
 //	table ip wharf { chain output { type nat hook output priority dstnat;
 //	  ip daddr 127.0.0.11 udp dport 53 dnat to 127.0.0.11:<udp port>
@@ -56,6 +57,9 @@ func dnsRedirect(ctrNs int, udpPort, tcpPort uint16) error {
 		return err
 	}
 	t := c.AddTable(&nftables.Table{Name: "wharf", Family: nftables.TableFamilyIPv4})
+	// A rejoined sandbox has the table of the daemon before, whose rules
+	// point at ports nobody listens on any more.
+	c.FlushTable(t)
 	out := c.AddChain(&nftables.Chain{Name: "output", Table: t, Type: nftables.ChainTypeNAT,
 		Hooknum: nftables.ChainHookOutput, Priority: nftables.ChainPriorityNATDest})
 	for _, p := range []struct {

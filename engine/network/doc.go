@@ -20,6 +20,12 @@
 //	svc.Leave(ctx, id)            // DNS server stopped, ports freed, veths and netns gone,
 //	                              // addresses back in their pools
 //
+// A container outlives the daemon that started it, and so does its
+// sandbox. The next daemon's Open keeps the sandboxes it finds as stale
+// ones; Rejoin makes one live again for a container the daemon adopts
+// (same namespace, veths and addresses; ports, DNS server and rules made
+// again), and DropStale undoes the others (rejoin.go).
+//
 // On disk:
 //
 //	<data-root>/network/local-kv.db    networks, container attachments, sandboxes (store.go)

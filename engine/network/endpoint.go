@@ -98,7 +98,7 @@ func (s *Service) addEndpoint(sb *sandbox, n *netRecord, att *attachment, mac st
 	if err := s.db.put(bucketNetworks, n.ID, n); err != nil {
 		return errdefs.System(err)
 	}
-	return s.db.put(bucketSandboxes, sb.ContainerID, sb)
+	return s.putSandbox(sb)
 }
 
 func (s *Service) hasGateway(sb *sandbox) bool {

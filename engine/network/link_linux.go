@@ -190,6 +190,29 @@ func (l *links) addEndpoint(bridge string, ctrNs int, ep *endpoint) (retErr erro
 	return nil
 }
 
+// reattach checks a veth pair made before (by a daemon that died): its
+// host end must still be there; it is put on the bridge again (a bridge
+// made anew has none of its old ports), with hairpin on, and up.
+func (l *links) reattach(bridge, hostVeth string) error {
+	br, err := l.h.LinkByName(bridge)
+	if err != nil {
+		return fmt.Errorf("bridge %s: %w", bridge, err)
+	}
+	host, err := l.h.LinkByName(hostVeth)
+	if err != nil {
+		return fmt.Errorf("veth %s: %w", hostVeth, err)
+	}
+	if host.Attrs().MasterIndex != br.Attrs().Index {
+		if err := l.h.LinkSetMasterByIndex(host, br.Attrs().Index); err != nil {
+			return fmt.Errorf("veth %s on %s: %w", hostVeth, bridge, err)
+		}
+	}
+	if err := l.h.LinkSetHairpin(host, true); err != nil {
+		return fmt.Errorf("hairpin on %s: %w", hostVeth, err)
+	}
+	return l.h.LinkSetUp(host)
+}
+
 // removeEndpoint deletes a veth pair by its host end (both ends go).
 func (l *links) removeEndpoint(hostVeth string) error {
 	link, err := l.h.LinkByName(hostVeth)

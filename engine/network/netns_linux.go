@@ -100,6 +100,13 @@ func openNetns(path string) (*os.File, error) {
 	return os.Open(path)
 }
 
+// isNetns reports whether f is a network namespace (a namespace file, or
+// its bind mount), not the empty file a bind mount left when it went.
+func isNetns(f *os.File) bool {
+	var st unix.Statfs_t
+	return unix.Fstatfs(int(f.Fd()), &st) == nil && st.Type == unix.NSFS_MAGIC
+}
+
 // writeSysctl writes a /proc/sys/net value as seen from the namespace at
 // fd (the file resolves against the opener's namespace).
 func writeSysctl(fd int, name, value string) error {

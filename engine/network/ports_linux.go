@@ -18,13 +18,19 @@ import (
 // no other program, and no other container, can take the port meanwhile,
 // and a port already in use is refused as dockerd refuses it.
 
-// portMapping is one published port of a running container.
-type portMapping struct {
+// publishedPort is one published port of a running container, as its
+// sandbox's record keeps it.
+type publishedPort struct {
 	Proto    string
 	CtrPort  uint16
 	HostIP   netip.Addr // 0.0.0.0 for every address
 	HostPort uint16
-	fd       int // the socket reserving the host port; -1 once closed
+}
+
+// portMapping is a published port and the socket holding its host port.
+type portMapping struct {
+	publishedPort
+	fd int // the socket reserving the host port; -1 once closed
 }
 
 // wantedPort is one -p/-P request before a host port is chosen.
@@ -169,7 +175,7 @@ func (w wantedPort) reserve(nsFd int) (*portMapping, error) {
 		case *unix.SockaddrInet6:
 			got = a.Port
 		}
-		return &portMapping{Proto: w.Proto, CtrPort: w.CtrPort, HostIP: w.HostIP, HostPort: uint16(got), fd: fd}, nil
+		return &portMapping{publishedPort: publishedPort{Proto: w.Proto, CtrPort: w.CtrPort, HostIP: w.HostIP, HostPort: uint16(got)}, fd: fd}, nil
 	}
 	if errors.Is(last, unix.EADDRINUSE) {
 		if w.HostHi != w.HostLo {
@@ -178,6 +184,28 @@ func (w wantedPort) reserve(nsFd int) (*portMapping, error) {
 		return nil, &portInUseError{Proto: w.Proto, HostIP: w.HostIP, HostPort: w.HostLo}
 	}
 	return nil, last
+}
+
+// reserveAgain is reserve, trying first the host port of the first port
+// of prefer not yet taken that w fits (same protocol, container port and
+// host address, and in w's range), so a rejoined sandbox keeps the host
+// ports it had; it marks the one it took in taken. When that port is no
+// longer free, w's range is tried as reserve does.
+func (w wantedPort) reserveAgain(nsFd int, prefer []publishedPort, taken []bool) (*portMapping, error) {
+	for i, p := range prefer {
+		if taken[i] || p.Proto != w.Proto || p.CtrPort != w.CtrPort || p.HostIP != w.HostIP || p.HostPort == 0 ||
+			w.HostLo != 0 && (p.HostPort < w.HostLo || p.HostPort > w.HostHi) {
+			continue
+		}
+		again := w
+		again.HostLo, again.HostHi = p.HostPort, p.HostPort
+		if m, err := again.reserve(nsFd); err == nil {
+			taken[i] = true
+			return m, nil
+		}
+		break
+	}
+	return w.reserve(nsFd)
 }
 
 // errAllPortsAllocated is dockerd's message when no port of a host range

@@ -47,7 +47,8 @@ type Joined struct {
 }
 
 // sandbox is a running container's networking. The exported fields are
-// stored, so that a daemon that died can undo them at its next start.
+// stored, so that the next daemon can take it back (Rejoin) when the
+// container outlived the daemon that made it, or undo it (DropStale).
 type sandbox struct {
 	ContainerID string
 	Name        string
@@ -56,6 +57,9 @@ type sandbox struct {
 	// PortsOn is the network whose address the published ports reach.
 	PortsOn string
 	NextIf  int
+	// Published is the published ports as last stored, so that a
+	// rejoined sandbox gets the same host ports again.
+	Published []publishedPort `json:",omitempty"`
 
 	ports []*portMapping
 	dns   *resolver
@@ -82,6 +86,11 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (_ *Joined, retErr 
 	}
 	if _, ok := s.sandboxes[req.ContainerID]; ok {
 		s.leaveLocked(req.ContainerID)
+	}
+	if sb := s.stale[req.ContainerID]; sb != nil {
+		// A new start of a container whose last run outlived a daemon
+		// and was not rejoined: what that run left goes first.
+		s.dropStaleLocked(sb)
 	}
 	rec, err := s.ctrRecord(req.ContainerID)
 	if err != nil {
@@ -125,7 +134,7 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (_ *Joined, retErr 
 			s.leaveLocked(sb.ContainerID)
 		}
 	}()
-	if err := s.db.put(bucketSandboxes, sb.ContainerID, sb); err != nil {
+	if err := s.putSandbox(sb); err != nil {
 		return nil, errdefs.System(err)
 	}
 	for i, nid := range order {
@@ -138,28 +147,55 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (_ *Joined, retErr 
 		}
 	}
 	sb.PortsOn = rec.Primary
-	primary := sb.Endpoints[rec.Primary]
+	if err := s.publish(sb, req, nil); err != nil {
+		return nil, err
+	}
+	j, err := s.joined(sb, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.applyFirewall(); err != nil {
+		return nil, errdefs.System(err)
+	}
+	if err := s.saveSandbox(sb, rec); err != nil {
+		return nil, errdefs.System(err)
+	}
+	for _, nid := range order {
+		s.event(ctx, eventtypes.ActionConnect, s.nets[nid], map[string]string{"container": sb.ContainerID})
+	}
+	return j, nil
+}
+
+// publish reserves the published ports of the request on the sandbox's
+// PortsOn endpoint, taking again, where they fit, the host ports of
+// prefer (what a rejoined sandbox had). Call with s.mu held.
+func (s *Service) publish(sb *sandbox, req JoinRequest, prefer []publishedPort) error {
+	primary := sb.Endpoints[sb.PortsOn]
+	if primary == nil {
+		return errdefs.System(fmt.Errorf("container %s has no endpoint on its primary network", req.ContainerID))
+	}
 	failed := func(err error) error {
 		return errdefs.System(fmt.Errorf("driver failed programming external connectivity on endpoint %s (%s): %w",
 			req.Name, primary.EndpointID, err))
 	}
 	wanted, err := wantedPorts(req.PortBindings, req.ExposedPorts, req.PublishAll, primary.Addr6.IsValid())
 	if errors.Is(err, errBadProto) {
-		return nil, failed(err)
+		return failed(err)
 	}
 	if err != nil {
-		return nil, errdefs.InvalidParameter(err)
+		return errdefs.InvalidParameter(err)
 	}
-	if s.nets[rec.Primary].Internal {
+	if n := s.nets[sb.PortsOn]; n == nil || n.Internal {
 		wanted = nil // an internal network is not reachable from outside
 	}
+	taken := make([]bool, len(prefer))
 	for _, w := range wanted {
-		m, err := w.reserve(s.nsFd())
+		m, err := w.reserveAgain(s.nsFd(), prefer, taken)
 		if inUse := (*portInUseError)(nil); errors.As(err, &inUse) && s.portHeld(inUse) {
-			return nil, failed(inUse.allocated())
+			return failed(inUse.allocated())
 		}
 		if err != nil {
-			return nil, failed(err)
+			return failed(err)
 		}
 		sb.ports = append(sb.ports, m)
 		if w.Also6 {
@@ -174,6 +210,14 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (_ *Joined, retErr 
 			}
 		}
 	}
+	return nil
+}
+
+// joined is what Join and Rejoin return for a sandbox, starting the
+// embedded DNS server when the container is on a user network. Call with
+// s.mu held.
+func (s *Service) joined(sb *sandbox, req JoinRequest) (*Joined, error) {
+	primary := sb.Endpoints[sb.PortsOn]
 	j := &Joined{NetnsPath: sb.NetnsPath, Addr: primary.Addr.Addr()}
 	if primary.Addr6.IsValid() {
 		j.Addr6 = primary.Addr6.Addr()
@@ -188,20 +232,12 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (_ *Joined, retErr 
 			return nil, errdefs.System(err)
 		}
 	}
-	if err := s.applyFirewall(); err != nil {
-		return nil, errdefs.System(err)
-	}
-	if err := s.saveSandbox(sb, rec); err != nil {
-		return nil, errdefs.System(err)
-	}
-	for _, nid := range order {
-		s.event(ctx, eventtypes.ActionConnect, s.nets[nid], map[string]string{"container": sb.ContainerID})
-	}
 	return j, nil
 }
 
-// Leave undoes Join: the DNS server stops, ports are freed, veths and the
-// namespace go, addresses return to their pools.
+// Leave undoes Join (or Rejoin): the DNS server stops, ports are freed,
+// veths and the namespace go, addresses return to their pools. A stale
+// sandbox of the container (see Open) is undone as well.
 func (s *Service) Leave(ctx context.Context, containerID string) {
 	s.leave(containerID)
 }
@@ -213,6 +249,9 @@ func (s *Service) leave(containerID string) {
 }
 
 func (s *Service) leaveLocked(containerID string) {
+	if st := s.stale[containerID]; st != nil {
+		s.dropStaleLocked(st)
+	}
 	sb := s.sandboxes[containerID]
 	if sb == nil {
 		return
@@ -265,39 +304,18 @@ func (s *Service) leaveLocked(containerID string) {
 }
 
 func (s *Service) saveSandbox(sb *sandbox, rec *ctrRecord) error {
-	if err := s.db.put(bucketSandboxes, sb.ContainerID, sb); err != nil {
+	if err := s.putSandbox(sb); err != nil {
 		return err
 	}
 	return s.db.put(bucketContainers, sb.ContainerID, rec)
 }
 
-// cleanupSandboxes undoes the sandboxes a daemon that died left: their
-// veths, namespaces and addresses (no container outlives the daemon).
-func (s *Service) cleanupSandboxes() {
-	var stale []*sandbox
-	if err := each(s.db, bucketSandboxes, func(_ string, sb *sandbox) { stale = append(stale, sb) }); err != nil {
-		s.log.Warn("sandbox records unreadable", "error", err)
+// putSandbox stores a sandbox's record, with its published ports as they
+// are now.
+func (s *Service) putSandbox(sb *sandbox) error {
+	sb.Published = sb.Published[:0]
+	for _, m := range sb.ports {
+		sb.Published = append(sb.Published, m.publishedPort)
 	}
-	for _, sb := range stale {
-		for nid, ep := range sb.Endpoints {
-			_ = s.links.removeEndpoint(ep.HostVeth)
-			if n := s.nets[nid]; n != nil && n.Pool != nil {
-				n.Pool.release(ep.Addr.Addr(), sb.ContainerID)
-				if n.Pool6 != nil && ep.Addr6.IsValid() {
-					n.Pool6.release(ep.Addr6.Addr(), sb.ContainerID)
-				}
-				_ = s.db.put(bucketNetworks, n.ID, n)
-			}
-		}
-		if err := removeNetns(sb.NetnsPath); err != nil {
-			s.log.Warn("stale network namespace not removed", "path", sb.NetnsPath, "error", err)
-		}
-		_ = s.db.delete(bucketSandboxes, sb.ContainerID)
-	}
-	// Namespaces without a record (a crash between the two).
-	dir := filepath.Join(s.cfg.ExecRoot, "netns")
-	ents, _ := os.ReadDir(dir)
-	for _, e := range ents {
-		_ = removeNetns(filepath.Join(dir, e.Name()))
-	}
+	return s.db.put(bucketSandboxes, sb.ContainerID, sb)
 }

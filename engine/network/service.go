@@ -90,14 +90,29 @@ type Service struct {
 	mu        sync.Mutex
 	nets      map[string]*netRecord // by ID
 	sandboxes map[string]*sandbox   // by container ID
-	closed    bool
+	// stale is the sandboxes a daemon before this one left (by container
+	// ID), their veths, namespaces and addresses untouched, until Rejoin
+	// takes one back or DropStale undoes the rest.
+	stale  map[string]*sandbox
+	closed bool
 }
 
-// Open opens the network store, cleans up what a daemon that died left
-// (sandboxes, rules), makes the predefined networks and the bridges of
-// user-defined ones, and installs the firewall. The default bridge's
-// device is made when a container first joins it. Close undoes the host
-// side.
+// Open opens the network store, makes the predefined networks and the
+// bridges of user-defined ones, and installs the firewall. The default
+// bridge's device is made when a container first joins it. Close undoes
+// the host side.
+//
+// The sandboxes a daemon that died left are kept as they are (their
+// containers may have outlived it, under their monitors): their veths,
+// namespaces and addresses stay, but not their published ports, which
+// the firewall Open installs leaves out. The daemon then takes back the
+// containers it adopts and undoes the rest:
+//
+//	svc, _ := network.Open(ctx, cfg)
+//	for each adopted container on a network of its own:
+//	    j, err := svc.Rejoin(ctx, req)  // live again: same namespace and addresses
+//	    (NotFound: nothing to take back; stop the container)
+//	svc.DropStale()                     // the stale sandboxes nobody rejoined go
 func Open(ctx context.Context, cfg Config) (_ *Service, retErr error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -131,7 +146,8 @@ func Open(ctx context.Context, cfg Config) (_ *Service, retErr error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger, db: d, nets: map[string]*netRecord{}, sandboxes: map[string]*sandbox{}}
+	s := &Service{cfg: cfg, log: cfg.Logger, db: d, nets: map[string]*netRecord{}, sandboxes: map[string]*sandbox{},
+		stale: map[string]*sandbox{}}
 	defer func() {
 		if retErr != nil {
 			s.closeHandles()
@@ -147,7 +163,9 @@ func Open(ctx context.Context, cfg Config) (_ *Service, retErr error) {
 	if err := each(d, bucketNetworks, func(_ string, n *netRecord) { s.nets[n.ID] = n }); err != nil {
 		return nil, err
 	}
-	s.cleanupSandboxes()
+	if err := each(d, bucketSandboxes, func(_ string, sb *sandbox) { s.stale[sb.ContainerID] = sb }); err != nil {
+		s.log.Warn("sandbox records unreadable", "error", err)
+	}
 	if err := s.ensurePredefined(ctx); err != nil {
 		return nil, err
 	}
@@ -174,9 +192,10 @@ func Open(ctx context.Context, cfg Config) (_ *Service, retErr error) {
 	return s, nil
 }
 
-// Close stops every sandbox still open, deletes the bridges and the
-// firewall table, and closes the store. Network records stay; their
-// bridges come back at the next Open.
+// Close stops every sandbox still open, undoes the stale ones nobody
+// rejoined (as DropStale), deletes the bridges and the firewall table,
+// and closes the store. Network records stay; their bridges come back at
+// the next Open.
 func (s *Service) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -195,6 +214,7 @@ func (s *Service) Close() error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.dropStaleAllLocked()
 	if err := s.fw.remove(); err != nil {
 		errs = append(errs, err)
 	}

@@ -419,11 +419,13 @@ func TestSandboxes(t *testing.T) {
 }
 
 // TestRestartAfterCrash opens a second service over the database of one
-// that died with a container running: the leftover sandbox is undone,
-// networks keep their IDs and subnets, the address is free again.
+// that died with a container running: the leftover sandbox is kept until
+// DropStale undoes it, networks keep their IDs and subnets, the address
+// is free again.
 func TestRestartAfterCrash(t *testing.T) {
 	host := testNS(t)
 	root := t.TempDir()
+	unmountNetns(t, root)
 	ctx := context.Background()
 	cfg := Config{Root: root, ExecRoot: filepath.Join(root, "exec"), NetnsPath: host, Bridge: "wt0", Containers: names{}}
 	s1, err := Open(ctx, cfg)
@@ -449,18 +451,15 @@ func TestRestartAfterCrash(t *testing.T) {
 		t.Errorf("static address: %s", j.Addr)
 	}
 	// The daemon dies: nothing is undone, handles just go.
-	for _, sb := range s1.sandboxes {
-		sb.dns.close()
-		for _, m := range sb.ports {
-			m.release()
-		}
-		sb.ns.Close()
-	}
-	s1.closeHandles()
+	s1.crash()
 
 	s2 := openService(t, host, root, nil)
+	if _, err := os.Stat(j.NetnsPath); err != nil {
+		t.Errorf("the leftover namespace is gone before DropStale: %v", err)
+	}
+	s2.DropStale()
 	if _, err := os.Stat(j.NetnsPath); !os.IsNotExist(err) {
-		t.Errorf("leftover namespace still there: %v", err)
+		t.Errorf("leftover namespace still there after DropStale: %v", err)
 	}
 	n, err := s2.Inspect(ctx, "keep")
 	if err != nil || n.ID != res.ID || n.IPAM.Config[0].Subnet != "10.66.0.0/24" {

@@ -14,9 +14,10 @@ import (
 //	networks/<network id>     -> netRecord: config, bridge, IPAM state
 //	containers/<container id> -> attachments: the networks a container is
 //	                             connected to, with aliases and addresses
-//	sandboxes/<container id>  -> sandboxRecord: what a running container
-//	                             holds (netns, veths, ports), undone at the
-//	                             next start if the daemon died
+//	sandboxes/<container id>  -> sandbox: what a running container holds
+//	                             (netns, veths, addresses, ports); after a
+//	                             daemon died, taken back by the next one
+//	                             (Rejoin) or undone (DropStale)
 var (
 	bucketNetworks   = []byte("networks")
 	bucketContainers = []byte("containers")
