@@ -4,6 +4,8 @@ package seccomp
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/wharf-project/wharf/libctr/configs"
@@ -12,6 +14,14 @@ import (
 // run interprets prog on one seccomp_data, as the kernel would.
 func run(t *testing.T, prog []Instruction, arch, nr uint32, args [6]uint64) uint32 {
 	t.Helper()
+	ret, err := interpret(prog, arch, nr, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ret
+}
+
+func interpret(prog []Instruction, arch, nr uint32, args [6]uint64) (uint32, error) {
 	data := make([]byte, 64)
 	binary.LittleEndian.PutUint32(data[0:], nr)
 	binary.LittleEndian.PutUint32(data[4:], arch)
@@ -27,7 +37,9 @@ func run(t *testing.T, prog []Instruction, arch, nr uint32, args [6]uint64) uint
 		case andK:
 			acc &= in.K
 		case retK:
-			return in.K
+			return in.K, nil
+		case jaK:
+			pc += int(in.K)
 		case jeqK, jgtK, jgeK:
 			ok := acc == in.K
 			if in.Code == jgtK {
@@ -41,11 +53,10 @@ func run(t *testing.T, prog []Instruction, arch, nr uint32, args [6]uint64) uint
 				pc += int(in.Jf)
 			}
 		default:
-			t.Fatalf("unknown opcode %#x at %d", in.Code, pc)
+			return 0, fmt.Errorf("unknown opcode %#x at %d", in.Code, pc)
 		}
 	}
-	t.Fatal("fell off the end of the program")
-	return 0
+	return 0, errors.New("fell off the end of the program")
 }
 
 func u(v uint) *uint { return &v }
