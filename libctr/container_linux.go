@@ -37,6 +37,10 @@ type Container struct {
 	filterMu sync.Mutex
 	filter   []seccomp.Instruction
 	compiled bool
+
+	// tasks are the cgroup task files execs join through (enterTaskFiles).
+	tasksMu sync.Mutex
+	tasks   []*os.File
 }
 
 // seccompFilter compiles the config's seccomp filter on first use.

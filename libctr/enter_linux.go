@@ -2,9 +2,12 @@ package libctr
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/wharf-project/wharf/libctr/cgroups"
 	"github.com/wharf-project/wharf/libctr/configs"
@@ -42,7 +45,7 @@ func (c *Container) Enter(p *Process) error {
 			return err
 		}
 	}
-	cgFiles, err := c.taskFiles()
+	cgFiles, err := c.enterTaskFiles()
 	if err != nil {
 		return err
 	}
@@ -100,4 +103,43 @@ func (c *Container) Enter(p *Process) error {
 		return fail(err)
 	}
 	return nil
+}
+
+// enterTaskFiles are copies of the container's cgroup task files for an
+// exec's nsenter constructor (see taskFiles). The files are opened once
+// per Container value, which a daemon keeps for the container's life:
+// opening a dozen cgroup files (and making sure their directories exist)
+// costs more than the copies, at every exec. Destroy closes them.
+func (c *Container) enterTaskFiles() ([]*os.File, error) {
+	c.tasksMu.Lock()
+	defer c.tasksMu.Unlock()
+	if c.tasks == nil {
+		fs, err := c.taskFiles()
+		if err != nil || fs == nil {
+			return fs, err
+		}
+		c.tasks = fs
+	}
+	dups := make([]*os.File, 0, len(c.tasks))
+	for _, f := range c.tasks {
+		fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			for _, d := range dups {
+				d.Close()
+			}
+			return nil, fmt.Errorf("cgroup task file: %w", err)
+		}
+		dups = append(dups, os.NewFile(uintptr(fd), f.Name()))
+	}
+	return dups, nil
+}
+
+// closeTaskFiles closes what enterTaskFiles kept.
+func (c *Container) closeTaskFiles() {
+	c.tasksMu.Lock()
+	defer c.tasksMu.Unlock()
+	for _, f := range c.tasks {
+		f.Close()
+	}
+	c.tasks = nil
 }

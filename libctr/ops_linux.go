@@ -154,6 +154,7 @@ func netDev(pid int) ([]InterfaceStats, error) {
 func (c *Container) Destroy() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*freezeTimeout)
 	defer cancel()
+	c.closeTaskFiles()
 	var errs []error
 	initFd := -1
 	if c.state.InitPid != 0 {

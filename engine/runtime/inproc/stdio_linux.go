@@ -179,9 +179,21 @@ func (s *stdio) copy(dst io.Writer, src *os.File) {
 		defer s.copies.Done()
 		// Ends at EOF, or EIO from a pty master once the last slave is
 		// closed, or when drain closes src.
-		_, _ = io.Copy(dst, src)
+		if _, ok := dst.(io.ReaderFrom); ok {
+			_, _ = io.Copy(dst, src) // a connection: splice(2) may serve
+			return
+		}
+		buf := copyBufs.Get().(*[]byte)
+		defer copyBufs.Put(buf)
+		// (src is wrapped so that the pooled buffer is used, not a new
+		// one from File.WriteTo.)
+		_, _ = io.CopyBuffer(dst, struct{ io.Reader }{src}, *buf)
 	}()
 }
+
+// copyBufs are the copies' buffers: an exec's two streams would take
+// 64 KiB of fresh memory otherwise.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // drain waits for the output copies to reach the end of their streams,
 // at most drainBound, then closes everything.
