@@ -215,28 +215,9 @@ func fakeUpstream(t *testing.T) string {
 
 // crash drops the service as a daemon that dies does: its sockets and
 // handles go (the kernel would close them with the process), and nothing
-// it made (bridges, veths, namespaces, rules, records) is undone. Close
-// does nothing after it.
-func (s *Service) crash() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closed = true
-	for _, sb := range s.sandboxes {
-		if sb.dns != nil {
-			sb.dns.close()
-		}
-		for _, m := range sb.ports {
-			m.release()
-		}
-		if sb.ns != nil {
-			sb.ns.Close()
-		}
-	}
-	if s.releaseBridge != nil {
-		s.releaseBridge()
-	}
-	s.closeHandles()
-}
+// it made (bridges, veths, namespaces, rules, records) is undone. That is
+// what Detach does.
+func (s *Service) crash() { s.Detach() }
 
 // unmountNetns removes the namespaces left under <root>/exec/netns (by a
 // service that crashed and was not followed by one that closed), so the

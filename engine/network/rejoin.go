@@ -22,6 +22,9 @@ import (
 //	              --Leave/Forget-> undone
 //	              --DropStale-->  undone (as are namespaces without a record)
 //
+// A daemon stopping with --live-restore leaves its sandboxes for the next
+// one as a dying one does: Detach instead of Close.
+//
 // What does not outlive the daemon is made again by Rejoin: the sockets
 // holding the published host ports (the same host ports where still
 // free), the DNAT rules, and the embedded DNS server with its redirect.
@@ -215,4 +218,36 @@ func (s *Service) nsLive(path string) bool {
 		}
 	}
 	return false
+}
+
+// Detach closes the service and leaves the host side as it is, for a
+// daemon that stops while its containers go on running (--live-restore):
+// sandboxes, bridges, firewall rules and sysctls stay, and so do the
+// records, so the next daemon's Open finds the sandboxes stale and
+// Rejoin takes them back. Only what dies with the process goes: the
+// embedded DNS servers, the sockets holding published host ports (the
+// DNAT rules keep serving them meanwhile), the bridge claim. Close does
+// nothing after it.
+func (s *Service) Detach() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.closed = true
+	for _, sb := range s.sandboxes {
+		if sb.dns != nil {
+			sb.dns.close()
+		}
+		for _, m := range sb.ports {
+			m.release()
+		}
+		if sb.ns != nil {
+			sb.ns.Close()
+		}
+	}
+	if s.releaseBridge != nil {
+		s.releaseBridge()
+	}
+	s.closeHandles()
 }
