@@ -64,7 +64,15 @@ func init() {
 			slog.Warn("networking disabled: bridge and user networks are unavailable", "error", err)
 			return nil, nil
 		}
-		d.OnShutdown(func(context.Context) error { return nets.Close() })
+		d.OnShutdown(func(context.Context) error {
+			if d.Config().LiveRestore {
+				// The containers run on: their sandboxes stay for the
+				// next daemon to take back.
+				nets.Detach()
+				return nil
+			}
+			return nets.Close()
+		})
 		daemonNetworks = nets
 		return []router.Router{networkrouter.New(nets)}, nil
 	})

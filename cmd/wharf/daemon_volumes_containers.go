@@ -64,6 +64,10 @@ func init() {
 		daemonContainerNames.svc.Store(ctrs)
 		ctrs.AdoptRunning(ctx, killed)
 		rt.Cleanup(ctx, true)
+		if daemonNetworks != nil {
+			// The sandboxes of containers nobody adopted go.
+			daemonNetworks.DropStale()
+		}
 		ctrs.Restore(ctx)
 		// Containers are stopped as soon as the daemon is told to stop (ctx
 		// is cancelled by SIGTERM/SIGINT), so that clients waiting for their

@@ -94,25 +94,25 @@ func (s *Service) adopt(ctx context.Context, c *Container, rs Restorer) error {
 		c.State.Pid = pid
 		c.State.mu.Unlock()
 	}
+	var netErr error
+	if ownNetwork(c.HostConfig) {
+		if rj, ok := s.cfg.Networks.(rejoiner); ok {
+			var j *network.Joined
+			if j, netErr = rj.Rejoin(ctx, joinRequest(c)); netErr == nil {
+				s.setJoined(c.ID, j)
+			}
+		} else {
+			netErr = errors.New("the network service cannot take sandboxes back")
+		}
+	}
 	l.mu.Lock()
 	l.run = r
 	l.mu.Unlock()
 	go s.monitor(c, l, r)
 	s.startHealthcheck(c, l, r)
-	if ownNetwork(c.HostConfig) {
-		var err error
-		if rj, ok := s.cfg.Networks.(rejoiner); ok {
-			var j *network.Joined
-			if j, err = rj.Rejoin(ctx, joinRequest(c)); err == nil {
-				s.setJoined(c.ID, j)
-			}
-		} else {
-			err = errors.New("the network service cannot take sandboxes back")
-		}
-		if err != nil {
-			s.log.Warn("adopted container lost its network: stopping it", "container", c.ID, "error", err)
-			go s.stopAdopted(c, l)
-		}
+	if netErr != nil {
+		s.log.Warn("adopted container lost its network: stopping it", "container", c.ID, "error", netErr)
+		go s.stopAdopted(c, l)
 	}
 	return nil
 }
