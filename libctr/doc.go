@@ -20,7 +20,7 @@
 //
 // The parent starts InitPath (normally /proc/self/exe) with the arguments
 // InitArgs (normally ["init"]); the program must call Init before it does
-// anything else (wharf's cmd/wharf/init_linux.go does so in an init
+// anything else (wharf's cmd/wharf/boot_linux.go does so in an init
 // function, before cobra parses any flag). New namespaces are made by
 // clone(2) through SysProcAttr (Cloneflags, uid/gid maps); namespaces
 // joined by path are joined by the nsenter constructor before the Go

@@ -22,7 +22,7 @@ import (
 
 // Runtime runs containers with libctr in this process. The process must
 // catch libctr's init re-exec before anything else (wharf does so in
-// cmd/wharf/init_linux.go; a test binary in its TestMain).
+// cmd/wharf/boot_linux.go; a test binary in its TestMain).
 type Runtime struct {
 	factory *libctr.Factory
 	log     *slog.Logger
