@@ -92,6 +92,9 @@
 //   - pids limits below 32 are written once the init has exec'd (the Go
 //     init's threads count against them), so the program can fork up to
 //     that headroom before the limit lands.
-//   - Seccomp profiles compile for x86_64 only; SCMP_ACT_NOTIFY (agents)
+//   - Seccomp profiles compile for x86_64 and aarch64 only (the tables
+//     come from golang.org/x/sys, see libctr/seccomp/gensyscalls.go; the
+//     aarch64 programs are checked by interpretation, not on a kernel);
+//     SCMP_ACT_NOTIFY (agents)
 //     is refused.
 package libctr

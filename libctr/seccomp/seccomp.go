@@ -1,13 +1,13 @@
 // Package seccomp compiles the runtime spec's seccomp profile into a
 // classic BPF program, in pure Go (no libseccomp), and installs it.
 //
-// The program has this shape (x86_64):
+// The program has this shape:
 //
 //	ld  [4]                        ; seccomp_data.arch
-//	jeq AUDIT_ARCH_X86_64, +1, 0
+//	jeq AUDIT_ARCH_X86_64, +1, 0   ; (or AUDIT_ARCH_AARCH64)
 //	ret KILL_PROCESS               ; another ABI: refuse everything
 //	ld  [0]                        ; seccomp_data.nr
-//	jge 0x40000000, 0, +1          ; x32 numbers on x86_64
+//	jge 0x40000000, 0, +1          ; x32 numbers (x86_64 only)
 //	ret ERRNO(ENOSYS)
 //	; a section per call with argument conditions:
 //	jeq <nr>, +1, 0
@@ -27,9 +27,12 @@
 // architecture lacks are skipped, as runc does.
 package seccomp
 
+//go:generate go run gensyscalls.go amd64 arm64
+
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 
@@ -118,7 +121,8 @@ type cond struct {
 	act  uint32
 }
 
-// Compile turns a profile into a BPF program for this architecture.
+// Compile turns a profile into a BPF program for this architecture
+// (x86_64 or aarch64).
 //
 // The first rule that matches a call decides (a rule whose arguments do
 // not match falls through to the next one, then to the default), so each
@@ -131,9 +135,16 @@ type cond struct {
 // allowed call, which the kernel checks and JIT-compiles at every
 // container start and exec, and every system call in the container runs.
 func Compile(s *configs.Seccomp) ([]Instruction, error) {
-	if len(syscalls()) == 0 {
-		return nil, fmt.Errorf("no system call table for this architecture: %w", ErrUnsupported)
+	return compileFor(s, runtime.GOARCH)
+}
+
+// compileFor compiles for the Go architecture goarch.
+func compileFor(s *configs.Seccomp, goarch string) ([]Instruction, error) {
+	a, ok := arches[goarch]
+	if !ok {
+		return nil, fmt.Errorf("no system call table for %s: %w", goarch, ErrUnsupported)
 	}
+	table := a.table()
 	if len(s.Flags) > 0 {
 		for _, f := range s.Flags {
 			if f != "SECCOMP_FILTER_FLAG_LOG" && f != "SECCOMP_FILTER_FLAG_SPEC_ALLOW" {
@@ -160,7 +171,7 @@ func Compile(s *configs.Seccomp) ([]Instruction, error) {
 			continue // the default does the same
 		}
 		for _, name := range rule.Names {
-			nr, ok := syscalls()[name]
+			nr, ok := table[name]
 			if !ok {
 				continue
 			}
@@ -176,11 +187,12 @@ func Compile(s *configs.Seccomp) ([]Instruction, error) {
 	}
 	prog := []Instruction{
 		{Code: ldAbsW, K: offArch},
-		{Code: jeqK, Jt: 1, K: auditArch},
+		{Code: jeqK, Jt: 1, K: a.audit},
 		{Code: retK, K: retKillProcess},
 		{Code: ldAbsW, K: offNr},
-		{Code: jgeK, Jf: 1, K: x32Bit},
-		{Code: retK, K: retErrno | enosys},
+	}
+	if a.x32 {
+		prog = append(prog, Instruction{Code: jgeK, Jf: 1, K: x32Bit}, Instruction{Code: retK, K: retErrno | enosys})
 	}
 	// The accumulator holds the call number from here on: a section
 	// loads arguments, but always returns.
@@ -327,5 +339,16 @@ func argCheck(a configs.Arg) ([]Instruction, error) {
 	return nil, fmt.Errorf("operator %q: %w", a.Op, configs.ErrInvalid)
 }
 
-// syscalls is the name-to-number table of this architecture, built once.
-var syscalls = sync.OnceValue(syscallTable)
+// arch is what the compiler needs of an architecture.
+type arch struct {
+	audit uint32                   // seccomp_data.arch: AUDIT_ARCH_*
+	table func() map[string]uint32 // names to numbers, built on first use
+	x32   bool                     // x86_64: refuse the x32 ABI's numbers
+}
+
+// arches are the architectures with a system call table (see
+// gensyscalls.go), by Go's name.
+var arches = map[string]arch{
+	"amd64": {audit: 0xc000003e, table: sync.OnceValue(syscallsAmd64), x32: true},
+	"arm64": {audit: 0xc00000b7, table: sync.OnceValue(syscallsArm64)},
+}

@@ -1,5 +1,3 @@
-//go:build linux && amd64
-
 package seccomp
 
 import (
@@ -75,11 +73,12 @@ func TestCompileSemantics(t *testing.T) {
 			{Names: []string{"dup3"}, Action: "SCMP_ACT_ALLOW", Args: []configs.Arg{{Index: 0, Value: 10, Op: "SCMP_CMP_LE"}, {Index: 1, Value: 3, Op: "SCMP_CMP_GE"}}},
 		},
 	}
-	prog, err := Compile(prof)
+	prog, err := compileFor(prof, "amd64")
 	if err != nil {
 		t.Fatal(err)
 	}
-	nr := func(n string) uint32 { return syscalls()[n] }
+	nr := func(n string) uint32 { return arches["amd64"].table()[n] }
+	const auditArch = 0xc000003e
 	const deny = retErrno | eperm
 	cases := []struct {
 		name string
