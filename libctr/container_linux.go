@@ -39,8 +39,9 @@ type Container struct {
 	compiled bool
 
 	// tasks are the cgroup task files execs join through (enterTaskFiles).
-	tasksMu sync.Mutex
-	tasks   []*os.File
+	tasksMu   sync.Mutex
+	tasks     []*os.File
+	destroyed bool
 }
 
 // seccompFilter compiles the config's seccomp filter on first use.
@@ -156,6 +157,11 @@ func (c *Container) Start(p *Process) error {
 			return err
 		}
 		defer mon.closeChild()
+		defer func() {
+			if p.monitor != mon.parent {
+				mon.parent.Close() // a start that failed before the monitor was the Process's
+			}
+		}()
 	}
 	cgFiles, err := c.taskFiles()
 	if err != nil {
@@ -218,6 +224,11 @@ func (c *Container) Start(p *Process) error {
 		p.pid, p.monitor = pid, mon.parent
 		c.state.MonitorPid = cmd.Process.Pid
 		_, c.state.MonitorStartTime, _ = procStat(cmd.Process.Pid)
+		// Recorded before the init may go on: if this process dies from
+		// here, the next one finds the monitor (to adopt or to let go).
+		if err := c.save(); err != nil {
+			return fail(err)
+		}
 		if cgFiles == nil {
 			if err := c.cgroup.Apply(pid); err != nil {
 				return fail(err)

@@ -113,6 +113,9 @@ func (c *Container) Enter(p *Process) error {
 func (c *Container) enterTaskFiles() ([]*os.File, error) {
 	c.tasksMu.Lock()
 	defer c.tasksMu.Unlock()
+	if c.destroyed {
+		return nil, fmt.Errorf("container %s is being destroyed: %w", c.id, ErrNotRunning)
+	}
 	if c.tasks == nil {
 		fs, err := c.taskFiles()
 		if err != nil || fs == nil {
@@ -134,12 +137,13 @@ func (c *Container) enterTaskFiles() ([]*os.File, error) {
 	return dups, nil
 }
 
-// closeTaskFiles closes what enterTaskFiles kept.
+// closeTaskFiles closes what enterTaskFiles kept, for good: an Enter
+// that races Destroy must not make the cgroups again.
 func (c *Container) closeTaskFiles() {
 	c.tasksMu.Lock()
 	defer c.tasksMu.Unlock()
 	for _, f := range c.tasks {
 		f.Close()
 	}
-	c.tasks = nil
+	c.tasks, c.destroyed = nil, true
 }

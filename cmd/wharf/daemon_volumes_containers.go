@@ -32,7 +32,12 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		d.OnShutdown(func(context.Context) error { return vols.Close() })
+		d.OnShutdown(func(context.Context) error {
+			if d.Config().LiveRestore {
+				return vols.Detach() // device volumes stay mounted for the containers
+			}
+			return vols.Close()
+		})
 		rt, err := newContainerRuntime(cfg)
 		if err != nil {
 			return nil, err
@@ -62,13 +67,15 @@ func init() {
 		}
 		ctrs.SetRuntime(rt)
 		daemonContainerNames.svc.Store(ctrs)
-		ctrs.AdoptRunning(ctx, killed)
-		rt.Cleanup(ctx, true)
+		ctrs.AdoptRunning(ctx)
+		killed = append(killed, rt.Cleanup(ctx, true)...)
+		// The sandboxes and device volume mounts of containers nobody
+		// adopted go.
 		if daemonNetworks != nil {
-			// The sandboxes of containers nobody adopted go.
 			daemonNetworks.DropStale()
 		}
-		ctrs.Restore(ctx)
+		vols.UnmountUnused()
+		ctrs.Restore(ctx, killed)
 		// Containers are stopped as soon as the daemon is told to stop (ctx
 		// is cancelled by SIGTERM/SIGINT), so that clients waiting for their
 		// exit get it while the API drains; the hook, added after the

@@ -69,6 +69,12 @@ func (s *Service) adopt(ctx context.Context, c *Container, rs Restorer) error {
 		return err
 	}
 	r.spec = &specs.Spec{Process: proc}
+	if r.stdin != nil && !c.Config.Tty {
+		// The pipe's writer was the daemon that died: what is attached
+		// now cannot reach the program's stdin.
+		r.stdin.CloseWithError(errors.New("the stdin of a container adopted from an earlier daemon is closed"))
+		stdio.Stdin = nil
+	}
 	pid, err := rs.Restore(ctx, c.ID, stdio)
 	if err != nil {
 		r.close()
@@ -139,28 +145,46 @@ func (s *Service) stopAdopted(c *Container, l *live) {
 	}
 }
 
-// AdoptRunning decides, at daemon start once the runtime is set, the fate
-// of each container recorded as running: adopted from the runtime when it
-// can be, otherwise recorded as exited: 137 when the runtime's cleanup
-// killed it (killed), 255 when its process was gone with its exit code.
-// Restore comes next.
-func (s *Service) AdoptRunning(ctx context.Context, killed []string) {
-	rs, _ := s.cfg.Runtime.(Restorer)
+// AdoptRunning runs at daemon start once the runtime is set: each
+// container recorded as running is adopted from the runtime when it can
+// be. The runtime's cleanup of what was not adopted comes next, then
+// Restore, which records the others as exited.
+func (s *Service) AdoptRunning(ctx context.Context) {
+	rs, ok := s.cfg.Runtime.(Restorer)
+	if !ok {
+		return
+	}
+	for _, id := range s.wasRunning {
+		c, err := s.store.Get(id)
+		if err != nil || !c.State.IsRunning() {
+			continue
+		}
+		if err := s.adopt(ctx, c, rs); err != nil {
+			s.log.Info("container not adopted", "container", id, "error", err)
+			continue
+		}
+		s.adopted = append(s.adopted, id)
+	}
+}
+
+// recordNotAdopted records the containers that were running when the last
+// daemon went away and were not adopted, once the runtime's cleanup is
+// done with them: exited with 137 when it killed them (killed), 255 when
+// their process was gone with its exit code; their rootfs and volumes are
+// unmounted, their networks left.
+func (s *Service) recordNotAdopted(ctx context.Context, killed []string) {
 	wasKilled := map[string]bool{}
 	for _, id := range killed {
 		wasKilled[id] = true
 	}
+	adopted := map[string]bool{}
+	for _, id := range s.adopted {
+		adopted[id] = true
+	}
 	for _, id := range s.wasRunning {
 		c, err := s.store.Get(id)
-		if err != nil {
+		if err != nil || adopted[id] {
 			continue
-		}
-		if rs != nil && !wasKilled[id] && c.State.IsRunning() {
-			err := s.adopt(ctx, c, rs)
-			if err == nil {
-				continue
-			}
-			s.log.Info("container not adopted", "container", id, "error", err)
 		}
 		s.CleanupStop(ctx, id) // the rootfs a dead daemon left mounted
 		c.State.SetStopped(255, false, time.Now())

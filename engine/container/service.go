@@ -89,6 +89,8 @@ type Service struct {
 	// wasRunning lists the containers recorded as running (or being
 	// removed) at load, for AdoptRunning.
 	wasRunning []string
+	// adopted lists those AdoptRunning took back from the runtime.
+	adopted []string
 	// joined holds the sandboxes of containers between Join and their
 	// /etc files and spec (see network.go).
 	joinedMu sync.Mutex

@@ -85,12 +85,16 @@ func (s *Service) shutdown(ctx context.Context) error {
 	}
 }
 
-// Restore runs at daemon start after AdoptRunning: the --rm (AutoRemove)
-// containers that are not running are removed with their anonymous
-// volumes, as dockerd removes them when it restores; and the containers
-// whose restart policy asks for it are started again: always,
-// unless-stopped when not stopped by hand, on-failure after a failure.
-func (s *Service) Restore(ctx context.Context) {
+// Restore runs at daemon start after AdoptRunning and the runtime's
+// cleanup, which killed the containers in killed: the containers that were
+// running and not adopted are recorded as exited (see recordNotAdopted);
+// the --rm (AutoRemove) containers that are not running are removed with
+// their anonymous volumes, as dockerd removes them when it restores; and
+// the containers whose restart policy asks for it are started again:
+// always, unless-stopped when not stopped by hand, on-failure after a
+// failure.
+func (s *Service) Restore(ctx context.Context, killed []string) {
+	s.recordNotAdopted(ctx, killed)
 	for _, c := range s.store.All() {
 		if !c.HostConfig.AutoRemove || c.State.IsRunning() {
 			continue

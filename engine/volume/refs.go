@@ -4,6 +4,8 @@ import (
 	"context"
 	"io/fs"
 	"syscall"
+
+	"github.com/moby/sys/mountinfo"
 )
 
 func inode(fi fs.FileInfo) (uint64, bool) {
@@ -67,8 +69,12 @@ func (s *Service) Mount(_ context.Context, name, ref string) (string, error) {
 	}
 	path := s.dataPath(name)
 	if needsMount(r.Options) && s.mounts[name] == 0 {
-		if err := mountDevice(r.Options, path); err != nil {
-			return "", &opError{op: "mount", name: name, err: err}
+		// Mounted already: by a daemon before this one, for a container
+		// that outlived it and is being adopted.
+		if mounted, _ := mountinfo.Mounted(path); !mounted {
+			if err := mountDevice(r.Options, path); err != nil {
+				return "", &opError{op: "mount", name: name, err: err}
+			}
 		}
 	}
 	s.mounts[name]++

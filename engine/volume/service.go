@@ -64,13 +64,24 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		vols: map[string]*record{}, refs: map[string]map[string]struct{}{}, mounts: map[string]int{}}
 	for _, r := range recs {
 		s.vols[r.Name] = r
-		// A device volume still mounted from before a crash is unmounted:
-		// nobody holds it now.
-		if needsMount(r.Options) {
-			_ = unmountDevice(s.dataPath(r.Name))
+	}
+	// A device volume still mounted by a daemon before this one stays
+	// mounted: a container that outlived that daemon uses it, and Mount
+	// takes it over; UnmountUnused unmounts the others.
+	return s, nil
+}
+
+// UnmountUnused unmounts the device volumes that are mounted but that no
+// Mount of this service holds: what a daemon before this one left, once
+// the containers it left running have been adopted.
+func (s *Service) UnmountUnused() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name, r := range s.vols {
+		if needsMount(r.Options) && s.mounts[name] == 0 {
+			_ = unmountDevice(s.dataPath(name))
 		}
 	}
-	return s, nil
 }
 
 // Close releases the metadata database. Device volumes still mounted are
@@ -83,6 +94,15 @@ func (s *Service) Close() error {
 			_ = unmountDevice(s.dataPath(name))
 		}
 	}
+	return s.db.close()
+}
+
+// Detach releases the metadata database and leaves device volumes
+// mounted, for the containers that keep running (live-restore) and the
+// next daemon.
+func (s *Service) Detach() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.db.close()
 }
 

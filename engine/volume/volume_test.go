@@ -308,3 +308,71 @@ func TestParseMountOptions(t *testing.T) {
 		t.Errorf("flags %#x, want %#x", flags, want)
 	}
 }
+
+// A device volume a daemon left mounted (it died, or stopped with
+// live-restore: Detach) stays mounted for the container that outlived it:
+// the next daemon's Mount takes that mount over instead of stacking a new,
+// empty one, and UnmountUnused unmounts only what nobody took.
+func TestDeviceVolumeTakenOverByTheNextDaemon(t *testing.T) {
+	requireRoot(t)
+	ctx := context.Background()
+	root := t.TempDir()
+	s1, err := Open(ctx, Config{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := map[string]string{"type": "tmpfs", "device": "tmpfs", "o": "size=1m"}
+	used, err := s1.Create(ctx, "used", "", opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	left, err := s1.Create(ctx, "left", "", opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, p := range []string{used.Mountpoint, left.Mountpoint} {
+			for i := 0; i < 3; i++ {
+				_ = unmountDevice(p)
+			}
+		}
+	})
+	for _, n := range []string{"used", "left"} {
+		if _, err := s1.Mount(ctx, n, "c1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(used.Mountpoint, "f"), []byte("kept"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s1.Detach(); err != nil {
+		t.Fatal(err)
+	}
+
+	s2 := open(t, root, nil)
+	for _, p := range []string{used.Mountpoint, left.Mountpoint} {
+		if m, _ := mountinfo.Mounted(p); !m {
+			t.Fatalf("%s unmounted by the next daemon's Open", p)
+		}
+	}
+	if _, err := s2.Mount(ctx, "used", "c1"); err != nil {
+		t.Fatal(err)
+	}
+	infos, err := mountinfo.GetMounts(mountinfo.SingleEntryFilter(used.Mountpoint))
+	if b, rerr := os.ReadFile(filepath.Join(used.Mountpoint, "f")); err != nil || len(infos) != 1 || rerr != nil || string(b) != "kept" {
+		t.Fatalf("after the takeover: %d mounts (%v), file %q (%v)", len(infos), err, b, rerr)
+	}
+	s2.UnmountUnused()
+	if m, _ := mountinfo.Mounted(left.Mountpoint); m {
+		t.Error("a volume nobody took over is still mounted")
+	}
+	if m, _ := mountinfo.Mounted(used.Mountpoint); !m {
+		t.Error("the volume taken over was unmounted")
+	}
+	if err := s2.Unmount(ctx, "used", "c1"); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := mountinfo.Mounted(used.Mountpoint); m {
+		t.Error("still mounted after its last user")
+	}
+}

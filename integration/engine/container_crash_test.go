@@ -19,12 +19,18 @@ import (
 // covers the clean stop.)
 func TestContainerDaemonKilled(t *testing.T) {
 	d := runDaemon(t)
-	names := []string{"crplain", "crpaused", "cralways", "crexit"}
+	names := []string{"crplain", "crpaused", "cralways", "crexit", "crvolc"}
 	d.removeOnCleanup(t, names...)
 	d.docker(t, runArgs("-d", "--name", "crplain", "busybox", "sh", "-c", "trap 'echo during' USR1; trap 'exit 3' TERM; echo before; while :; do sleep 0.1; done")...)
 	d.docker(t, runArgs("-d", "--name", "crpaused", "busybox", "sleep", "1000")...)
 	d.docker(t, runArgs("-d", "--name", "cralways", "--restart", "always", "busybox", "sh", "-c", "echo run; sleep 1000; true")...)
 	d.docker(t, runArgs("-d", "--name", "crexit", "busybox", "sh", "-c", "trap 'echo bye; exit 7' USR1; echo hi; while :; do sleep 0.1; done")...)
+	// A device volume (tmpfs) stays the same mount for the adopted
+	// container and for a new one.
+	d.docker(t, "volume", "create", "--opt", "type=tmpfs", "--opt", "device=tmpfs", "crvol")
+	t.Cleanup(func() { _, _ = d.dockerCode(t, nil, "volume", "rm", "-f", "crvol") })
+	d.docker(t, runArgs("-d", "--name", "crvolc", "-v", "crvol:/data", "busybox", "sh", "-c", "echo kept > /data/f; echo written; sleep 1000; true")...)
+	d.waitLogs(t, "crvolc", "written")
 	d.waitLogs(t, "crplain", "before")
 	d.waitLogs(t, "cralways", "run")
 	d.waitLogs(t, "crexit", "hi")
@@ -77,6 +83,9 @@ func TestContainerDaemonKilled(t *testing.T) {
 	}
 	if out := d.docker(t, "logs", "crexit"); out != "hi\nbye\n" {
 		t.Errorf("logs of crexit: %q", out)
+	}
+	if out := d.docker(t, runArgs("--rm", "-v", "crvol:/data", "busybox", "cat", "/data/f")...); out != "kept\n" {
+		t.Errorf("the tmpfs volume of the adopted container, seen by a new one: %q", out)
 	}
 
 	// The adopted ones are the daemon's as any other.

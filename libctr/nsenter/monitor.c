@@ -173,8 +173,12 @@ void libctr_monitor(unsigned long flags, int sock, int exitfd)
 		kill(first, SIGKILL);
 		_exit(1);
 	}
-	syscall(SYS_close_range, 0, MON_SOCK - 1, 0);
-	syscall(SYS_close_range, MON_KID + 1, ~0U, 0);
+	if (syscall(SYS_close_range, 0, MON_SOCK - 1, 0) < 0 || syscall(SYS_close_range, MON_KID + 1, ~0U, 0) < 0) {
+		// Before Linux 5.9: one at a time, as far as fds usually go.
+		for (int fd = 0; fd < 4096; fd++)
+			if (fd < MON_SOCK || fd > MON_KID)
+				close(fd);
+	}
 	int null = open("/dev/null", O_RDWR);
 	if (null == 0) {
 		dup2(0, 1);
@@ -188,12 +192,13 @@ void libctr_monitor(unsigned long flags, int sock, int exitfd)
 	// cgroups) goes back to the init.
 	int32_t pid;
 	pid_t init = -1;
+	int started = 0; // the init got the go-ahead: it may outlive the parent
 	if (read_full(MON_KID, &pid, sizeof pid) == 0 && pid > 0) {
 		init = (pid_t)pid;
 		if (write(MON_SOCK, &pid, sizeof pid) == sizeof pid) {
 			char go;
 			if (read_full(MON_SOCK, &go, 1) == 0)
-				(void)!write(MON_KID, &go, 1);
+				started = write(MON_KID, &go, 1) == 1;
 		}
 	} else {
 		char line[256];
@@ -214,7 +219,9 @@ void libctr_monitor(unsigned long flags, int sock, int exitfd)
 	// then keeps what it holds (output the init wrote before it exited
 	// may still be in the pipes) until a SIGTERM releases it, which the
 	// process that adopts the container sends once it has taken them.
-	int nheld = 0, code = -1, sock_open = 1, released = 0;
+	// An init that never got the go-ahead exits (its socket closes) and
+	// has nothing to hand over: no waiting for an adopter then.
+	int nheld = 0, code = -1, sock_open = 1, released = !started;
 	while (init > 0 && !(code >= 0 && (sock_open || released))) {
 		struct pollfd p[2] = {{.fd = MON_SIG, .events = POLLIN}, {.fd = sock_open ? MON_SOCK : -1, .events = POLLIN}};
 		if (poll(p, 2, -1) < 0 && errno != EINTR)

@@ -205,8 +205,10 @@ __attribute__((constructor)) static void libctr_nsexec(void)
 	const char *mon = getenv("_LIBCTR_MONITOR");
 	unsigned long monflags;
 	int monsock, monexit;
-	if (mon != NULL && sscanf(mon, "%lu,%d,%d", &monflags, &monsock, &monexit) == 3)
+	if (mon != NULL && sscanf(mon, "%lu,%d,%d", &monflags, &monsock, &monexit) == 3) {
 		libctr_monitor(monflags, monsock, monexit); // returns in the container's init
+		unsetenv("_LIBCTR_MONITOR"); // not for what the init runs (hooks)
+	}
 	parse_cgroup_fds();
 	const char *paths = getenv("_LIBCTR_NSENTER_PATHS");
 	const char *sync = getenv("_LIBCTR_SYNCFD");

@@ -48,3 +48,5 @@ func (r *Runtime) Restore(ctx context.Context, id string, io container.IO) (int,
 	go p.wait()
 	return p.pid, nil
 }
+
+var _ container.Restorer = (*Runtime)(nil)

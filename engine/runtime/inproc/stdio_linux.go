@@ -266,12 +266,17 @@ func (s *stdio) outputs() []*os.File {
 
 // adoptStdio connects the output a monitor held (outputs' order) to want
 // and starts copying. A held pty master also takes want.Stdin; a pipe's
-// stdin ended with the daemon that made it.
+// stdin ended with the daemon that made it. Outputs the monitor does not
+// hold (it had none handed over, or it was gone already) stay
+// unconnected.
 func adoptStdio(want container.IO, held []*os.File) (*stdio, error) {
 	s := &stdio{want: want}
 	if want.Terminal {
-		if len(held) != 1 {
-			return nil, fmt.Errorf("the monitor holds %d descriptors, not a pty master", len(held))
+		for _, f := range held[min(1, len(held)):] {
+			f.Close()
+		}
+		if len(held) == 0 {
+			return s, nil
 		}
 		// A non-blocking copy, so that the runtime poller serves it and
 		// close ends a read.
@@ -294,25 +299,18 @@ func adoptStdio(want container.IO, held []*os.File) (*stdio, error) {
 		}
 		return s, nil
 	}
-	n := 0
 	for _, w := range []struct {
 		dst  io.Writer
 		ours **os.File
 	}{{want.Stdout, &s.out}, {want.Stderr, &s.err}} {
-		if w.dst == nil {
+		if w.dst == nil || len(held) == 0 {
 			continue
 		}
-		if n >= len(held) {
-			return nil, fmt.Errorf("the monitor holds %d descriptors, fewer than the container's outputs", len(held))
-		}
-		*w.ours = held[n]
-		n++
+		*w.ours, held = held[0], held[1:]
+		s.copy(w.dst, *w.ours)
 	}
-	if s.out != nil {
-		s.copy(want.Stdout, s.out)
-	}
-	if s.err != nil {
-		s.copy(want.Stderr, s.err)
+	for _, f := range held {
+		f.Close()
 	}
 	return s, nil
 }
