@@ -1,11 +1,14 @@
 package libctr_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	mobyseccomp "github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/wharf-project/wharf/libctr"
@@ -167,6 +170,42 @@ func BenchmarkEnter(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		})
+	}
+}
+
+// A profile that does not allow close_range (runtime-tools' allowlist
+// does not, nor does one written before Linux 5.9) still lets the init and
+// an exec start their program: the descriptors are marked close-on-exec
+// before any filter is loaded. With and without no_new_privs, which move
+// the filter's load around the privilege drop.
+func TestSeccompWithoutCloseRange(t *testing.T) {
+	for _, nnp := range []bool{false, true} {
+		t.Run(fmt.Sprintf("no_new_privs=%v", nnp), func(t *testing.T) {
+			c := testContainer(t, func(s *specs.Spec) {
+				s.Process.NoNewPrivileges = nnp
+				sc, err := mobyseccomp.GetDefaultProfile(s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range sc.Syscalls {
+					sc.Syscalls[i].Names = slices.DeleteFunc(sc.Syscalls[i].Names, func(n string) bool { return n == "close_range" })
+				}
+				s.Linux.Seccomp = sc
+			}, "sleep", "1000")
+			c.start(t)
+			execPaths(t, func(t *testing.T, _ bool) string {
+				var out strings.Builder
+				p := &libctr.Process{Process: configs.Process{Args: []string{"echo", "in"}, Env: []string{"PATH=/bin"}, Cwd: "/",
+					NoNewPrivileges: nnp}, Stdout: &out}
+				if err := c.Enter(p); err != nil {
+					t.Fatal(err)
+				}
+				if st, err := p.Wait(); err != nil || libctr.ExitCode(st) != 0 || out.String() != "in\n" {
+					t.Fatalf("exec: %v %v %q", st, err, out.String())
+				}
+				return out.String()
+			})
 		})
 	}
 }

@@ -152,6 +152,13 @@ func initMain(pipe *os.File) error {
 			fatal(127, fmt.Errorf("startContainer: %w", err))
 		}
 	}
+	// Whatever the caller of the runtime leaked to it (a descriptor
+	// without O_CLOEXEC) must not reach the program: everything after
+	// the preserved fds closes on exec. This comes before any seccomp
+	// filter, which need not allow close_range (runtime-tools' does not).
+	if err := closeExecFrom(firstUnpreservedFd()); err != nil {
+		fatal(127, err)
+	}
 	// Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, so
 	// it goes in before the capabilities are dropped (the profile must
 	// then allow what finalize calls); with it, as late as possible.
@@ -167,12 +174,6 @@ func initMain(pipe *os.File) error {
 		if err := seccomp.Load(filter, logFilter); err != nil {
 			fatal(127, err)
 		}
-	}
-	// Whatever the caller of the runtime leaked to it (a descriptor
-	// without O_CLOEXEC) must not reach the program: everything after
-	// the preserved fds closes on exec.
-	if err := unix.CloseRange(uint(firstUnpreservedFd()), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
-		fatal(127, fmt.Errorf("close_range: %w", err))
 	}
 	err = unix.Exec(path, proc.Args, env)
 	code := 127
@@ -383,4 +384,23 @@ func firstUnpreservedFd() int {
 		return 3
 	}
 	return n
+}
+
+// closeExecFrom marks every descriptor from first on close-on-exec:
+// close_range(2), or one at a time before Linux 5.9.
+func closeExecFrom(first int) error {
+	err := unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	if err == nil {
+		return nil
+	}
+	ents, rerr := os.ReadDir("/proc/self/fd")
+	if rerr != nil {
+		return fmt.Errorf("close_range: %w", err)
+	}
+	for _, e := range ents {
+		if fd, cerr := strconv.Atoi(e.Name()); cerr == nil && fd >= first {
+			unix.CloseOnExec(fd)
+		}
+	}
+	return nil
 }

@@ -459,6 +459,15 @@ void libctr_exec_plan(int fd)
 		die(127, "init pipe close-on-exec");
 	pipefd = fd;
 
+	/* Whatever the caller leaked must not reach the program: everything
+	 * after the preserved fds closes on exec. Before any seccomp filter,
+	 * which need not allow close_range (runtime-tools' does not). */
+	if (syscall(SYS_close_range, pl.first_fd, ~0u, 4 /* CLOSE_RANGE_CLOEXEC */) < 0) {
+		struct rlimit rl;
+		rlim_t max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? rl.rlim_cur : 65536;
+		for (rlim_t n = pl.first_fd; n < max; n++)
+			(void)fcntl((int)n, F_SETFD, FD_CLOEXEC); /* before Linux 5.9 */
+	}
 	int nnp = (pl.flags & PLAN_NNP) != 0;
 	if (pl.nfilter > 0 && !nnp && load_seccomp(&pl) < 0)
 		die(127, "seccomp(SET_MODE_FILTER)");
@@ -510,9 +519,6 @@ void libctr_exec_plan(int fd)
 	}
 	if (pl.nfilter > 0 && nnp && load_seccomp(&pl) < 0)
 		die(127, "seccomp(SET_MODE_FILTER)");
-	/* Whatever the caller leaked must not reach the program. */
-	if (syscall(SYS_close_range, pl.first_fd, ~0u, 4 /* CLOSE_RANGE_CLOEXEC */) < 0)
-		die(127, "close_range");
 	execve(path, pl.argv, pl.envp);
 	char what[600];
 	snprintf(what, sizeof what, "exec %s", path);
