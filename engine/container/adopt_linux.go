@@ -130,14 +130,7 @@ func (s *Service) stopAdopted(c *Container, l *live) {
 	if !c.State.IsRunning() {
 		return
 	}
-	sig, err := c.stopSignal("")
-	if err != nil {
-		sig = 15
-	}
-	t := defaultStopTimeout
-	if c.Config.StopTimeout != nil && *c.Config.StopTimeout >= 0 {
-		t = *c.Config.StopTimeout
-	}
+	sig, t := c.stopDefaults()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(t+30)*time.Second)
 	defer cancel()
 	if err := s.stopLocked(ctx, c, l, sig, &t); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -52,14 +53,7 @@ func (s *Service) shutdown(ctx context.Context) error {
 			if !c.State.IsRunning() {
 				return
 			}
-			sig, err := c.stopSignal("")
-			if err != nil {
-				sig = 15
-			}
-			t := defaultStopTimeout
-			if c.Config.StopTimeout != nil && *c.Config.StopTimeout >= 0 {
-				t = *c.Config.StopTimeout
-			}
+			sig, t := c.stopDefaults()
 			if dl, ok := ctx.Deadline(); ok {
 				// Leave time for the SIGKILL and the unmounts.
 				if left := int(time.Until(dl)/time.Second) - 2; left < t {
@@ -129,4 +123,19 @@ func (s *Service) Restore(ctx context.Context, killed []string) {
 			}
 		}()
 	}
+}
+
+// stopDefaults are the container's stop signal (SIGTERM when its
+// StopSignal cannot be parsed) and stop timeout, for a stop the daemon
+// decides itself.
+func (c *Container) stopDefaults() (syscall.Signal, int) {
+	sig, err := c.stopSignal("")
+	if err != nil {
+		sig = syscall.SIGTERM
+	}
+	t := defaultStopTimeout
+	if c.Config.StopTimeout != nil && *c.Config.StopTimeout >= 0 {
+		t = *c.Config.StopTimeout
+	}
+	return sig, t
 }

@@ -184,19 +184,8 @@ func (s *Service) dropStaleAllLocked() {
 
 // dropStaleLocked undoes one stale sandbox. Call with s.mu held.
 func (s *Service) dropStaleLocked(sb *sandbox) {
-	for nid, ep := range sb.Endpoints {
-		if err := s.links.removeEndpoint(ep.HostVeth); err != nil {
-			s.log.Warn("stale veth not removed", "veth", ep.HostVeth, "error", err)
-		}
-		if n := s.nets[nid]; n != nil && n.Pool != nil {
-			n.Pool.release(ep.Addr.Addr(), sb.ContainerID)
-			if n.Pool6 != nil && ep.Addr6.IsValid() {
-				n.Pool6.release(ep.Addr6.Addr(), sb.ContainerID)
-			}
-			if err := s.db.put(bucketNetworks, n.ID, n); err != nil {
-				s.log.Warn("network record not saved", "network", n.Name, "error", err)
-			}
-		}
+	for nid := range sb.Endpoints {
+		s.removeEndpoint(sb, nid)
 	}
 	if !s.nsLive(sb.NetnsPath) {
 		if err := removeNetns(sb.NetnsPath); err != nil {
