@@ -42,7 +42,11 @@ if [ "${1:-}" = "--all" ]; then
 		${cmds[$i]} run --detach --bundle "$tmp/sleep" "b-${names[$i]}-long" >/dev/null 2>&1 </dev/null
 	done
 	for r in $(seq "$reps"); do
-		for i in "${!names[@]}"; do
+		# The runtimes take turns in a rotating order: the first of a
+		# round pays for what the last one left (caches, a busy kernel),
+		# several ms of lifecycle here.
+		for k in "${!names[@]}"; do
+			i=$(((k + r) % ${#names[@]}))
 			n=${names[$i]} rt=${cmds[$i]} id=b-${names[$i]}-$r out=$tmp/t-${names[$i]}
 			# shellcheck disable=SC2086
 			{
