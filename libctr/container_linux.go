@@ -41,6 +41,7 @@ type Container struct {
 	// tasks are the cgroup task files execs join through (enterTaskFiles).
 	tasksMu   sync.Mutex
 	tasks     []*os.File
+	cgDir     *os.File // the cgroup v2 directory execs are cloned into
 	destroyed bool
 }
 
@@ -167,9 +168,22 @@ func (c *Container) Start(p *Process) error {
 	if err != nil {
 		return err
 	}
+	// On cgroup v2 the init is cloned straight into its cgroup.
+	var cgDir *os.File
+	if cgFiles == nil && !joinPid && nsenter.Enabled {
+		if d, ok := c.cgroup.(cgroupDirer); ok {
+			if cgDir, err = d.DirFile(); err != nil {
+				return err
+			}
+			defer cgDir.Close()
+		}
+	}
 	more := []*os.File{fifoFile}
 	if mon != nil {
 		more = append(more, mon.child, mon.exit)
+		if cgDir != nil {
+			more = append(more, cgDir)
+		}
 	}
 	cmd, parent, child, err := c.initCmd(p, more, cgFiles)
 	if err != nil {
@@ -179,9 +193,16 @@ func (c *Container) Start(p *Process) error {
 	base := 3 + len(p.ExtraFiles) // the init pipe; then more, in order
 	cmd.Env = append(cmd.Env, "_LIBCTR_FIFOFD="+strconv.Itoa(base+1))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags}
-	if mon != nil {
+	switch {
+	case mon != nil:
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
-		cmd.Env = append(cmd.Env, fmt.Sprintf("_LIBCTR_MONITOR=%d,%d,%d", flags, base+2, base+3))
+		cgfd := -1
+		if cgDir != nil {
+			cgfd = base + 4
+		}
+		cmd.Env = append(cmd.Env, fmt.Sprintf("_LIBCTR_MONITOR=%d,%d,%d,%d", flags, base+2, base+3, cgfd))
+	case cgDir != nil:
+		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(cgDir.Fd())
 	}
 	if flags&unix.CLONE_NEWUSER != 0 {
 		cmd.SysProcAttr.UidMappings = idMaps(cfg.UIDMappings)
@@ -229,7 +250,7 @@ func (c *Container) Start(p *Process) error {
 		if err := c.save(); err != nil {
 			return fail(err)
 		}
-		if cgFiles == nil {
+		if cgFiles == nil && cgDir == nil {
 			if err := c.cgroup.Apply(pid); err != nil {
 				return fail(err)
 			}
@@ -253,7 +274,7 @@ func (c *Container) Start(p *Process) error {
 				return fail(err)
 			}
 		}
-	case cgFiles == nil:
+	case cgFiles == nil && cgDir == nil:
 		if err := c.cgroup.Apply(cmd.Process.Pid); err != nil {
 			return fail(err)
 		}
@@ -289,6 +310,12 @@ func idMaps(in []configs.IDMap) []syscall.SysProcIDMap {
 		out = append(out, syscall.SysProcIDMap{ContainerID: int(m.ContainerID), HostID: int(m.HostID), Size: int(m.Size)})
 	}
 	return out
+}
+
+// cgroupDirer is a cgroup manager whose cgroup a new process can be
+// cloned into (cgroup v2: clone3's CLONE_INTO_CGROUP).
+type cgroupDirer interface {
+	DirFile() (*os.File, error)
 }
 
 // taskFiler is a cgroup manager whose cgroups a new process can enter by

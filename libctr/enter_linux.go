@@ -49,7 +49,19 @@ func (c *Container) Enter(p *Process) error {
 	if err != nil {
 		return err
 	}
-	cmd, parent, child, err := c.initCmd(p, nil, cgFiles)
+	// On cgroup v2, a planned exec is cloned straight into the cgroup.
+	var more []*os.File
+	if cgFiles == nil && plan != nil {
+		dir, err := c.enterCgroupDir()
+		if err != nil {
+			return err
+		}
+		if dir != nil {
+			defer dir.Close()
+			more = append(more, dir)
+		}
+	}
+	cmd, parent, child, err := c.initCmd(p, more, cgFiles)
 	if err != nil {
 		return err
 	}
@@ -58,6 +70,9 @@ func (c *Container) Enter(p *Process) error {
 	cmd.Env = append(cmd.Env, "_LIBCTR_NSENTER_PATHS="+strings.Join(paths, ","), "_LIBCTR_SYNCFD="+fd)
 	if plan != nil {
 		cmd.Env = append(cmd.Env, "_LIBCTR_EXECPLAN=1")
+	}
+	if len(more) > 0 {
+		cmd.Env = append(cmd.Env, "_LIBCTR_CGROUPDIRFD="+strconv.Itoa(3+len(p.ExtraFiles)+1))
 	}
 	if err := startCmd(cmd, child); err != nil {
 		return fmt.Errorf("start exec process: %w", err)
@@ -79,7 +94,8 @@ func (c *Container) Enter(p *Process) error {
 	// container's, so only the process it forks enters the container's
 	// cgroups (ps, pids.max): by itself with the cgroup files, or else put
 	// there through the helper, which then leaves.
-	if cgFiles == nil {
+	moved := cgFiles == nil && len(more) == 0 // the helper goes in and out
+	if moved {
 		if err := c.cgroup.Apply(cmd.Process.Pid); err != nil {
 			return fail(err)
 		}
@@ -89,7 +105,7 @@ func (c *Container) Enter(p *Process) error {
 		return fail(err)
 	}
 	p.pid = pid
-	if cgFiles == nil {
+	if moved {
 		if err := cgroups.JoinOwn(cmd.Process.Pid); err != nil {
 			return fail(err)
 		}
@@ -137,6 +153,33 @@ func (c *Container) enterTaskFiles() ([]*os.File, error) {
 	return dups, nil
 }
 
+// enterCgroupDir is a copy of the container's cgroup v2 directory, for an
+// exec cloned into it, opened once per Container value as the task files
+// are; nil on cgroup v1.
+func (c *Container) enterCgroupDir() (*os.File, error) {
+	d, ok := c.cgroup.(cgroupDirer)
+	if !ok {
+		return nil, nil
+	}
+	c.tasksMu.Lock()
+	defer c.tasksMu.Unlock()
+	if c.destroyed {
+		return nil, fmt.Errorf("container %s is being destroyed: %w", c.id, ErrNotRunning)
+	}
+	if c.cgDir == nil {
+		f, err := d.DirFile()
+		if err != nil {
+			return nil, err
+		}
+		c.cgDir = f
+	}
+	fd, err := unix.FcntlInt(c.cgDir.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("cgroup directory: %w", err)
+	}
+	return os.NewFile(uintptr(fd), c.cgDir.Name()), nil
+}
+
 // closeTaskFiles closes what enterTaskFiles kept, for good: an Enter
 // that races Destroy must not make the cgroups again.
 func (c *Container) closeTaskFiles() {
@@ -145,5 +188,8 @@ func (c *Container) closeTaskFiles() {
 	for _, f := range c.tasks {
 		f.Close()
 	}
-	c.tasks, c.destroyed = nil, true
+	if c.cgDir != nil {
+		c.cgDir.Close()
+	}
+	c.tasks, c.cgDir, c.destroyed = nil, nil, true
 }

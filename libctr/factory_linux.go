@@ -42,6 +42,17 @@ type Factory struct {
 	// CriuPath is the criu binary for Checkpoint and Restore; empty means
 	// "criu" in $PATH.
 	CriuPath string
+
+	// newCgroup makes a container's cgroup manager; nil is cgroups.New
+	// (tests put a cgroup2 hierarchy of their choosing here).
+	newCgroup func(*configs.Cgroup) (cgroups.Manager, error)
+}
+
+func (f *Factory) cgroupManager(cg *configs.Cgroup) (cgroups.Manager, error) {
+	if f.newCgroup != nil {
+		return f.newCgroup(cg)
+	}
+	return cgroups.New(cg)
 }
 
 // New returns a factory rooted at root, re-executing this binary as
@@ -76,7 +87,7 @@ func (f *Factory) Create(id string, cfg *configs.Config) (*Container, error) {
 		}
 		return nil, err
 	}
-	mgr, err := cgroups.New(cfg.Cgroups)
+	mgr, err := f.cgroupManager(cfg.Cgroups)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -106,7 +117,7 @@ func (f *Factory) Load(id string) (*Container, error) {
 	if err := json.Unmarshal(b, &c.state); err != nil {
 		return nil, fmt.Errorf("container %q: corrupt state: %w", id, err)
 	}
-	if c.cgroup, err = cgroups.New(c.state.Config.Cgroups); err != nil {
+	if c.cgroup, err = f.cgroupManager(c.state.Config.Cgroups); err != nil {
 		return nil, err
 	}
 	return c, nil

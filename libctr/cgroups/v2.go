@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/wharf-project/wharf/libctr/configs"
@@ -68,6 +69,18 @@ func (m *v2) Apply(pid int) error {
 		}
 	}
 	return nil
+}
+
+// DirFile creates the cgroup (as Apply(0) does) and opens its directory,
+// so that a new process is cloned straight into it (clone3's
+// CLONE_INTO_CGROUP): moving one in afterwards through cgroup.procs takes
+// the kernel's threadgroup lock for writing, an RCU grace period (10-20 ms)
+// each time.
+func (m *v2) DirFile() (*os.File, error) {
+	if err := m.Apply(0); err != nil {
+		return nil, err
+	}
+	return os.OpenFile(m.dir, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 }
 
 func (m *v2) write(file, val string) error {

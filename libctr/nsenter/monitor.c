@@ -64,18 +64,20 @@ static void report(int fd, const char *what)
 
 // start_init makes the process that returns into Go as the container's
 // init: a fork that unshares the new namespaces, and, when one of them is
-// a pid namespace (which only a child enters), a second fork whose child
-// is that namespace's pid 1 while the first one exits. The monitor is a
+// a pid namespace (which only a child enters), or when the first fork was
+// a raw clone3 (refork: glibc's idea of the thread id is then stale, and
+// the Go runtime's threads would inherit it), a second fork whose child
+// is the init while the first one exits. The monitor is a
 // subreaper, so it becomes the init's parent either way. kid is the
 // socket to the monitor: the init's pid goes one way, the go-ahead the
 // other. Returns only in the init.
-static void start_init(unsigned long flags, int kid)
+static void start_init(unsigned long flags, int kid, int refork)
 {
 	if (unshare((int)flags) < 0) {
 		report(kid, "unshare");
 		_exit(1);
 	}
-	if (flags & CLONE_NEWPID) {
+	if ((flags & CLONE_NEWPID) || refork) {
 		pid_t init = fork();
 		if (init < 0) {
 			report(kid, "fork");
@@ -125,7 +127,18 @@ static int hold(int *nheld)
 
 // libctr_monitor runs the monitor (see the top of this file) and returns
 // only in the process that becomes the container's init.
-void libctr_monitor(unsigned long flags, int sock, int exitfd)
+// libctr_clone_into_cgroup is fork(2) into the cgroup v2 directory cgfd
+// (clone3's CLONE_INTO_CGROUP): the child starts in the container's
+// cgroup, and no process is ever moved there through cgroup.procs.
+pid_t libctr_clone_into_cgroup(int cgfd)
+{
+	struct {
+		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+	} args = {.flags = 0x200000000ULL /* CLONE_INTO_CGROUP */, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cgfd};
+	return (pid_t)syscall(435 /* SYS_clone3 */, &args, sizeof args);
+}
+
+void libctr_monitor(unsigned long flags, int sock, int exitfd, int cgfd)
 {
 	int kids[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, kids) < 0) {
@@ -142,9 +155,9 @@ void libctr_monitor(unsigned long flags, int sock, int exitfd)
 	sigaddset(&chld, SIGCHLD);
 	sigaddset(&chld, SIGTERM);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
-	pid_t first = fork();
+	pid_t first = cgfd >= 0 ? libctr_clone_into_cgroup(cgfd) : fork();
 	if (first < 0) {
-		report(sock, "fork");
+		report(sock, cgfd >= 0 ? "clone3 into the cgroup" : "fork");
 		_exit(1);
 	}
 	if (first == 0) {
@@ -153,7 +166,9 @@ void libctr_monitor(unsigned long flags, int sock, int exitfd)
 		close(kids[0]);
 		close(sock);
 		close(exitfd);
-		start_init(flags, kids[1]);
+		if (cgfd >= 0)
+			close(cgfd);
+		start_init(flags, kids[1], cgfd >= 0);
 		return;
 	}
 

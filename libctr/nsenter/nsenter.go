@@ -49,16 +49,17 @@
 // A container's init may be started with a monitor (see monitor.c): the
 // parent starts the binary without new namespaces and with
 //
-//	_LIBCTR_MONITOR=<clone flags>,<sock fd>,<exit fd>
+//	_LIBCTR_MONITOR=<clone flags>,<sock fd>,<exit fd>,<cgroup fd>
 //	    the namespaces to make (no user namespace), a socket to the parent,
-//	    and a file the monitor writes the init's exit code to
+//	    a file the monitor writes the init's exit code to, and a cgroup v2
+//	    directory to clone the init into (-1: the parent moves it)
 //
 // and the constructor then
 //
 //  1. forks the init off (unsharing the namespaces, forking once more for
-//     a pid namespace) and stays behind as its parent: a subreaper in a
-//     session of its own, with fds 0-2 on /dev/null and every other fd
-//     closed;
+//     a pid namespace, or when the first fork was a clone3 into the cgroup)
+//     and stays behind as its parent: a subreaper in a session of its own,
+//     with fds 0-2 on /dev/null and every other fd closed;
 //  2. writes the init's pid as a native-endian int32 to the socket (or -1
 //     and an error line), then waits for one byte back, which the parent
 //     sends once the init is in the container's cgroups; the init goes on
@@ -74,6 +75,10 @@
 //     adopts the container still finds what it held.
 //
 // # Joining the cgroups
+//
+// With an exec plan, the parent may pass _LIBCTR_CGROUPDIRFD=<fd>, a cgroup
+// v2 directory: the child of step 3 is then cloned straight into it
+// (clone3's CLONE_INTO_CGROUP) instead of forked.
 //
 // Independently of the above, the parent may pass
 //
@@ -113,7 +118,8 @@ package nsenter
 #define MAX_NS 8
 
 void libctr_exec_plan(int fd); // execplan.c
-void libctr_monitor(unsigned long flags, int sock, int exitfd); // monitor.c
+void libctr_monitor(unsigned long flags, int sock, int exitfd, int cgfd); // monitor.c
+pid_t libctr_clone_into_cgroup(int cgfd); // monitor.c
 
 // json_errors: the parent reads JSON from the sync fd (no fork, so no
 // pid is expected): report as an init error message.
@@ -204,9 +210,9 @@ __attribute__((constructor)) static void libctr_nsexec(void)
 {
 	const char *mon = getenv("_LIBCTR_MONITOR");
 	unsigned long monflags;
-	int monsock, monexit;
-	if (mon != NULL && sscanf(mon, "%lu,%d,%d", &monflags, &monsock, &monexit) == 3) {
-		libctr_monitor(monflags, monsock, monexit); // returns in the container's init
+	int monsock, monexit, moncg = -1;
+	if (mon != NULL && sscanf(mon, "%lu,%d,%d,%d", &monflags, &monsock, &monexit, &moncg) >= 3) {
+		libctr_monitor(monflags, monsock, monexit, moncg); // returns in the container's init
 		unsetenv("_LIBCTR_MONITOR"); // not for what the init runs (hooks)
 	}
 	parse_cgroup_fds();
@@ -261,13 +267,18 @@ __attribute__((constructor)) static void libctr_nsexec(void)
 
 	// setns(CLONE_NEWPID) only moves our children: fork so the process
 	// that becomes the Go program is inside the container's pid namespace.
-	pid_t child = fork();
+	// An exec plan's child never returns into Go, so it may come from a
+	// raw clone3: straight into the container's cgroup v2 directory.
+	const char *cgdir = getenv("_LIBCTR_CGROUPDIRFD");
+	int plan = getenv("_LIBCTR_EXECPLAN") != NULL;
+	int cgdirfd = cgdir != NULL && plan ? atoi(cgdir) : -1;
+	pid_t child = cgdirfd >= 0 ? libctr_clone_into_cgroup(cgdirfd) : fork();
 	if (child < 0)
 		bail(syncfd, "fork", NULL);
 	if (child == 0) {
 		join_cgroups();
 		const char *initpipe = getenv("_LIBCTR_INITPIPE");
-		if (getenv("_LIBCTR_EXECPLAN") != NULL && initpipe != NULL)
+		if (plan && initpipe != NULL)
 			libctr_exec_plan(atoi(initpipe)); // execs the program or exits
 		return; // continue into the Go runtime as the container process
 	}
