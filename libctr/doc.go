@@ -32,8 +32,12 @@
 //	_LIBCTR_CGROUPFDS=<fd>,...   the cgroup v1 "tasks" files of the
 //	                        container, which the nsenter constructor
 //	                        writes "0" to while the process is still
-//	                        single-threaded (the parent writes the pid to
-//	                        cgroup.procs instead on cgroup v2)
+//	                        single-threaded (on cgroup v2 the process is
+//	                        cloned into the container's cgroup instead:
+//	                        clone3's CLONE_INTO_CGROUP; the parent writes
+//	                        the pid to cgroup.procs only for a pid
+//	                        namespace joined by path or an exec without a
+//	                        plan)
 //	_LIBCTR_NSENTER_PATHS, _LIBCTR_SYNCFD, ...   see package nsenter
 //	GOMAXPROCS=1 GOGC=off   for the init's Go runtime; Init unsets them
 //
