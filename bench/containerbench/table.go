@@ -18,11 +18,15 @@ type row struct {
 	samples [][]float64 // per daemon
 }
 
-// measure runs Op Reps times on each daemon in turn.
+// measure runs Op Reps times on each daemon in turn, the daemons taking
+// the first turn of a round in rotation: the first of a round pays for
+// what the last one left (bench/runtime.sh measured several ms).
 func (r *row) measure(ds []daemon) error {
 	r.samples = make([][]float64, len(ds))
 	for rep := range r.Reps {
-		for i, d := range ds {
+		for k := range ds {
+			i := (k + rep) % len(ds)
+			d := ds[i]
 			ms, err := r.Op(d, rep)
 			if err != nil {
 				return err
