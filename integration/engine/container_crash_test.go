@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -124,6 +125,12 @@ func TestContainerLiveRestore(t *testing.T) {
 	}
 	d.docker(t, runArgs("-d", "--name", "lr", "busybox", "sh", "-c", "trap 'echo during' USR1; trap 'exit 4' TERM; echo before; while :; do sleep 0.1; done")...)
 	d.waitLogs(t, "lr", "before")
+	tty := false
+	if _, err := exec.LookPath("script"); err == nil {
+		tty = true
+		d.removeOnCleanup(t, "lrtty")
+		d.docker(t, runArgs("-dit", "--name", "lrtty", "busybox", "sh")...)
+	}
 	c := inspectContainer(t, d, "lr")
 	d.restartDaemon(t, syscall.SIGTERM, func() {
 		if err := syscall.Kill(c.State.Pid, syscall.SIGUSR1); err != nil {
@@ -134,6 +141,13 @@ func TestContainerLiveRestore(t *testing.T) {
 		t.Fatalf("after a clean restart with live-restore: %+v (pid was %d)", st, c.State.Pid)
 	}
 	d.waitLogs(t, "lr", "before\nduring\n")
+	if tty {
+		// The adopted pty: docker attach types into the same shell.
+		out, code := d.scriptRunInput(t, dockerCLI+" -H "+d.Host+" attach lrtty", "echo attached-$((6*7)); exit 5\n")
+		if code != 5 || !strings.Contains(out, "attached-42") {
+			t.Errorf("attach to the adopted tty container: exit %d %q", code, out)
+		}
+	}
 	d.docker(t, "stop", "lr")
 	if st := inspectContainer(t, d, "lr").State; st.ExitCode != 4 {
 		t.Errorf("stopped: %+v", st)
