@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/distribution/reference"
 	containertypes "github.com/docker/docker/api/types/container"
 	eventtypes "github.com/docker/docker/api/types/events"
 
 	"github.com/wharf-project/wharf/engine/archive"
 	"github.com/wharf-project/wharf/engine/errdefs"
 	"github.com/wharf-project/wharf/engine/image"
+	"github.com/wharf-project/wharf/engine/reference"
 )
 
 // ImageCommitter is what docker commit needs from the image store; the

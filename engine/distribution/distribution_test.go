@@ -16,12 +16,12 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/wharf-project/wharf/engine/content"
 	"github.com/wharf-project/wharf/engine/errdefs"
+	"github.com/wharf-project/wharf/engine/reference"
 	"github.com/wharf-project/wharf/internal/testimage"
 )
 

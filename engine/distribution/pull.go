@@ -12,12 +12,12 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/wharf-project/wharf/engine/content"
 	"github.com/wharf-project/wharf/engine/errdefs"
+	"github.com/wharf-project/wharf/engine/reference"
 )
 
 // Media types of manifests and indexes a pull accepts.

@@ -8,11 +8,11 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/wharf-project/wharf/engine/errdefs"
+	"github.com/wharf-project/wharf/engine/reference"
 )
 
 // PushImage is what is pushed: a manifest and the blobs it names, all in

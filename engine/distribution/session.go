@@ -11,10 +11,10 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/distribution/reference"
 	"github.com/docker/docker/api/types/registry"
 
 	"github.com/wharf-project/wharf/engine/errdefs"
+	"github.com/wharf-project/wharf/engine/reference"
 )
 
 // AuthConfig is what the X-Registry-Auth header carries.

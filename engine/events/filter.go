@@ -3,8 +3,9 @@ package events
 import (
 	"strings"
 
-	"github.com/distribution/reference"
 	"github.com/docker/docker/api/types/filters"
+
+	"github.com/wharf-project/wharf/engine/reference"
 )
 
 // AcceptedFilters are the filter keys GET /events accepts, as dockerd.

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/distribution/reference"
 	containertypes "github.com/docker/docker/api/types/container"
 	"github.com/klauspost/compress/gzip"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
@@ -18,6 +17,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/wharf-project/wharf/engine/errdefs"
+	"github.com/wharf-project/wharf/engine/reference"
 )
 
 // ContainerCommit is an image made from a container (docker commit): the

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/distribution/reference"
 	imagetypes "github.com/docker/docker/api/types/image"
 	"github.com/opencontainers/go-digest"
 
 	"github.com/wharf-project/wharf/engine/content"
 	"github.com/wharf-project/wharf/engine/errdefs"
 	"github.com/wharf-project/wharf/engine/events"
+	"github.com/wharf-project/wharf/engine/reference"
 	"github.com/wharf-project/wharf/engine/snapshots"
 )
 

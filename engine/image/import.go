@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/distribution/reference"
 	"github.com/klauspost/compress/gzip"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -17,6 +16,7 @@ import (
 	"github.com/wharf-project/wharf/engine/distribution"
 	"github.com/wharf-project/wharf/engine/errdefs"
 	"github.com/wharf-project/wharf/engine/events"
+	"github.com/wharf-project/wharf/engine/reference"
 )
 
 // ImportOptions are the parameters of POST /images/create?fromSrc=-.

@@ -8,11 +8,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/distribution/reference"
 	"github.com/docker/docker/api/types/filters"
 	imagetypes "github.com/docker/docker/api/types/image"
 
 	"github.com/wharf-project/wharf/engine/errdefs"
+	"github.com/wharf-project/wharf/engine/reference"
 )
 
 // ListOptions are the query parameters of GET /images/json.

@@ -11,7 +11,6 @@ import (
 	"path"
 	"strings"
 
-	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/wharf-project/wharf/engine/distribution"
 	"github.com/wharf-project/wharf/engine/errdefs"
 	"github.com/wharf-project/wharf/engine/events"
+	"github.com/wharf-project/wharf/engine/reference"
 )
 
 // Limits on what a loaded tar may keep in memory: its small JSON files.

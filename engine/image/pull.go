@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/wharf-project/wharf/engine/distribution"
 	"github.com/wharf-project/wharf/engine/errdefs"
 	"github.com/wharf-project/wharf/engine/events"
+	"github.com/wharf-project/wharf/engine/reference"
 )
 
 // PullOptions are the parameters of POST /images/create?fromImage=.

@@ -6,11 +6,11 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
 
 	"github.com/wharf-project/wharf/engine/errdefs"
 	"github.com/wharf-project/wharf/engine/ident"
+	"github.com/wharf-project/wharf/engine/reference"
 )
 
 // errNoSuchImage is dockerd's 404 for an unknown image.

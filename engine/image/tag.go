@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/distribution/reference"
-
 	"github.com/wharf-project/wharf/engine/errdefs"
 	"github.com/wharf-project/wharf/engine/events"
+	"github.com/wharf-project/wharf/engine/reference"
 )
 
 // Tag points repo:tag (tag defaults to latest) at the image source names.

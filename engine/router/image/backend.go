@@ -4,12 +4,12 @@ import (
 	"context"
 	"io"
 
-	"github.com/distribution/reference"
 	"github.com/docker/docker/api/types/filters"
 	imagetypes "github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/registry"
 
 	"github.com/wharf-project/wharf/engine/image"
+	"github.com/wharf-project/wharf/engine/reference"
 )
 
 // Backend is what the image routes need from the image service

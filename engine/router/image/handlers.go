@@ -9,13 +9,13 @@ import (
 	"strings"
 
 	"github.com/containerd/platforms"
-	"github.com/distribution/reference"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/registry"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/wharf-project/wharf/engine/errdefs"
 	"github.com/wharf-project/wharf/engine/image"
+	"github.com/wharf-project/wharf/engine/reference"
 	"github.com/wharf-project/wharf/engine/server/httputils"
 )
 
