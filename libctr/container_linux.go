@@ -171,7 +171,7 @@ func (c *Container) Start(p *Process) error {
 	// On cgroup v2 the init is cloned straight into its cgroup.
 	var cgDir *os.File
 	if cgFiles == nil && !joinPid && nsenter.Enabled {
-		if d, ok := c.cgroup.(cgroupDirer); ok {
+		if d, ok := c.cgroup.(cgroupDirer); ok && cloneIntoCgroup() {
 			if cgDir, err = d.DirFile(); err != nil {
 				return err
 			}
@@ -317,6 +317,18 @@ func idMaps(in []configs.IDMap) []syscall.SysProcIDMap {
 type cgroupDirer interface {
 	DirFile() (*os.File, error)
 }
+
+// cloneIntoCgroup reports whether the kernel has CLONE_INTO_CGROUP
+// (Linux 5.7); before it, processes are moved in through cgroup.procs.
+var cloneIntoCgroup = sync.OnceValue(func() bool {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return false
+	}
+	var major, minor int
+	_, _ = fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &major, &minor)
+	return major > 5 || major == 5 && minor >= 7
+})
 
 // taskFiler is a cgroup manager whose cgroups a new process can enter by
 // itself while it is single-threaded (cgroup v1: see package nsenter).

@@ -158,7 +158,7 @@ func (c *Container) enterTaskFiles() ([]*os.File, error) {
 // are; nil on cgroup v1.
 func (c *Container) enterCgroupDir() (*os.File, error) {
 	d, ok := c.cgroup.(cgroupDirer)
-	if !ok {
+	if !ok || !cloneIntoCgroup() {
 		return nil, nil
 	}
 	c.tasksMu.Lock()
