@@ -47,8 +47,15 @@ func TestCgroupV2CloneInto(t *testing.T) {
 			}
 		}
 	})
-	for _, monitored := range []bool{false, true} {
-		t.Run(fmt.Sprintf("monitor=%v", monitored), func(t *testing.T) {
+	for _, c := range []struct{ monitored, nsdelegate bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+		monitored := c.monitored
+		t.Run(fmt.Sprintf("monitor=%v/nsdelegate=%v", c.monitored, c.nsdelegate), func(t *testing.T) {
+			if c.nsdelegate {
+				// systemd mounts cgroup2 with nsdelegate: a clone into a
+				// cgroup is then checked against the caller's cgroup
+				// namespace. The flag is the hierarchy's: put back after.
+				withNsdelegate(t)
+			}
 			rootfs := rootfstest.Busybox(t)
 			spec := specconv.Example()
 			spec.Root = &specs.Root{Path: rootfs}
@@ -130,4 +137,27 @@ func v2CgroupOf(t *testing.T, pid int) string {
 		}
 	}
 	return ""
+}
+
+// withNsdelegate remounts the cgroup2 hierarchy with nsdelegate until the
+// test ends (a remount without it clears it again).
+func withNsdelegate(t *testing.T) {
+	t.Helper()
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(mi), "\n") {
+		if f := strings.Fields(l); len(f) > 4 && f[4] == unified && strings.Contains(l, "nsdelegate") {
+			return // already so
+		}
+	}
+	if err := unix.Mount("", unified, "", unix.MS_REMOUNT, "nsdelegate"); err != nil {
+		t.Fatalf("remount %s with nsdelegate: %v", unified, err)
+	}
+	t.Cleanup(func() {
+		if err := unix.Mount("", unified, "", unix.MS_REMOUNT, ""); err != nil {
+			t.Errorf("remount %s without nsdelegate: %v", unified, err)
+		}
+	})
 }

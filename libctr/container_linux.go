@@ -318,8 +318,12 @@ type cgroupDirer interface {
 	DirFile() (*os.File, error)
 }
 
-// cloneIntoCgroup reports whether the kernel has CLONE_INTO_CGROUP
-// (Linux 5.7); before it, processes are moved in through cgroup.procs.
+// cloneIntoCgroup reports whether this process may clone into a cgroup:
+// the kernel has CLONE_INTO_CGROUP (Linux 5.7) and clone3 is not refused,
+// as the seccomp profile of a container wharf itself runs in may do
+// (Docker's answers ENOSYS). A clone3 with no arguments tells: EINVAL
+// when it would work. Otherwise processes are moved in through
+// cgroup.procs.
 var cloneIntoCgroup = sync.OnceValue(func() bool {
 	var u unix.Utsname
 	if unix.Uname(&u) != nil {
@@ -327,7 +331,11 @@ var cloneIntoCgroup = sync.OnceValue(func() bool {
 	}
 	var major, minor int
 	_, _ = fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &major, &minor)
-	return major > 5 || major == 5 && minor >= 7
+	if major < 5 || major == 5 && minor < 7 {
+		return false
+	}
+	_, _, errno := unix.Syscall(unix.SYS_CLONE3, 0, 0, 0)
+	return errno == unix.EINVAL
 })
 
 // taskFiler is a cgroup manager whose cgroups a new process can enter by

@@ -35,9 +35,10 @@
 //	                        single-threaded (on cgroup v2 the process is
 //	                        cloned into the container's cgroup instead:
 //	                        clone3's CLONE_INTO_CGROUP; the parent writes
-//	                        the pid to cgroup.procs only for a pid
-//	                        namespace joined by path or an exec without a
-//	                        plan)
+//	                        the pid to cgroup.procs for a pid namespace
+//	                        joined by path, an exec without a plan, and
+//	                        where clone3 cannot be used: before Linux 5.7,
+//	                        or refused by a seccomp profile)
 //	_LIBCTR_NSENTER_PATHS, _LIBCTR_SYNCFD, ...   see package nsenter
 //	GOMAXPROCS=1 GOGC=off   for the init's Go runtime; Init unsets them
 //

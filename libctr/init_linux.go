@@ -387,15 +387,36 @@ func firstUnpreservedFd() int {
 }
 
 // closeExecFrom marks every descriptor from first on close-on-exec:
-// close_range(2), or one at a time before Linux 5.9.
+// close_range(2), or one at a time before Linux 5.11 (which brought
+// CLOSE_RANGE_CLOEXEC), listed from /proc/self/fd (the host's in a
+// chroot-only container, whose rootfs may have no /proc).
 func closeExecFrom(first int) error {
 	err := unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
 	if err == nil {
 		return nil
 	}
-	ents, rerr := os.ReadDir("/proc/self/fd")
-	if rerr != nil {
-		return fmt.Errorf("close_range: %w", err)
+	if lerr := cloexecListed(first); lerr != nil {
+		return fmt.Errorf("close_range: %w (and %w)", err, lerr)
+	}
+	return nil
+}
+
+// cloexecListed is closeExecFrom's fallback.
+func cloexecListed(first int) error {
+	proc := unix.AT_FDCWD
+	dir := "/proc/self/fd"
+	if hostProc >= 0 {
+		proc, dir = hostProc, "self/fd"
+	}
+	dfd, err := unix.Openat(proc, dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	d := os.NewFile(uintptr(dfd), dir)
+	ents, err := d.ReadDir(-1)
+	d.Close()
+	if err != nil {
+		return err
 	}
 	for _, e := range ents {
 		if fd, cerr := strconv.Atoi(e.Name()); cerr == nil && fd >= first {

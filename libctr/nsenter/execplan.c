@@ -9,6 +9,7 @@
 // writer. The steps and their order are those of libctr's Go init for an
 // exec (initMain, finalize): whatever this file does differently is a bug.
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -386,6 +387,28 @@ static void setup_console(int fd)
 		fail(fd, "set controlling terminal: %s", errstr(errno));
 }
 
+/* cloexec_from marks every descriptor from first on close-on-exec:
+ * close_range(2), or one at a time before Linux 5.11 (which brought
+ * CLOSE_RANGE_CLOEXEC), listed from /proc/self/fd when it can be. */
+static void cloexec_from(int first)
+{
+	if (syscall(SYS_close_range, first, ~0u, 4 /* CLOSE_RANGE_CLOEXEC */) == 0)
+		return;
+	DIR *d = opendir("/proc/self/fd");
+	if (d == NULL) {
+		for (int fd = first; fd < 65536; fd++)
+			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		int fd = atoi(e->d_name); /* "." and ".." read as 0 */
+		if (fd >= first && fd != dirfd(d))
+			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	closedir(d);
+}
+
 static int load_seccomp(const struct plan *pl)
 {
 	struct sock_fprog prog = {.len = (unsigned short)pl->nfilter, .filter = pl->filter};
@@ -462,12 +485,7 @@ void libctr_exec_plan(int fd)
 	/* Whatever the caller leaked must not reach the program: everything
 	 * after the preserved fds closes on exec. Before any seccomp filter,
 	 * which need not allow close_range (runtime-tools' does not). */
-	if (syscall(SYS_close_range, pl.first_fd, ~0u, 4 /* CLOSE_RANGE_CLOEXEC */) < 0) {
-		struct rlimit rl;
-		rlim_t max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? rl.rlim_cur : 65536;
-		for (rlim_t n = pl.first_fd; n < max; n++)
-			(void)fcntl((int)n, F_SETFD, FD_CLOEXEC); /* before Linux 5.9 */
-	}
+	cloexec_from((int)pl.first_fd);
 	int nnp = (pl.flags & PLAN_NNP) != 0;
 	if (pl.nfilter > 0 && !nnp && load_seccomp(&pl) < 0)
 		die(127, "seccomp(SET_MODE_FILTER)");

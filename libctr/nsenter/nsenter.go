@@ -228,6 +228,16 @@ __attribute__((constructor)) static void libctr_nsexec(void)
 	int syncfd = atoi(sync);
 	int detach = getenv("_LIBCTR_NSENTER_DETACH") != NULL;
 	json_errors = nofork;
+	// An exec plan's child never returns into Go, so it may come from a
+	// raw clone3: straight into the container's cgroup v2 directory. The
+	// cgroup namespace is then joined by that child, after the clone: the
+	// kernel checks a clone into a cgroup against the caller's cgroup
+	// namespace, and with nsdelegate (systemd's default) the container's
+	// does not reach the helper's cgroup.
+	const char *cgdir = getenv("_LIBCTR_CGROUPDIRFD");
+	int plan = getenv("_LIBCTR_EXECPLAN") != NULL && getenv("_LIBCTR_INITPIPE") != NULL;
+	int cgdirfd = cgdir != NULL && plan && !nofork ? atoi(cgdir) : -1;
+	int cgnsfd = -1;
 
 	// Open every path first: joining the mount namespace changes what
 	// /proc/<pid>/ns/... means for the paths after it.
@@ -251,6 +261,10 @@ __attribute__((constructor)) static void libctr_nsexec(void)
 		n++;
 	}
 	for (int i = 0; i < n; i++) {
+		if (cgdirfd >= 0 && types[i] == CLONE_NEWCGROUP) {
+			cgnsfd = fds[i]; // joined by the child (see above)
+			continue;
+		}
 		if (setns(fds[i], types[i]) < 0)
 			bail(syncfd, "setns", strchr(paths, ':') ? paths : "");
 		close(fds[i]);
@@ -267,22 +281,22 @@ __attribute__((constructor)) static void libctr_nsexec(void)
 
 	// setns(CLONE_NEWPID) only moves our children: fork so the process
 	// that becomes the Go program is inside the container's pid namespace.
-	// An exec plan's child never returns into Go, so it may come from a
-	// raw clone3: straight into the container's cgroup v2 directory.
-	const char *cgdir = getenv("_LIBCTR_CGROUPDIRFD");
-	int plan = getenv("_LIBCTR_EXECPLAN") != NULL;
-	int cgdirfd = cgdir != NULL && plan ? atoi(cgdir) : -1;
 	pid_t child = cgdirfd >= 0 ? libctr_clone_into_cgroup(cgdirfd) : fork();
 	if (child < 0)
-		bail(syncfd, "fork", NULL);
+		bail(syncfd, cgdirfd >= 0 ? "clone3 into the cgroup" : "fork", NULL);
 	if (child == 0) {
+		if (cgnsfd >= 0 && setns(cgnsfd, CLONE_NEWCGROUP) < 0)
+			bail(syncfd, "setns", "cgroup");
 		join_cgroups();
-		const char *initpipe = getenv("_LIBCTR_INITPIPE");
-		if (plan && initpipe != NULL)
-			libctr_exec_plan(atoi(initpipe)); // execs the program or exits
+		if (plan)
+			libctr_exec_plan(atoi(getenv("_LIBCTR_INITPIPE"))); // execs the program or exits
 		return; // continue into the Go runtime as the container process
 	}
 	close_cgroup_fds();
+	if (cgdirfd >= 0)
+		close(cgdirfd);
+	if (cgnsfd >= 0)
+		close(cgnsfd);
 	int32_t pid = (int32_t)child;
 	if (write(syncfd, &pid, sizeof pid) != sizeof pid) {
 		kill(child, SIGKILL);
