@@ -107,21 +107,7 @@ func (s *Service) Rejoin(ctx context.Context, req JoinRequest) (_ *Joined, retEr
 			return nil, err
 		}
 	}
-	sb.PortsOn = rec.Primary
-	if err := s.publish(sb, req, prefer); err != nil {
-		return nil, err
-	}
-	j, err := s.joined(sb, req)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.applyFirewall(); err != nil {
-		return nil, errdefs.System(err)
-	}
-	if err := s.saveSandbox(sb, rec); err != nil {
-		return nil, errdefs.System(err)
-	}
-	return j, nil
+	return s.complete(sb, req, rec, prefer)
 }
 
 // keepEndpoint checks an endpoint a rejoined sandbox brings along: its

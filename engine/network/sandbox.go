@@ -146,8 +146,22 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (_ *Joined, retErr 
 			return nil, err
 		}
 	}
+	j, err := s.complete(sb, req, rec, nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, nid := range order {
+		s.event(ctx, eventtypes.ActionConnect, s.nets[nid], map[string]string{"container": sb.ContainerID})
+	}
+	return j, nil
+}
+
+// complete finishes a sandbox whose endpoints are in place, for Join and
+// Rejoin: its ports published (prefer: host ports to take again), the
+// DNS server started, the firewall applied, the records saved.
+func (s *Service) complete(sb *sandbox, req JoinRequest, rec *ctrRecord, prefer []publishedPort) (*Joined, error) {
 	sb.PortsOn = rec.Primary
-	if err := s.publish(sb, req, nil); err != nil {
+	if err := s.publish(sb, req, prefer); err != nil {
 		return nil, err
 	}
 	j, err := s.joined(sb, req)
@@ -159,9 +173,6 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (_ *Joined, retErr 
 	}
 	if err := s.saveSandbox(sb, rec); err != nil {
 		return nil, errdefs.System(err)
-	}
-	for _, nid := range order {
-		s.event(ctx, eventtypes.ActionConnect, s.nets[nid], map[string]string{"container": sb.ContainerID})
 	}
 	return j, nil
 }
