@@ -12,8 +12,6 @@ import (
 
 	"github.com/wharf-project/wharf/libctr"
 	"github.com/wharf-project/wharf/libctr/configs"
-	"github.com/wharf-project/wharf/libctr/internal/rootfstest"
-	"github.com/wharf-project/wharf/libctr/specconv"
 )
 
 // unified is this hybrid host's cgroup2 hierarchy (hugetlb only), where
@@ -47,59 +45,33 @@ func TestCgroupV2CloneInto(t *testing.T) {
 			}
 		}
 	})
-	for _, c := range []struct{ monitored, nsdelegate bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
-		monitored := c.monitored
-		t.Run(fmt.Sprintf("monitor=%v/nsdelegate=%v", c.monitored, c.nsdelegate), func(t *testing.T) {
-			if c.nsdelegate {
+	for _, mode := range []struct{ monitored, nsdelegate bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+		t.Run(fmt.Sprintf("monitor=%v/nsdelegate=%v", mode.monitored, mode.nsdelegate), func(t *testing.T) {
+			if mode.nsdelegate {
 				// systemd mounts cgroup2 with nsdelegate: a clone into a
 				// cgroup is then checked against the caller's cgroup
 				// namespace. The flag is the hierarchy's: put back after.
 				withNsdelegate(t)
 			}
-			rootfs := rootfstest.Busybox(t)
-			spec := specconv.Example()
-			spec.Root = &specs.Root{Path: rootfs}
-			spec.Process.Terminal = false
-			spec.Process.Args = []string{"sleep", "1000"}
-			id := fmt.Sprintf("v2-%d-%v", os.Getpid(), monitored)
-			spec.Linux.CgroupsPath = "/wharf-test-libctr-v2/" + id
-			spec.Linux.Resources = nil
-			// (The cgroup mount binds the host's v1 directories, which this
-			// container, on the cgroup2 hierarchy only, does not have.)
-			spec.Mounts = slices.DeleteFunc(spec.Mounts, func(m specs.Mount) bool { return m.Type == "cgroup" })
-			cfg, proc, err := specconv.ToConfig(spec, specconv.Options{ID: id, Bundle: rootfs})
-			if err != nil {
-				t.Fatal(err)
-			}
-			f, err := libctr.New(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			libctr.UseCgroupV2At(f, unified)
-			f.Monitor = monitored
-			c, err := f.Create(id, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dir := unified + spec.Linux.CgroupsPath
-			t.Cleanup(func() {
-				if err := c.Destroy(); err != nil {
-					t.Errorf("destroy: %v", err)
-				}
-				if _, err := os.Stat(dir); err == nil {
-					t.Errorf("cgroup left at %s", dir)
-				}
-				_ = os.Remove(unified + "/wharf-test-libctr-v2")
-			})
-			p := &libctr.Process{Process: *proc}
+			c := testContainerWith(t, func(f *libctr.Factory) {
+				libctr.UseCgroupV2At(f, unified)
+				f.Monitor = mode.monitored
+			}, func(s *specs.Spec) {
+				s.Linux.Resources = nil
+				// (The cgroup mount binds the host's v1 directories, which
+				// this container, on the cgroup2 hierarchy only, lacks.)
+				s.Mounts = slices.DeleteFunc(s.Mounts, func(m specs.Mount) bool { return m.Type == "cgroup" })
+			}, "sleep", "1000")
+			cgPath := strings.TrimPrefix(c.Cgroup().Paths()[""], unified)
+			p := &libctr.Process{Process: c.proc}
 			if err := c.Run(p); err != nil {
 				t.Fatal(err)
 			}
-			want := "0::" + spec.Linux.CgroupsPath
+			want := "0::" + cgPath
 			if got := v2CgroupOf(t, p.Pid()); got != want {
 				t.Errorf("the init is in %q, want %q", got, want)
 			}
-			if monitored {
+			if mode.monitored {
 				if got := v2CgroupOf(t, c.State().MonitorPid); got == want {
 					t.Errorf("the monitor is in the container's cgroup")
 				}

@@ -37,6 +37,13 @@ var seq atomic.Int64
 // removed when the test ends, and the test fails if anything is left.
 func testContainer(t testing.TB, mutate func(*specs.Spec), args ...string) *tc {
 	t.Helper()
+	return testContainerWith(t, nil, mutate, args...)
+}
+
+// testContainerWith is testContainer with the factory set up by setup
+// (when not nil) before the container is created.
+func testContainerWith(t testing.TB, setup func(*libctr.Factory), mutate func(*specs.Spec), args ...string) *tc {
+	t.Helper()
 	if os.Getuid() != 0 {
 		t.Skip("starting containers needs root")
 	}
@@ -58,6 +65,9 @@ func testContainer(t testing.TB, mutate func(*specs.Spec), args ...string) *tc {
 	f, err := libctr.New(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
+	}
+	if setup != nil {
+		setup(f)
 	}
 	c, err := f.Create(id, cfg)
 	if err != nil {
