@@ -17,6 +17,7 @@ import (
 
 	"github.com/wharf-project/wharf/engine/archive"
 	"github.com/wharf-project/wharf/engine/errdefs"
+	"github.com/wharf-project/wharf/engine/reference"
 	"github.com/wharf-project/wharf/engine/snapshots"
 )
 
@@ -47,6 +48,34 @@ func (s *Service) config(ctx context.Context, id digest.Digest) (*imageConfig, e
 		return nil, errdefs.System(fmt.Errorf("image %s: config: %w", id, err))
 	}
 	return parseConfig(b)
+}
+
+// storeNew stores an image this daemon made (commit, import): its config
+// and a manifest go to the content store, the image is recorded over
+// layers (already there), and tagged ref when ref is not nil.
+func (s *Service) storeNew(ctx context.Context, cfg any, layers []ocispec.Descriptor, ref reference.Named) (Record, error) {
+	cb, err := json.Marshal(cfg)
+	if err != nil {
+		return Record{}, err
+	}
+	ci, err := s.cs.WriteBlob(ctx, bytesReader(cb), "", int64(len(cb)))
+	if err != nil {
+		return Record{}, errdefs.System(err)
+	}
+	md, err := s.writeManifest(ctx, ci.Digest, layers)
+	if err != nil {
+		return Record{}, err
+	}
+	rec, err := s.commitImage(ctx, md, ci.Digest, layers, "")
+	if err != nil {
+		return Record{}, err
+	}
+	if ref != nil {
+		if err := s.setTag(ctx, ref, rec); err != nil {
+			return Record{}, err
+		}
+	}
+	return rec, nil
 }
 
 // commitImage records an image whose manifest, config and layer blobs are all

@@ -2,7 +2,6 @@ package image
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
@@ -98,26 +97,9 @@ func (s *Service) CommitContainer(ctx context.Context, o ContainerCommit) (strin
 		createdBy = strings.Join(o.ContainerConfig.Cmd, " ")
 	}
 	cfg.History = append(cfg.History, ocispec.History{Created: &now, Author: o.Author, CreatedBy: createdBy, Comment: o.Comment})
-	cb, err := json.Marshal(cfg)
+	rec, err := s.storeNew(ctx, cfg, layers, o.Ref)
 	if err != nil {
 		return "", err
-	}
-	ci, err := s.cs.WriteBlob(ctx, bytesReader(cb), "", int64(len(cb)))
-	if err != nil {
-		return "", errdefs.System(err)
-	}
-	md, err := s.writeManifest(ctx, ci.Digest, layers)
-	if err != nil {
-		return "", err
-	}
-	rec, err := s.commitImage(ctx, md, ci.Digest, layers, "")
-	if err != nil {
-		return "", err
-	}
-	if o.Ref != nil {
-		if err := s.setTag(ctx, o.Ref, rec); err != nil {
-			return "", err
-		}
 	}
 	return rec.ID.String(), nil
 }

@@ -2,7 +2,6 @@ package image
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
@@ -72,27 +71,10 @@ func (s *Service) Import(ctx context.Context, src io.Reader, opts ImportOptions,
 	cfg.Comment = msg
 	cfg.RootFS = ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{diff.Digest()}}
 	cfg.History = []ocispec.History{{Created: &now, CreatedBy: "", Comment: msg}}
-	cb, err := json.Marshal(cfg)
-	if err != nil {
-		return "", err
-	}
-	ci, err := s.cs.WriteBlob(ctx, bytesReader(cb), "", int64(len(cb)))
-	if err != nil {
-		return "", errdefs.System(err)
-	}
 	layers := []ocispec.Descriptor{{MediaType: ocispec.MediaTypeImageLayerGzip, Digest: info.Digest, Size: info.Size}}
-	md, err := s.writeManifest(ctx, ci.Digest, layers)
+	rec, err := s.storeNew(ctx, cfg, layers, opts.Ref)
 	if err != nil {
 		return "", err
-	}
-	rec, err := s.commitImage(ctx, md, ci.Digest, layers, "")
-	if err != nil {
-		return "", err
-	}
-	if opts.Ref != nil {
-		if err := s.setTag(ctx, opts.Ref, rec); err != nil {
-			return "", err
-		}
 	}
 	distribution.NewProgress(out).Send(distribution.Message{Status: rec.ID.String()})
 	s.event(ctx, events.ActionImport, rec.ID.String(), map[string]string{"name": rec.ID.String()})
