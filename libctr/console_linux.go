@@ -63,3 +63,30 @@ func setupConsole(sockFd int) error {
 	}
 	return nil
 }
+
+// RecvConsole is the other end of the console socket: it accepts the
+// runtime's connection on ln and returns the pty master it sends.
+func RecvConsole(ln *net.UnixListener) (*os.File, error) {
+	conn, err := ln.AcceptUnix()
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	buf, oob := make([]byte, 64), make([]byte, unix.CmsgSpace(4))
+	_, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	if err != nil {
+		return nil, fmt.Errorf("console socket: %w", err)
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) == 0 {
+		return nil, fmt.Errorf("console socket: no pty master received (%v)", err)
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) == 0 {
+		return nil, fmt.Errorf("console socket: no pty master received (%v)", err)
+	}
+	for _, fd := range fds[1:] {
+		unix.Close(fd)
+	}
+	return os.NewFile(uintptr(fds[0]), "pty-master"), nil
+}

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/wharf-project/wharf/libctr"
 	"github.com/wharf-project/wharf/libctr/configs"
 )
@@ -29,29 +27,12 @@ func consoleSocket(t *testing.T) (string, func() *os.File) {
 	masterCh := make(chan *os.File, 1)
 	errCh := make(chan error, 1)
 	go func() {
-		conn, err := ln.AcceptUnix()
+		f, err := libctr.RecvConsole(ln)
 		if err != nil {
 			errCh <- err
 			return
 		}
-		defer conn.Close()
-		buf, oob := make([]byte, 64), make([]byte, unix.CmsgSpace(4))
-		_, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
-		if err != nil {
-			errCh <- err
-			return
-		}
-		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-		if err != nil || len(msgs) != 1 {
-			errCh <- err
-			return
-		}
-		fds, err := unix.ParseUnixRights(&msgs[0])
-		if err != nil || len(fds) != 1 {
-			errCh <- err
-			return
-		}
-		masterCh <- os.NewFile(uintptr(fds[0]), "pty-master")
+		masterCh <- f
 	}()
 	return sock, func() *os.File {
 		t.Helper()

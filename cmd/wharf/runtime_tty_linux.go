@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wharf-project/wharf/libctr"
 )
 
 // consoleProxy is what `run` does for a terminal: true container when no
@@ -42,22 +44,8 @@ func (cp *consoleProxy) path() string { return cp.ln.Addr().String() }
 
 func (cp *consoleProxy) accept() {
 	defer close(cp.master)
-	conn, err := cp.ln.AcceptUnix()
-	if err != nil {
-		return
-	}
-	defer conn.Close()
-	buf, oob := make([]byte, 64), make([]byte, unix.CmsgSpace(4))
-	_, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
-	if err != nil {
-		return
-	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) != 1 {
-		return
-	}
-	if fds, err := unix.ParseUnixRights(&msgs[0]); err == nil && len(fds) == 1 {
-		cp.master <- os.NewFile(uintptr(fds[0]), "pty-master")
+	if f, err := libctr.RecvConsole(cp.ln); err == nil {
+		cp.master <- f
 	}
 }
 

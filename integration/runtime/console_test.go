@@ -10,7 +10,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
+
+	"github.com/wharf-project/wharf/libctr"
 )
 
 // TestConsoleSocket drives runc's --console-socket protocol the way
@@ -27,22 +28,8 @@ func TestConsoleSocket(t *testing.T) {
 	defer ln.Close()
 	got := make(chan *os.File, 1)
 	go func() {
-		conn, err := ln.AcceptUnix()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		buf, oob := make([]byte, 64), make([]byte, unix.CmsgSpace(4))
-		_, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
-		if err != nil {
-			return
-		}
-		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-		if err != nil || len(msgs) != 1 {
-			return
-		}
-		if fds, err := unix.ParseUnixRights(&msgs[0]); err == nil && len(fds) == 1 {
-			got <- os.NewFile(uintptr(fds[0]), "pty-master")
+		if f, err := libctr.RecvConsole(ln); err == nil {
+			got <- f
 		}
 	}()
 	if _, errOut, code := r.run("", "create", "--bundle", bundle, id); code == 0 || !strings.Contains(errOut, "console-socket") {

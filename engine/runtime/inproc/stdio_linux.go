@@ -98,36 +98,24 @@ func newStdio(want container.IO, p *libctr.Process) (_ *stdio, retErr error) {
 	return s, nil
 }
 
-// receiveMaster accepts libctr's connection on the console socket and
-// takes the pty master out of its SCM_RIGHTS message.
+// receiveMaster takes the pty master libctr sends on the console socket
+// (libctr.RecvConsole), non-blocking, so the runtime poller serves it and
+// Close ends a read.
 func receiveMaster(ln *net.UnixListener) (*os.File, error) {
-	conn, err := ln.AcceptUnix()
+	f, err := libctr.RecvConsole(ln)
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
-	buf, oob := make([]byte, 64), make([]byte, unix.CmsgSpace(4))
-	_, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	f.Close()
 	if err != nil {
-		return nil, fmt.Errorf("console socket: %w", err)
+		return nil, err
 	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) == 0 {
-		return nil, fmt.Errorf("console socket: no pty master received (%v)", err)
-	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) == 0 {
-		return nil, fmt.Errorf("console socket: no pty master received (%v)", err)
-	}
-	for _, fd := range fds[1:] {
+	if err := unix.SetNonblock(fd, true); err != nil {
 		unix.Close(fd)
-	}
-	// Non-blocking, so the runtime poller serves it and Close ends a read.
-	if err := unix.SetNonblock(fds[0], true); err != nil {
-		unix.Close(fds[0])
 		return nil, err
 	}
-	return os.NewFile(uintptr(fds[0]), "pty-master"), nil
+	return os.NewFile(uintptr(fd), "pty-master"), nil
 }
 
 // started runs once libctr started the process: the parent's copies of
