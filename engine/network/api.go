@@ -300,52 +300,70 @@ func (s *Service) newNetworkPool(c network.IPAMConfig) (*pool, error) {
 			mine = append(mine, n.Pool.Subnet)
 		}
 	}
-	var subnet, ipRange netip.Prefix
+	if c.Subnet != "" {
+		return clientPool(c, mine, false)
+	}
+	if c.IPRange != "" || c.Gateway != "" {
+		return nil, errdefs.InvalidParameter(errors.New("a gateway or ip range needs a subnet"))
+	}
+	used, err := s.links.usedPrefixes("")
+	if err != nil {
+		return nil, errdefs.System(err)
+	}
+	subnet, err := pickSubnet(append(used, mine...))
+	if err != nil {
+		return nil, errdefs.Forbidden(err)
+	}
+	p, err := newPool(subnet, netip.Prefix{}, netip.Addr{})
+	if err != nil {
+		return nil, errdefs.InvalidParameter(err)
+	}
+	return p, reserveAux(p, c.AuxAddress, false)
+}
+
+// clientPool is the pool of an IPAM config with a subnet: the client's
+// subnet (not overlapping mine, the other networks'), range, gateway and
+// auxiliary addresses. For an IPv6 pool (v6) the gateway and auxiliary
+// addresses must be IPv6 ones.
+func clientPool(c network.IPAMConfig, mine []netip.Prefix, v6 bool) (*pool, error) {
+	subnet, err := netip.ParsePrefix(c.Subnet)
+	if err != nil {
+		return nil, errdefs.InvalidParameter(fmt.Errorf("invalid subnet %s : invalid CIDR address: %s", c.Subnet, c.Subnet))
+	}
+	if overlapsAny(subnet.Masked(), mine) {
+		return nil, errPoolOverlap
+	}
+	var ipRange netip.Prefix
+	if c.IPRange != "" {
+		if ipRange, err = netip.ParsePrefix(c.IPRange); err != nil {
+			return nil, errdefs.InvalidParameter(fmt.Errorf("invalid ip-range %s : invalid CIDR address: %s", c.IPRange, c.IPRange))
+		}
+	}
 	var gw netip.Addr
-	var err error
-	if c.Subnet == "" {
-		if c.IPRange != "" || c.Gateway != "" {
-			return nil, errdefs.InvalidParameter(errors.New("a gateway or ip range needs a subnet"))
-		}
-		used, err := s.links.usedPrefixes("")
-		if err != nil {
-			return nil, errdefs.System(err)
-		}
-		if subnet, err = pickSubnet(append(used, mine...)); err != nil {
-			return nil, errdefs.Forbidden(err)
-		}
-	} else {
-		if subnet, err = netip.ParsePrefix(c.Subnet); err != nil {
-			return nil, errdefs.InvalidParameter(fmt.Errorf("invalid subnet %s : invalid CIDR address: %s", c.Subnet, c.Subnet))
-		}
-		if overlapsAny(subnet.Masked(), mine) {
-			return nil, errPoolOverlap
-		}
-		if c.IPRange != "" {
-			if ipRange, err = netip.ParsePrefix(c.IPRange); err != nil {
-				return nil, errdefs.InvalidParameter(fmt.Errorf("invalid ip-range %s : invalid CIDR address: %s", c.IPRange, c.IPRange))
-			}
-		}
-		if c.Gateway != "" {
-			if gw, err = netip.ParseAddr(c.Gateway); err != nil {
-				return nil, errdefs.InvalidParameter(fmt.Errorf("invalid gateway %s", c.Gateway))
-			}
+	if c.Gateway != "" {
+		if gw, err = netip.ParseAddr(c.Gateway); err != nil || (v6 && !gw.Is6()) {
+			return nil, errdefs.InvalidParameter(fmt.Errorf("invalid gateway %s", c.Gateway))
 		}
 	}
 	p, err := newPool(subnet, ipRange, gw)
 	if err != nil {
 		return nil, errdefs.InvalidParameter(err)
 	}
-	for name, a := range c.AuxAddress {
+	return p, reserveAux(p, c.AuxAddress, v6)
+}
+
+// reserveAux takes a pool's auxiliary addresses (IPv6 ones for v6).
+func reserveAux(p *pool, aux map[string]string, v6 bool) error {
+	for name, a := range aux {
 		addr, err := netip.ParseAddr(a)
-		if err != nil {
-			return nil, errdefs.InvalidParameter(fmt.Errorf("invalid auxiliary address %s=%s", name, a))
+		if err != nil || (v6 && !addr.Is6()) {
+			return errdefs.InvalidParameter(fmt.Errorf("invalid auxiliary address %s=%s", name, a))
 		}
 		if err := p.reserve(addr, "aux:"+name); err != nil {
-			return nil, errdefs.InvalidParameter(fmt.Errorf("auxiliary address %s: %w", name, err))
+			return errdefs.InvalidParameter(fmt.Errorf("auxiliary address %s: %w", name, err))
 		}
 	}
-	return p, nil
+	return nil
 }
 
 // Remove is DELETE /networks/{id}: refused for the predefined networks and

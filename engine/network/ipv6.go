@@ -47,49 +47,18 @@ func (s *Service) newNetworkPool6(c *network.IPAMConfig) (*pool, error) {
 			mine = append(mine, n.Pool6.Subnet)
 		}
 	}
-	var subnet, ipRange netip.Prefix
-	var gw netip.Addr
-	var err error
-	if c == nil || c.Subnet == "" {
-		used, err := s.links.usedPrefixesOf(netlink.FAMILY_V6, "")
-		if err != nil {
-			return nil, errdefs.System(err)
-		}
-		if subnet, err = pickSubnet6(append(used, mine...)); err != nil {
-			return nil, errdefs.Forbidden(err)
-		}
-		return newPool(subnet, netip.Prefix{}, netip.Addr{})
+	if c != nil && c.Subnet != "" {
+		return clientPool(*c, mine, true)
 	}
-	if subnet, err = netip.ParsePrefix(c.Subnet); err != nil {
-		return nil, errdefs.InvalidParameter(fmt.Errorf("invalid subnet %s : invalid CIDR address: %s", c.Subnet, c.Subnet))
-	}
-	if overlapsAny(subnet.Masked(), mine) {
-		return nil, errPoolOverlap
-	}
-	if c.IPRange != "" {
-		if ipRange, err = netip.ParsePrefix(c.IPRange); err != nil {
-			return nil, errdefs.InvalidParameter(fmt.Errorf("invalid ip-range %s : invalid CIDR address: %s", c.IPRange, c.IPRange))
-		}
-	}
-	if c.Gateway != "" {
-		if gw, err = netip.ParseAddr(c.Gateway); err != nil || !gw.Is6() {
-			return nil, errdefs.InvalidParameter(fmt.Errorf("invalid gateway %s", c.Gateway))
-		}
-	}
-	p, err := newPool(subnet, ipRange, gw)
+	used, err := s.links.usedPrefixesOf(netlink.FAMILY_V6, "")
 	if err != nil {
-		return nil, errdefs.InvalidParameter(err)
+		return nil, errdefs.System(err)
 	}
-	for name, a := range c.AuxAddress {
-		addr, err := netip.ParseAddr(a)
-		if err != nil || !addr.Is6() {
-			return nil, errdefs.InvalidParameter(fmt.Errorf("invalid auxiliary address %s=%s", name, a))
-		}
-		if err := p.reserve(addr, "aux:"+name); err != nil {
-			return nil, errdefs.InvalidParameter(fmt.Errorf("auxiliary address %s: %w", name, err))
-		}
+	subnet, err := pickSubnet6(append(used, mine...))
+	if err != nil {
+		return nil, errdefs.Forbidden(err)
 	}
-	return p, nil
+	return newPool(subnet, netip.Prefix{}, netip.Addr{})
 }
 
 // forward6For turns IPv6 forwarding on for a network with IPv6 and a way
