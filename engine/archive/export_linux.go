@@ -46,17 +46,7 @@ func Tar(ctx context.Context, root string, w io.Writer, opts TarOptions) error {
 			dir, base := filepath.Split(rel)
 			return tw.WriteHeader(&tar.Header{Name: dir + WhiteoutPrefix + base, Typeflag: tar.TypeReg, Mode: 0o600, Format: tar.FormatPAX})
 		}
-		link := ""
-		if fi.Mode()&os.ModeSymlink != 0 {
-			if link, err = os.Readlink(path); err != nil {
-				return err
-			}
-		}
-		hdr, err := fileHeader(fi, rel, link, inodes)
-		if err != nil {
-			return err
-		}
-		if err := writeFile(tw, hdr, path, func() (io.ReadCloser, error) { return os.Open(path) }); err != nil {
+		if err := writeEntry(tw, path, rel, fi, inodes); err != nil {
 			return err
 		}
 		if opts.Whiteouts == WhiteoutOverlay && fi.IsDir() {
