@@ -25,35 +25,28 @@ func (cr *containerRouter) wsContainersAttach(ctx context.Context, w http.Respon
 	done := make(chan struct{}) // the attach is over: the websocket handler may return
 	var served chan struct{}    // closed when the websocket server is done with w
 	binary := versions.GreaterThanOrEqualTo(httputils.VersionFromContext(ctx), "1.28")
-	cfg := container.AttachConfig{
-		UseStdin:   httputils.BoolValue(r, "stdin"),
-		UseStdout:  httputils.BoolValue(r, "stdout"),
-		UseStderr:  httputils.BoolValue(r, "stderr"),
-		Logs:       httputils.BoolValue(r, "logs"),
-		Stream:     httputils.BoolValue(r, "stream"),
-		DetachKeys: r.Form.Get("detachKeys"),
-		Open: func(bool) (container.AttachStreams, error) {
-			conns := make(chan *websocket.Conn, 1)
-			served = make(chan struct{})
-			srv := websocket.Server{Handler: func(c *websocket.Conn) {
-				conns <- c
-				<-done
-			}}
-			go func() {
-				defer close(served)
-				defer func() { _ = recover() }() // a failed hijack panics in x/net/websocket
-				srv.ServeHTTP(w, r)
-			}()
-			select {
-			case c := <-conns:
-				if binary {
-					c.PayloadType = websocket.BinaryFrame
-				}
-				return container.AttachStreams{Stdin: c, Stdout: c, Stderr: c}, nil
-			case <-served:
-				return container.AttachStreams{}, errors.New("websocket handshake failed")
+	cfg := attachConfig(r)
+	cfg.Open = func(bool) (container.AttachStreams, error) {
+		conns := make(chan *websocket.Conn, 1)
+		served = make(chan struct{})
+		srv := websocket.Server{Handler: func(c *websocket.Conn) {
+			conns <- c
+			<-done
+		}}
+		go func() {
+			defer close(served)
+			defer func() { _ = recover() }() // a failed hijack panics in x/net/websocket
+			srv.ServeHTTP(w, r)
+		}()
+		select {
+		case c := <-conns:
+			if binary {
+				c.PayloadType = websocket.BinaryFrame
 			}
-		},
+			return container.AttachStreams{Stdin: c, Stdout: c, Stderr: c}, nil
+		case <-served:
+			return container.AttachStreams{}, errors.New("websocket handshake failed")
+		}
 	}
 	err := cr.backend.Attach(ctx, vars["name"], cfg)
 	if served != nil {

@@ -33,27 +33,33 @@ func (cr *containerRouter) postContainersAttach(ctx context.Context, w http.Resp
 			hj.Close()
 		}
 	}()
-	cfg := container.AttachConfig{
-		UseStdin:   httputils.BoolValue(r, "stdin"),
-		UseStdout:  httputils.BoolValue(r, "stdout"),
-		UseStderr:  httputils.BoolValue(r, "stderr"),
-		Logs:       httputils.BoolValue(r, "logs"),
-		Stream:     httputils.BoolValue(r, "stream"),
-		DetachKeys: r.Form.Get("detachKeys"),
-		Open: func(tty bool) (container.AttachStreams, error) {
-			h, err := httputils.Hijack(w, r, tty)
-			if err != nil {
-				return container.AttachStreams{}, err
-			}
-			hj = h
-			return container.AttachStreams{Stdin: h.Stdin, Stdout: h.Stdout, Stderr: h.Stderr}, nil
-		},
+	cfg := attachConfig(r)
+	cfg.Open = func(tty bool) (container.AttachStreams, error) {
+		h, err := httputils.Hijack(w, r, tty)
+		if err != nil {
+			return container.AttachStreams{}, err
+		}
+		hj = h
+		return container.AttachStreams{Stdin: h.Stdin, Stdout: h.Stdout, Stderr: h.Stderr}, nil
 	}
 	err := cr.backend.Attach(ctx, vars["name"], cfg)
 	if err != nil && hj != nil {
 		return nil // the stream had begun: the error has nowhere to go
 	}
 	return err
+}
+
+// attachConfig is what an attach request asks for, from its form: the
+// streams, logs and stream, and the detach keys.
+func attachConfig(r *http.Request) container.AttachConfig {
+	return container.AttachConfig{
+		UseStdin:   httputils.BoolValue(r, "stdin"),
+		UseStdout:  httputils.BoolValue(r, "stdout"),
+		UseStderr:  httputils.BoolValue(r, "stderr"),
+		Logs:       httputils.BoolValue(r, "logs"),
+		Stream:     httputils.BoolValue(r, "stream"),
+		DetachKeys: r.Form.Get("detachKeys"),
+	}
 }
 
 // parseTime reads since/until as the CLI sends them: Unix seconds with an
