@@ -109,22 +109,26 @@ func cleanName(name string) (string, error) {
 	return c, nil
 }
 
+// place resolves a tar entry's name in the root: the clean name and its
+// directory in the entry, and that directory in the root (made when
+// missing). The name "." is the root itself: nothing else is resolved.
+func (a *applier) place(hdrName string) (name, dir, parent string, err error) {
+	if name, err = cleanName(hdrName); err != nil || name == "." {
+		return name, "", "", err
+	}
+	dir, _ = filepath.Split(name)
+	if parent, err = resolveInRoot(a.root, dir); err != nil {
+		return "", "", "", err
+	}
+	return name, dir, parent, os.MkdirAll(parent, 0o755)
+}
+
 func (a *applier) entry(hdr *tar.Header, r io.Reader) error {
-	name, err := cleanName(hdr.Name)
-	if err != nil {
-		return err
+	name, dir, parent, err := a.place(hdr.Name)
+	if err != nil || name == "." {
+		return err // the root itself keeps the snapshot's attributes
 	}
-	if name == "." {
-		return nil // the root itself keeps the snapshot's attributes
-	}
-	dir, base := filepath.Split(name)
-	parent, err := resolveInRoot(a.root, dir)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return err
-	}
+	base := filepath.Base(name)
 	switch {
 	case base == WhiteoutOpaque:
 		return a.opaque(dir, parent)

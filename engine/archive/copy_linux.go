@@ -173,22 +173,11 @@ func extractEntry(a *applier, hdr *tar.Header, r io.Reader, opts ExtractOptions)
 	if hdr.Typeflag == tar.TypeXGlobalHeader {
 		return nil
 	}
-	name, err := cleanName(hdr.Name)
-	if err != nil {
-		return err
+	name, _, parent, err := a.place(hdr.Name)
+	if err != nil || name == "." {
+		return err // dst itself keeps its attributes
 	}
-	if name == "." {
-		return nil // dst itself keeps its attributes
-	}
-	dir, base := filepath.Split(name)
-	parent, err := resolveInRoot(a.root, dir)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return err
-	}
-	p := filepath.Join(parent, base)
+	p := filepath.Join(parent, filepath.Base(name))
 	isDir := hdr.Typeflag == tar.TypeDir
 	if fi, err := os.Lstat(p); err == nil {
 		if opts.NoOverwriteDirNonDir && fi.IsDir() != isDir {
