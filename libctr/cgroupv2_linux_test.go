@@ -78,12 +78,7 @@ func TestCgroupV2CloneInto(t *testing.T) {
 			}
 			var out strings.Builder
 			e := &libctr.Process{Process: configs.Process{Args: []string{"cat", "/proc/self/cgroup"}, Env: []string{"PATH=/bin"}, Cwd: "/"}, Stdout: &out}
-			if err := c.Enter(e); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := e.Wait(); err != nil {
-				t.Fatal(err)
-			}
+			enter(t, c, e)
 			// The container has a cgroup namespace: it sees its cgroup as "/".
 			if !strings.Contains(out.String(), "0::/\n") {
 				t.Errorf("the exec'd process's cgroups:\n%s", out.String())

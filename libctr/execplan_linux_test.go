@@ -69,14 +69,7 @@ mkdir /tmp/x 2>&1; exit 5`},
 				Permitted: netBind, Inheritable: netBind, Ambient: netBind,
 			},
 		}, Stdout: &out, Stderr: &errb}
-		if err := c.Enter(p); err != nil {
-			t.Fatal(err)
-		}
-		st, err := p.Wait()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if code := libctr.ExitCode(st); code != 5 {
+		if code := enter(t, c, p); code != 5 {
 			t.Errorf("exit %d, want 5 (stderr %q)", code, errb.String())
 		}
 		got := out.String()
@@ -163,12 +156,7 @@ func BenchmarkEnter(b *testing.B) {
 			libctr.UseExecPlan(b, plan)
 			for b.Loop() {
 				p := &libctr.Process{Process: configs.Process{Args: []string{"true"}, Env: []string{"PATH=/bin"}, Cwd: "/"}}
-				if err := c.Enter(p); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := p.Wait(); err != nil {
-					b.Fatal(err)
-				}
+				enter(b, c, p)
 			}
 		})
 	}
@@ -198,11 +186,8 @@ func TestSeccompWithoutCloseRange(t *testing.T) {
 				var out strings.Builder
 				p := &libctr.Process{Process: configs.Process{Args: []string{"echo", "in"}, Env: []string{"PATH=/bin"}, Cwd: "/",
 					NoNewPrivileges: nnp}, Stdout: &out}
-				if err := c.Enter(p); err != nil {
-					t.Fatal(err)
-				}
-				if st, err := p.Wait(); err != nil || libctr.ExitCode(st) != 0 || out.String() != "in\n" {
-					t.Fatalf("exec: %v %v %q", st, err, out.String())
+				if code := enter(t, c, p); code != 0 || out.String() != "in\n" {
+					t.Fatalf("exec: exit %d %q", code, out.String())
 				}
 				return out.String()
 			})

@@ -82,11 +82,8 @@ func TestNoMountNamespaceChrootsOnly(t *testing.T) {
 	c2.start(t)
 	var buf syncBuffer
 	p := &libctr.Process{Process: configs.Process{Args: []string{"cat", "/etc/hostname"}, Env: []string{"PATH=/bin"}, Cwd: "/"}, Stdout: &buf, Stderr: &buf}
-	if err := c2.Enter(p); err != nil {
-		t.Fatal(err)
-	}
-	if st, err := p.Wait(); err != nil || libctr.ExitCode(st) != 0 || buf.String() != "rootfstest\n" {
-		t.Errorf("exec: %v %q", err, buf.String())
+	if code := enter(t, c2, p); code != 0 || buf.String() != "rootfstest\n" {
+		t.Errorf("exec: exit %d %q", code, buf.String())
 	}
 	mi, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil || strings.Contains(string(mi), c.rootfs) {
@@ -126,12 +123,7 @@ func TestTimeNamespaceOffsets(t *testing.T) {
 	}
 	var buf syncBuffer
 	p := &libctr.Process{Process: configs.Process{Args: []string{"cut", "-d.", "-f1", "/proc/uptime"}, Env: []string{"PATH=/bin"}, Cwd: "/"}, Stdout: &buf}
-	if err := c.Enter(p); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	enter(t, c, p)
 	if n, err := strconv.Atoi(strings.TrimSpace(buf.String())); err != nil || n < 1000000 {
 		t.Errorf("uptime in an exec'd process %q (%v)", buf.String(), err)
 	}

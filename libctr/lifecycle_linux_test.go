@@ -182,14 +182,7 @@ func TestExecJoinsEveryNamespace(t *testing.T) {
 		Args: []string{"sh", "-c", "hostname; for n in ipc mnt net pid uts cgroup; do readlink /proc/self/ns/$n; done; exit 7"},
 		Env:  []string{"PATH=/bin"}, Cwd: "/tmp",
 	}, Stdout: &out, Stderr: &errb}
-	if err := c.Enter(p); err != nil {
-		t.Fatal(err)
-	}
-	st, err := p.Wait()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if code := libctr.ExitCode(st); code != 7 {
+	if code := enter(t, c, p); code != 7 {
 		t.Fatalf("exit %d, stderr %q", code, errb.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -224,12 +217,7 @@ func TestStatsMove(t *testing.T) {
 	before := s.Cgroup.CPU.Usage.Total
 	var buf bytes.Buffer
 	p := &libctr.Process{Process: configs.Process{Args: []string{"sh", "-c", "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done"}, Env: []string{"PATH=/bin"}, Cwd: "/"}, Stdout: &buf}
-	if err := c.Enter(p); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	enter(t, c, p)
 	if s, err = c.Stats(); err != nil || s.Cgroup.CPU.Usage.Total <= before {
 		t.Errorf("cpu usage %d after an exec'd busy loop, %d before (%v)", s.Cgroup.CPU.Usage.Total, before, err)
 	}

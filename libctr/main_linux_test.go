@@ -158,3 +158,17 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 // syncBuffer is shared with the other test packages.
 type syncBuffer = testbuf.Buffer
+
+// enter runs p in the running container c, waits for it and returns its
+// exit code.
+func enter(t testing.TB, c interface{ Enter(*libctr.Process) error }, p *libctr.Process) int {
+	t.Helper()
+	if err := c.Enter(p); err != nil {
+		t.Fatal(err)
+	}
+	st, err := p.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return libctr.ExitCode(st)
+}

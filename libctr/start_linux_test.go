@@ -137,12 +137,7 @@ func TestProgramGetsOnlyItsFds(t *testing.T) {
 	}
 	var eout strings.Builder
 	p := &libctr.Process{Process: configs.Process{Args: []string{"ls", "/proc/self/fd"}, Env: []string{"PATH=/bin"}, Cwd: "/"}, Stdout: &eout}
-	if err := c.Enter(p); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	enter(t, c, p)
 	if got := strings.Fields(eout.String()); !slices.Equal(got, []string{"0", "1", "2", "3"}) {
 		t.Errorf("exec'd program has fds %v, want 0 1 2 (and ls's 3)", got)
 	}
@@ -165,12 +160,7 @@ func TestProcessUserAndGroups(t *testing.T) {
 	var eout strings.Builder
 	p := &libctr.Process{Process: configs.Process{Args: []string{"grep", "-E", "^(Uid|Gid|Groups):", "/proc/self/status"},
 		Env: []string{"PATH=/bin"}, Cwd: "/", UID: 1000, GID: 1001, AdditionalGids: []uint32{10, 20}}, Stdout: &eout}
-	if err := c.Enter(p); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	enter(t, c, p)
 	if got := eout.String(); got != want {
 		t.Errorf("exec'd program's ids:\n%q\nwant\n%q", got, want)
 	}
