@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/net/dns/dnsmessage"
+
+	"github.com/wharf-project/wharf/internal/testdns"
 )
 
 // requireRoot skips tests that need to make namespaces, bridges and
@@ -181,35 +183,14 @@ func query(t *testing.T, path, server, name string) (dnsmessage.RCode, []netip.A
 
 // fakeUpstream is a DNS server on the host's loopback (the real host's:
 // the daemon forwards from its own namespace) answering every A query
-// with 192.0.2.7.
+// with 192.0.2.7 (others get an empty answer).
 func fakeUpstream(t *testing.T) string {
 	t.Helper()
 	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { pc.Close() })
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			var m dnsmessage.Message
-			if m.Unpack(buf[:n]) != nil || len(m.Questions) != 1 {
-				continue
-			}
-			m.Header.Response = true
-			m.Answers = []dnsmessage.Resource{{
-				Header: dnsmessage.ResourceHeader{Name: m.Questions[0].Name, Type: dnsmessage.TypeA, Class: dnsmessage.ClassINET, TTL: 5},
-				Body:   &dnsmessage.AResource{A: [4]byte{192, 0, 2, 7}},
-			}}
-			if b, err := m.Pack(); err == nil {
-				_, _ = pc.WriteTo(b, from)
-			}
-		}
-	}()
+	testdns.Serve(t, pc, [4]byte{192, 0, 2, 7})
 	return pc.LocalAddr().String()
 }
 

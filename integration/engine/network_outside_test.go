@@ -13,8 +13,9 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
-	"golang.org/x/net/dns/dnsmessage"
 	"golang.org/x/sys/unix"
+
+	"github.com/wharf-project/wharf/internal/testdns"
 )
 
 // fakeDNS serves DNS on port 53 of a random 127/8 address of the host
@@ -36,30 +37,7 @@ func fakeDNS(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { pc.Close() })
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			var m dnsmessage.Message
-			if m.Unpack(buf[:n]) != nil || len(m.Questions) != 1 {
-				continue
-			}
-			m.Header.Response, m.Header.RecursionAvailable = true, true
-			if q := m.Questions[0]; q.Type == dnsmessage.TypeA {
-				m.Answers = []dnsmessage.Resource{{
-					Header: dnsmessage.ResourceHeader{Name: q.Name, Type: dnsmessage.TypeA, Class: dnsmessage.ClassINET, TTL: 5},
-					Body:   &dnsmessage.AResource{A: [4]byte{127, 0, 0, 7}},
-				}}
-			}
-			if out, err := m.Pack(); err == nil {
-				_, _ = pc.WriteTo(out, from)
-			}
-		}
-	}()
+	testdns.Serve(t, pc, [4]byte{127, 0, 0, 7})
 	return pc.LocalAddr().(*net.UDPAddr).IP.String()
 }
 
