@@ -1,7 +1,6 @@
 package libctr
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -114,7 +113,7 @@ func (f *Factory) Load(id string) (*Container, error) {
 		return nil, err
 	}
 	c := &Container{id: id, dir: dir, factory: f}
-	if err := json.Unmarshal(b, &c.state); err != nil {
+	if err := c.state.UnmarshalJSON(b); err != nil {
 		return nil, fmt.Errorf("container %q: corrupt state: %w", id, err)
 	}
 	if c.cgroup, err = f.cgroupManager(c.state.Config.Cgroups); err != nil {

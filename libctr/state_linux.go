@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wharf-project/wharf/libctr/configs"
+	"github.com/wharf-project/wharf/libctr/internal/jsonlite"
 )
 
 const (
@@ -60,8 +61,96 @@ type OCIState struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
+// plainState is State without its methods, for encoding/json's fallback.
+type plainState State
+
+// MarshalJSON is json.Marshal of the struct tags, without reflection: a
+// runtime command is a new process, and encoding/json's first use of the
+// config's types costs more than the command's work (see
+// libctr/internal/jsonlite).
+func (s State) MarshalJSON() ([]byte, error) {
+	w := &jsonlite.Writer{B: make([]byte, 0, 4096)}
+	w.Open('{')
+	w.Key("id")
+	w.String(s.ID)
+	w.Key("init_pid")
+	w.Int(int64(s.InitPid))
+	w.Key("init_start_time")
+	w.Uint(s.InitStartTime)
+	created, err := s.Created.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	w.Key("created")
+	w.Raw(created)
+	w.Key("config")
+	s.Config.WriteJSON(w)
+	if s.Bundle != "" {
+		w.Key("bundle")
+		w.String(s.Bundle)
+	}
+	if s.InitProcess != nil {
+		w.Key("init_process")
+		s.InitProcess.WriteJSON(w)
+	}
+	if s.Owner != "" {
+		w.Key("owner")
+		w.String(s.Owner)
+	}
+	if s.MonitorPid != 0 {
+		w.Key("monitor_pid")
+		w.Int(int64(s.MonitorPid))
+	}
+	if s.MonitorStartTime != 0 {
+		w.Key("monitor_start_time")
+		w.Uint(s.MonitorStartTime)
+	}
+	w.Close('}')
+	return w.B, nil
+}
+
+// UnmarshalJSON is json.Unmarshal of the struct tags, without reflection
+// for what MarshalJSON writes (anything else goes to encoding/json).
+func (s *State) UnmarshalJSON(b []byte) error {
+	r := jsonlite.NewReader(b)
+	tmp := *s
+	for k := range r.Object() {
+		switch k {
+		case "id":
+			jsonlite.String(r, &tmp.ID)
+		case "init_pid":
+			jsonlite.Int(r, &tmp.InitPid)
+		case "init_start_time":
+			jsonlite.Uint(r, &tmp.InitStartTime)
+		case "created":
+			if raw := r.Raw(); r.Err() == nil && tmp.Created.UnmarshalJSON(raw) != nil {
+				r.Fail()
+			}
+		case "config":
+			tmp.Config.ReadJSON(r)
+		case "bundle":
+			jsonlite.String(r, &tmp.Bundle)
+		case "init_process":
+			jsonlite.Ptr(r, &tmp.InitProcess, func(r *jsonlite.Reader, p *configs.Process) { p.ReadJSON(r) })
+		case "owner":
+			jsonlite.String(r, &tmp.Owner)
+		case "monitor_pid":
+			jsonlite.Int(r, &tmp.MonitorPid)
+		case "monitor_start_time":
+			jsonlite.Uint(r, &tmp.MonitorStartTime)
+		default:
+			r.Fail()
+		}
+	}
+	if r.End() == nil {
+		*s = tmp
+		return nil
+	}
+	return json.Unmarshal(b, (*plainState)(s))
+}
+
 func (c *Container) save() error {
-	b, err := json.Marshal(&c.state)
+	b, err := c.state.MarshalJSON()
 	if err != nil {
 		return err
 	}

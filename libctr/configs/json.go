@@ -1,0 +1,413 @@
+package configs
+
+// Config and Process encode and decode themselves without reflection (see
+// libctr/internal/jsonlite for why: every runtime command is a new process
+// that reads a container's state.json once). The output is byte for byte
+// json.Marshal's of the same struct tags, and input the fast path is not
+// sure of goes to encoding/json, so the tags stay the single definition of
+// the format.
+//
+// A field added to one of these types must be added here too:
+// json_test.go fills every field by reflection and fails until it is.
+
+import (
+	"encoding/json"
+
+	"github.com/wharf-project/wharf/libctr/internal/jsonlite"
+)
+
+// The types without the methods, for encoding/json's fallback.
+type (
+	plainConfig  Config
+	plainProcess Process
+)
+
+// MarshalJSON is json.Marshal of the struct tags, without reflection.
+func (c Config) MarshalJSON() ([]byte, error) {
+	w := &jsonlite.Writer{B: make([]byte, 0, 2048)}
+	c.WriteJSON(w)
+	return w.B, nil
+}
+
+// UnmarshalJSON is json.Unmarshal of the struct tags, without reflection
+// for what json.Marshal writes.
+func (c *Config) UnmarshalJSON(b []byte) error {
+	r := jsonlite.NewReader(b)
+	tmp := *c
+	tmp.ReadJSON(r)
+	if r.End() == nil {
+		*c = tmp
+		return nil
+	}
+	return json.Unmarshal(b, (*plainConfig)(c))
+}
+
+// MarshalJSON is json.Marshal of the struct tags, without reflection.
+func (p Process) MarshalJSON() ([]byte, error) {
+	w := &jsonlite.Writer{B: make([]byte, 0, 512)}
+	p.WriteJSON(w)
+	return w.B, nil
+}
+
+// UnmarshalJSON is json.Unmarshal of the struct tags, without reflection
+// for what json.Marshal writes.
+func (p *Process) UnmarshalJSON(b []byte) error {
+	r := jsonlite.NewReader(b)
+	tmp := *p
+	tmp.ReadJSON(r)
+	if r.End() == nil {
+		*p = tmp
+		return nil
+	}
+	return json.Unmarshal(b, (*plainProcess)(p))
+}
+
+// Writers of the values the types hold.
+func writeString(w *jsonlite.Writer, s string) { w.String(s) }
+func writeInt(w *jsonlite.Writer, n int)       { w.Int(int64(n)) }
+func writeUint32(w *jsonlite.Writer, n uint32) { w.Uint(uint64(n)) }
+
+// strs writes a []string member, leaving it out when omitempty and empty.
+func strs(w *jsonlite.Writer, key string, s []string, omitempty bool) {
+	if omitempty && len(s) == 0 {
+		return
+	}
+	w.Key(key)
+	jsonlite.WriteSlice(w, s, writeString)
+}
+
+func str(w *jsonlite.Writer, key, s string, omitempty bool) {
+	if !omitempty || s != "" {
+		w.Key(key)
+		w.String(s)
+	}
+}
+
+func integer(w *jsonlite.Writer, key string, n int64, omitempty bool) {
+	if !omitempty || n != 0 {
+		w.Key(key)
+		w.Int(n)
+	}
+}
+
+func unsigned(w *jsonlite.Writer, key string, n uint64, omitempty bool) {
+	if !omitempty || n != 0 {
+		w.Key(key)
+		w.Uint(n)
+	}
+}
+
+func boolean(w *jsonlite.Writer, key string, b bool) { // always omitempty here
+	if b {
+		w.Key(key)
+		w.Bool(b)
+	}
+}
+
+func readString(r *jsonlite.Reader, s *string) { jsonlite.String(r, s) }
+func readInt(r *jsonlite.Reader, n *int)       { jsonlite.Int(r, n) }
+func readUint(r *jsonlite.Reader, n *uint)     { jsonlite.Uint(r, n) }
+func readUint32(r *jsonlite.Reader, n *uint32) { jsonlite.Uint(r, n) }
+func readInt64(r *jsonlite.Reader, n *int64)   { jsonlite.Int(r, n) }
+
+// WriteJSON appends c as json.Marshal would.
+func (c *Config) WriteJSON(w *jsonlite.Writer) {
+	w.Open('{')
+	str(w, "rootfs", c.Rootfs, false)
+	boolean(w, "readonlyfs", c.Readonlyfs)
+	integer(w, "root_propagation", int64(c.RootPropagation), true)
+	boolean(w, "no_pivot_root", c.NoPivotRoot)
+	str(w, "hostname", c.Hostname, true)
+	str(w, "domainname", c.Domainname, true)
+	w.Key("namespaces")
+	jsonlite.WriteSlice(w, c.Namespaces, func(w *jsonlite.Writer, n Namespace) {
+		w.Open('{')
+		str(w, "type", string(n.Type), false)
+		str(w, "path", n.Path, true)
+		w.Close('}')
+	})
+	idMaps(w, "uid_mappings", c.UIDMappings)
+	idMaps(w, "gid_mappings", c.GIDMappings)
+	if len(c.Mounts) > 0 {
+		w.Key("mounts")
+		jsonlite.WriteSlice(w, c.Mounts, func(w *jsonlite.Writer, m Mount) { m.write(w) })
+	}
+	if len(c.Devices) > 0 {
+		w.Key("devices")
+		jsonlite.WriteSlice(w, c.Devices, func(w *jsonlite.Writer, d Device) {
+			w.Open('{')
+			integer(w, "type", int64(d.Type), false)
+			str(w, "path", d.Path, false)
+			integer(w, "major", d.Major, false)
+			integer(w, "minor", d.Minor, false)
+			unsigned(w, "file_mode", uint64(d.FileMode), false)
+			unsigned(w, "uid", uint64(d.UID), false)
+			unsigned(w, "gid", uint64(d.GID), false)
+			w.Close('}')
+		})
+	}
+	strs(w, "mask_paths", c.MaskPaths, true)
+	strs(w, "readonly_paths", c.ReadonlyPaths, true)
+	if len(c.Sysctl) > 0 {
+		w.Key("sysctl")
+		jsonlite.WriteMap(w, c.Sysctl, writeString)
+	}
+	if c.OomScoreAdj != nil {
+		integer(w, "oom_score_adj", int64(*c.OomScoreAdj), false)
+	}
+	w.Key("cgroups")
+	if c.Cgroups == nil {
+		w.Null()
+	} else {
+		c.Cgroups.write(w)
+	}
+	if c.Seccomp != nil {
+		w.Key("seccomp")
+		c.Seccomp.write(w)
+	}
+	w.Key("hooks") // omitempty does not leave out a struct
+	c.Hooks.write(w)
+	if len(c.Labels) > 0 {
+		w.Key("labels")
+		jsonlite.WriteMap(w, c.Labels, writeString)
+	}
+	str(w, "version", c.Version, false)
+	str(w, "mount_label", c.MountLabel, true)
+	str(w, "personality", c.Personality, true)
+	if len(c.TimeOffsets) > 0 {
+		w.Key("time_offsets")
+		jsonlite.WriteMap(w, c.TimeOffsets, func(w *jsonlite.Writer, t TimeOffset) {
+			w.Open('{')
+			integer(w, "secs", t.Secs, false)
+			unsigned(w, "nanosecs", uint64(t.Nanosecs), false)
+			w.Close('}')
+		})
+	}
+	w.Close('}')
+}
+
+// ReadJSON decodes what WriteJSON writes into c; see jsonlite.Reader.
+func (c *Config) ReadJSON(r *jsonlite.Reader) {
+	for k := range r.Object() {
+		switch k {
+		case "rootfs":
+			readString(r, &c.Rootfs)
+		case "readonlyfs":
+			r.Bool(&c.Readonlyfs)
+		case "root_propagation":
+			readInt(r, &c.RootPropagation)
+		case "no_pivot_root":
+			r.Bool(&c.NoPivotRoot)
+		case "hostname":
+			readString(r, &c.Hostname)
+		case "domainname":
+			readString(r, &c.Domainname)
+		case "namespaces":
+			jsonlite.Slice(r, (*[]Namespace)(&c.Namespaces), func(r *jsonlite.Reader, n *Namespace) {
+				for k := range r.Object() {
+					switch k {
+					case "type":
+						jsonlite.String(r, &n.Type)
+					case "path":
+						readString(r, &n.Path)
+					default:
+						r.Fail()
+					}
+				}
+			})
+		case "uid_mappings":
+			jsonlite.Slice(r, &c.UIDMappings, readIDMap)
+		case "gid_mappings":
+			jsonlite.Slice(r, &c.GIDMappings, readIDMap)
+		case "mounts":
+			jsonlite.Slice(r, &c.Mounts, func(r *jsonlite.Reader, m *Mount) { m.read(r) })
+		case "devices":
+			jsonlite.Slice(r, &c.Devices, func(r *jsonlite.Reader, d *Device) {
+				for k := range r.Object() {
+					switch k {
+					case "type":
+						jsonlite.Int(r, &d.Type)
+					case "path":
+						readString(r, &d.Path)
+					case "major":
+						readInt64(r, &d.Major)
+					case "minor":
+						readInt64(r, &d.Minor)
+					case "file_mode":
+						readUint32(r, &d.FileMode)
+					case "uid":
+						readUint32(r, &d.UID)
+					case "gid":
+						readUint32(r, &d.GID)
+					default:
+						r.Fail()
+					}
+				}
+			})
+		case "mask_paths":
+			jsonlite.Slice(r, &c.MaskPaths, readString)
+		case "readonly_paths":
+			jsonlite.Slice(r, &c.ReadonlyPaths, readString)
+		case "sysctl":
+			jsonlite.Map(r, &c.Sysctl, readString)
+		case "oom_score_adj":
+			jsonlite.Ptr(r, &c.OomScoreAdj, readInt)
+		case "cgroups":
+			jsonlite.Ptr(r, &c.Cgroups, func(r *jsonlite.Reader, g *Cgroup) { g.read(r) })
+		case "seccomp":
+			jsonlite.Ptr(r, &c.Seccomp, func(r *jsonlite.Reader, s *Seccomp) { s.read(r) })
+		case "hooks":
+			c.Hooks.read(r)
+		case "labels":
+			jsonlite.Map(r, &c.Labels, readString)
+		case "version":
+			readString(r, &c.Version)
+		case "mount_label":
+			readString(r, &c.MountLabel)
+		case "personality":
+			readString(r, &c.Personality)
+		case "time_offsets":
+			jsonlite.Map(r, &c.TimeOffsets, func(r *jsonlite.Reader, t *TimeOffset) {
+				for k := range r.Object() {
+					switch k {
+					case "secs":
+						readInt64(r, &t.Secs)
+					case "nanosecs":
+						readUint32(r, &t.Nanosecs)
+					default:
+						r.Fail()
+					}
+				}
+			})
+		default:
+			r.Fail() // unknown, or another spelling: encoding/json's rules
+		}
+	}
+}
+
+func idMaps(w *jsonlite.Writer, key string, m []IDMap) {
+	if len(m) == 0 {
+		return
+	}
+	w.Key(key)
+	jsonlite.WriteSlice(w, m, func(w *jsonlite.Writer, m IDMap) {
+		w.Open('{')
+		integer(w, "container_id", m.ContainerID, false)
+		integer(w, "host_id", m.HostID, false)
+		integer(w, "size", m.Size, false)
+		w.Close('}')
+	})
+}
+
+func readIDMap(r *jsonlite.Reader, m *IDMap) {
+	for k := range r.Object() {
+		switch k {
+		case "container_id":
+			readInt64(r, &m.ContainerID)
+		case "host_id":
+			readInt64(r, &m.HostID)
+		case "size":
+			readInt64(r, &m.Size)
+		default:
+			r.Fail()
+		}
+	}
+}
+
+func (m *Mount) write(w *jsonlite.Writer) {
+	w.Open('{')
+	str(w, "source", m.Source, false)
+	str(w, "destination", m.Destination, false)
+	str(w, "device", m.Device, false)
+	integer(w, "flags", int64(m.Flags), true)
+	integer(w, "cleared_flags", int64(m.ClearedFlags), true)
+	if len(m.PropagationFlags) > 0 {
+		w.Key("propagation_flags")
+		jsonlite.WriteSlice(w, m.PropagationFlags, writeInt)
+	}
+	str(w, "data", m.Data, true)
+	strs(w, "options", m.Options, true)
+	w.Close('}')
+}
+
+func (m *Mount) read(r *jsonlite.Reader) {
+	for k := range r.Object() {
+		switch k {
+		case "source":
+			readString(r, &m.Source)
+		case "destination":
+			readString(r, &m.Destination)
+		case "device":
+			readString(r, &m.Device)
+		case "flags":
+			readInt(r, &m.Flags)
+		case "cleared_flags":
+			readInt(r, &m.ClearedFlags)
+		case "propagation_flags":
+			jsonlite.Slice(r, &m.PropagationFlags, readInt)
+		case "data":
+			readString(r, &m.Data)
+		case "options":
+			jsonlite.Slice(r, &m.Options, readString)
+		default:
+			r.Fail()
+		}
+	}
+}
+
+var hookKeys = [...]string{"prestart", "create_runtime", "create_container", "start_container", "poststart", "poststop"}
+
+func (h *Hooks) lists() [6]*[]Hook {
+	return [...]*[]Hook{&h.Prestart, &h.CreateRuntime, &h.CreateContainer, &h.StartContainer, &h.Poststart, &h.Poststop}
+}
+
+func (h *Hooks) write(w *jsonlite.Writer) {
+	w.Open('{')
+	for i, l := range h.lists() {
+		if len(*l) == 0 {
+			continue
+		}
+		w.Key(hookKeys[i])
+		jsonlite.WriteSlice(w, *l, func(w *jsonlite.Writer, h Hook) {
+			w.Open('{')
+			str(w, "path", h.Path, false)
+			strs(w, "args", h.Args, true)
+			strs(w, "env", h.Env, true)
+			if h.Timeout != nil {
+				integer(w, "timeout", int64(*h.Timeout), false)
+			}
+			w.Close('}')
+		})
+	}
+	w.Close('}')
+}
+
+func (h *Hooks) read(r *jsonlite.Reader) {
+	lists := h.lists()
+	for k := range r.Object() {
+		i := 0
+		for i < len(hookKeys) && hookKeys[i] != k {
+			i++
+		}
+		if i == len(hookKeys) {
+			r.Fail()
+			return
+		}
+		jsonlite.Slice(r, lists[i], func(r *jsonlite.Reader, h *Hook) {
+			for k := range r.Object() {
+				switch k {
+				case "path":
+					readString(r, &h.Path)
+				case "args":
+					jsonlite.Slice(r, &h.Args, readString)
+				case "env":
+					jsonlite.Slice(r, &h.Env, readString)
+				case "timeout":
+					jsonlite.Ptr(r, &h.Timeout, readInt)
+				default:
+					r.Fail()
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,452 @@
+// Package jsonlite reads and writes JSON without reflection, for the few
+// types every `wharf runtime` command decodes or encodes once: a
+// container's state.json (libctr.State, configs.Config, configs.Process).
+//
+// Why: each runtime command is a new process, and encoding/json's first
+// use of a struct type builds its field table by reflection (typeFields,
+// and the encoders of every field's type, recursively). For the config's
+// twenty-odd types that was about 0.3-0.5 ms of every pause, resume,
+// state, kill, start and delete: more than the work they do. Code written
+// against this package does the same job in microseconds.
+//
+// It is not a general JSON library. A Reader handles exactly what the
+// callers' own writers and encoding/json produce; anything else it is not
+// sure of (an escape in a string, an unknown key, a number that does not
+// fit) makes it fail with ErrFallback, and the caller then decodes the same
+// bytes with encoding/json, so the result, or the error, is always what
+// encoding/json would give. A Writer produces byte for byte what
+// json.Marshal would; the callers' tests hold them to that.
+package jsonlite
+
+import (
+	"encoding/json"
+	"errors"
+	"iter"
+	"slices"
+	"strconv"
+)
+
+// ErrFallback is what a Reader fails with on input it does not handle
+// itself: decode it with encoding/json instead.
+var ErrFallback = errors.New("jsonlite: input needs encoding/json")
+
+// Reader decodes one JSON value from b. Its methods read the next value
+// into their argument; after the first failure they do nothing, and Err
+// tells the failure.
+type Reader struct {
+	b   []byte
+	i   int
+	err error
+}
+
+// NewReader returns a Reader of b.
+func NewReader(b []byte) *Reader { return &Reader{b: b} }
+
+// Err is the first failure, or nil.
+func (r *Reader) Err() error { return r.err }
+
+// Fail records a failure (the first one wins).
+func (r *Reader) Fail() {
+	if r.err == nil {
+		r.err = ErrFallback
+	}
+}
+
+// End fails unless only white space is left.
+func (r *Reader) End() error {
+	if r.err == nil && r.peek() != 0 {
+		r.Fail()
+	}
+	return r.err
+}
+
+func (r *Reader) skipSpace() {
+	for r.i < len(r.b) {
+		switch r.b[r.i] {
+		case ' ', '\t', '\n', '\r':
+			r.i++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the next non-space byte, or 0 at the end or after a failure.
+func (r *Reader) peek() byte {
+	if r.err != nil {
+		return 0
+	}
+	r.skipSpace()
+	if r.i >= len(r.b) {
+		return 0
+	}
+	return r.b[r.i]
+}
+
+func (r *Reader) expect(c byte) bool {
+	if r.peek() != c {
+		r.Fail()
+		return false
+	}
+	r.i++
+	return true
+}
+
+// Null consumes a null and reports whether there was one.
+func (r *Reader) Null() bool {
+	if r.peek() == 'n' && len(r.b)-r.i >= 4 && string(r.b[r.i:r.i+4]) == "null" {
+		r.i += 4
+		return true
+	}
+	return false
+}
+
+// Object yields the keys of an object; the loop body must read each key's
+// value. A null yields nothing.
+func (r *Reader) Object() iter.Seq[string] {
+	return func(yield func(string) bool) {
+		if r.Null() || !r.expect('{') {
+			return
+		}
+		if r.peek() == '}' {
+			r.i++
+			return
+		}
+		for r.err == nil {
+			key, ok := r.str()
+			if !ok || !r.expect(':') || !yield(key) {
+				return
+			}
+			switch r.peek() {
+			case ',':
+				r.i++
+			case '}':
+				r.i++
+				return
+			default:
+				r.Fail()
+			}
+		}
+	}
+}
+
+// Array yields once per element of an array; the loop body must read the
+// element. Callers check for null first (Null) when it means nil.
+func (r *Reader) Array() iter.Seq[int] {
+	return func(yield func(int) bool) {
+		if !r.expect('[') {
+			return
+		}
+		if r.peek() == ']' {
+			r.i++
+			return
+		}
+		for n := 0; r.err == nil; n++ {
+			if !yield(n) {
+				return
+			}
+			switch r.peek() {
+			case ',':
+				r.i++
+			case ']':
+				r.i++
+				return
+			default:
+				r.Fail()
+			}
+		}
+	}
+}
+
+// str reads a string of printable ASCII without escapes; anything else
+// is left to encoding/json.
+func (r *Reader) str() (string, bool) {
+	if !r.expect('"') {
+		return "", false
+	}
+	for j := r.i; j < len(r.b); j++ {
+		c := r.b[j]
+		if c == '"' {
+			s := string(r.b[r.i:j])
+			r.i = j + 1
+			return s, true
+		}
+		if c < 0x20 || c == '\\' || c >= 0x80 {
+			break
+		}
+	}
+	r.Fail()
+	return "", false
+}
+
+// String reads a string into *v; a null leaves it.
+func String[S ~string](r *Reader, v *S) {
+	if r.Null() {
+		return
+	}
+	if s, ok := r.str(); ok {
+		*v = S(s)
+	}
+}
+
+// Bool reads true or false into *v; a null leaves it.
+func (r *Reader) Bool(v *bool) {
+	switch {
+	case r.Null():
+	case r.peek() == 't' && len(r.b)-r.i >= 4 && string(r.b[r.i:r.i+4]) == "true":
+		r.i += 4
+		*v = true
+	case r.peek() == 'f' && len(r.b)-r.i >= 5 && string(r.b[r.i:r.i+5]) == "false":
+		r.i += 5
+		*v = false
+	default:
+		r.Fail()
+	}
+}
+
+// number returns the next number's text: digits with an optional minus
+// sign (fractions and exponents are encoding/json's business).
+func (r *Reader) number() string {
+	if r.peek() == 0 {
+		r.Fail()
+		return ""
+	}
+	j := r.i
+	if j < len(r.b) && r.b[j] == '-' {
+		j++
+	}
+	for j < len(r.b) && r.b[j] >= '0' && r.b[j] <= '9' {
+		j++
+	}
+	s := string(r.b[r.i:j])
+	r.i = j
+	if s == "" || s == "-" || r.i < len(r.b) && (r.b[r.i] == '.' || r.b[r.i] == 'e' || r.b[r.i] == 'E') {
+		r.Fail()
+	}
+	return s
+}
+
+// Signed is what Int reads.
+type Signed interface {
+	~int | ~int8 | ~int16 | ~int32 | ~int64
+}
+
+// Unsigned is what Uint reads.
+type Unsigned interface {
+	~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64
+}
+
+// Int reads an integer into *v; a null leaves it.
+func Int[T Signed](r *Reader, v *T) {
+	if r.Null() {
+		return
+	}
+	s := r.number()
+	n, err := strconv.ParseInt(s, 10, 64)
+	if r.err != nil || err != nil || int64(T(n)) != n {
+		r.Fail()
+		return
+	}
+	*v = T(n)
+}
+
+// Uint reads an unsigned integer into *v; a null leaves it.
+func Uint[T Unsigned](r *Reader, v *T) {
+	if r.Null() {
+		return
+	}
+	s := r.number()
+	n, err := strconv.ParseUint(s, 10, 64)
+	if r.err != nil || err != nil || uint64(T(n)) != n {
+		r.Fail()
+		return
+	}
+	*v = T(n)
+}
+
+// Ptr reads a value into *p with read, allocating it; a null sets nil.
+// As encoding/json does, an existing pointee is decoded into.
+func Ptr[T any](r *Reader, p **T, read func(*Reader, *T)) {
+	if r.Null() {
+		*p = nil
+		return
+	}
+	if *p == nil {
+		*p = new(T)
+	}
+	read(r, *p)
+}
+
+// Slice reads an array into *s, one element with read each; a null sets
+// nil and [] an empty slice, as encoding/json does.
+func Slice[T any](r *Reader, s *[]T, read func(*Reader, *T)) {
+	if r.Null() {
+		*s = nil
+		return
+	}
+	out := []T{}
+	for range r.Array() {
+		var v T
+		read(r, &v)
+		out = append(out, v)
+	}
+	if r.err == nil {
+		*s = out
+	}
+}
+
+// Map reads an object into *m, adding to it as encoding/json does; a
+// null sets nil.
+func Map[T any](r *Reader, m *map[string]T, read func(*Reader, *T)) {
+	if r.Null() {
+		*m = nil
+		return
+	}
+	if *m == nil {
+		*m = map[string]T{}
+	}
+	for k := range r.Object() {
+		var v T
+		read(r, &v)
+		if r.err == nil {
+			(*m)[k] = v
+		}
+	}
+}
+
+// Raw returns the next value's bytes unparsed (for a type that decodes
+// itself, such as time.Time).
+func (r *Reader) Raw() []byte {
+	c := r.peek()
+	start := r.i
+	switch c {
+	case '"':
+		r.i++
+		for r.i < len(r.b) && r.b[r.i] != '"' {
+			if r.b[r.i] == '\\' {
+				r.i++
+			}
+			r.i++
+		}
+		if r.i >= len(r.b) {
+			r.Fail()
+			return nil
+		}
+		r.i++
+	case 'n':
+		r.Null()
+	default:
+		r.Fail() // only what the callers need
+		return nil
+	}
+	return r.b[start:r.i]
+}
+
+// Writer appends JSON to B, byte for byte as json.Marshal writes it.
+type Writer struct {
+	B []byte
+}
+
+// comma separates a value from the one before it in an object or array.
+func (w *Writer) comma() {
+	if n := len(w.B); n > 0 && w.B[n-1] != '{' && w.B[n-1] != '[' && w.B[n-1] != ':' {
+		w.B = append(w.B, ',')
+	}
+}
+
+// Open starts an object or array (c is '{' or '[').
+func (w *Writer) Open(c byte) {
+	w.comma()
+	w.B = append(w.B, c)
+}
+
+// Close ends an object or array.
+func (w *Writer) Close(c byte) { w.B = append(w.B, c) }
+
+// Key starts a member; key is printable ASCII needing no escape.
+func (w *Writer) Key(key string) {
+	w.comma()
+	w.B = append(w.B, '"')
+	w.B = append(w.B, key...)
+	w.B = append(w.B, '"', ':')
+}
+
+// String writes a string, escaped as encoding/json escapes it (HTML
+// characters included).
+func (w *Writer) String(s string) {
+	w.comma()
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s) // never fails for a string
+			w.B = append(w.B, b...)
+			return
+		}
+	}
+	w.B = append(w.B, '"')
+	w.B = append(w.B, s...)
+	w.B = append(w.B, '"')
+}
+
+// Int writes a signed integer.
+func (w *Writer) Int(n int64) {
+	w.comma()
+	w.B = strconv.AppendInt(w.B, n, 10)
+}
+
+// Uint writes an unsigned integer.
+func (w *Writer) Uint(n uint64) {
+	w.comma()
+	w.B = strconv.AppendUint(w.B, n, 10)
+}
+
+// Bool writes true or false.
+func (w *Writer) Bool(b bool) {
+	w.comma()
+	w.B = strconv.AppendBool(w.B, b)
+}
+
+// Null writes null.
+func (w *Writer) Null() {
+	w.comma()
+	w.B = append(w.B, "null"...)
+}
+
+// Raw writes a value encoded elsewhere (such as time.Time's MarshalJSON).
+func (w *Writer) Raw(b []byte) {
+	w.comma()
+	w.B = append(w.B, b...)
+}
+
+// WriteSlice writes s as an array, or null when nil, as encoding/json does.
+func WriteSlice[T any](w *Writer, s []T, write func(*Writer, T)) {
+	if s == nil {
+		w.Null()
+		return
+	}
+	w.Open('[')
+	for _, v := range s {
+		write(w, v)
+	}
+	w.Close(']')
+}
+
+// WriteMap writes m as an object with its keys sorted, or null when nil.
+func WriteMap[T any](w *Writer, m map[string]T, write func(*Writer, T)) {
+	if m == nil {
+		w.Null()
+		return
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	w.Open('{')
+	for _, k := range keys {
+		w.String(k)
+		w.B = append(w.B, ':')
+		write(w, m[k])
+	}
+	w.Close('}')
+}

@@ -1,0 +1,72 @@
+package libctr_test
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/wharf-project/wharf/libctr"
+	"github.com/wharf-project/wharf/libctr/configs"
+)
+
+// plainState is libctr.State without its methods: what encoding/json
+// makes of the struct tags.
+type plainState libctr.State
+
+// State's hand-written JSON is encoding/json's, byte for byte, and reads
+// back what it wrote (configs' tests hold Config and Process to the same).
+func TestStateJSONMatchesEncodingJSON(t *testing.T) {
+	if n := reflect.TypeFor[libctr.State]().NumField(); n != 10 {
+		t.Fatalf("State has %d fields: add the new ones to its MarshalJSON and UnmarshalJSON (state_linux.go), then update this count", n)
+	}
+	adj, timeout := 5, 3
+	cfg := configs.Config{
+		Rootfs: "/r", Readonlyfs: true, Hostname: "h<&>", Namespaces: configs.Namespaces{{Type: configs.NEWPID}, {Type: configs.NEWNET, Path: "/proc/1/ns/net"}},
+		Mounts:      []configs.Mount{{Source: "proc", Destination: "/proc", Device: "proc", Flags: 14, Options: []string{"nosuid"}}},
+		Devices:     []configs.Device{{Type: 'c', Path: "/dev/null", Major: 1, Minor: 3, FileMode: 0o666}},
+		OomScoreAdj: &adj, Cgroups: &configs.Cgroup{Path: "/wharf/x", Resources: &configs.Resources{Memory: 1 << 20, Devices: []configs.DeviceRule{{Type: 'a', Access: "rwm"}}}},
+		Hooks:  configs.Hooks{Poststop: []configs.Hook{{Path: "/bin/true", Timeout: &timeout}}},
+		Labels: map[string]string{"b": "2", "a": "1"}, Version: "1.0.2",
+	}
+	states := []libctr.State{
+		{ID: "empty"},
+		{
+			ID: "c1", InitPid: 42, InitStartTime: 123456, Created: time.Date(2026, 12, 2, 1, 2, 3, 456, time.UTC), Config: cfg,
+			Bundle: "/b", InitProcess: &configs.Process{Args: []string{"sh", "-c", "echo \"hi\"\n"}, Env: []string{"A=1"}, Cwd: "/", Capabilities: &configs.Capabilities{Bounding: []string{"CAP_KILL"}}},
+			Owner: "root", MonitorPid: 7, MonitorStartTime: 99,
+		},
+	}
+	for _, st := range states {
+		got, err := json.Marshal(st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.Marshal(plainState(st))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Fatalf("State %s: MarshalJSON differs from encoding/json:\n got %s\nwant %s", st.ID, got, want)
+		}
+		var back libctr.State
+		if err := json.Unmarshal(want, &back); err != nil {
+			t.Fatal(err)
+		}
+		var std plainState
+		if err := json.Unmarshal(want, &std); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(back, libctr.State(std)) || !reflect.DeepEqual(back, st) {
+			t.Fatalf("State %s: read back %+v, want %+v", st.ID, back, st)
+		}
+	}
+	// What the fast reader leaves to encoding/json: another key spelling.
+	var back libctr.State
+	if err := json.Unmarshal([]byte(`{"ID":"x","init_pid":3,"extra":[1]}`), &back); err != nil || back.ID != "x" || back.InitPid != 3 {
+		t.Fatalf("fallback: %+v, %v", back, err)
+	}
+	if err := json.Unmarshal([]byte(`{"init_pid":"3"}`), &back); err == nil {
+		t.Fatal("a string pid decoded without error")
+	}
+}
