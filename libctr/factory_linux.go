@@ -91,7 +91,7 @@ func (f *Factory) Create(id string, cfg *configs.Config) (*Container, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	c := &Container{id: id, dir: dir, factory: f, cgroup: mgr, state: State{ID: id, Config: *cfg}}
+	c := &Container{id: id, dir: dir, factory: f, cgroup: mgr, state: State{ID: id, Config: *cfg, CgroupPaths: mgr.Paths()}}
 	if err := c.save(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -116,7 +116,12 @@ func (f *Factory) Load(id string) (*Container, error) {
 	if err := c.state.UnmarshalJSON(b); err != nil {
 		return nil, fmt.Errorf("container %q: corrupt state: %w", id, err)
 	}
-	if c.cgroup, err = f.cgroupManager(c.state.Config.Cgroups); err != nil {
+	if f.newCgroup == nil && c.state.Config.Cgroups != nil && len(c.state.CgroupPaths) > 0 {
+		c.cgroup, err = cgroups.FromPaths(c.state.Config.Cgroups, c.state.CgroupPaths)
+	} else {
+		c.cgroup, err = f.cgroupManager(c.state.Config.Cgroups)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -17,7 +17,7 @@ type plainState libctr.State
 // State's hand-written JSON is encoding/json's, byte for byte, and reads
 // back what it wrote (configs' tests hold Config and Process to the same).
 func TestStateJSONMatchesEncodingJSON(t *testing.T) {
-	if n := reflect.TypeFor[libctr.State]().NumField(); n != 10 {
+	if n := reflect.TypeFor[libctr.State]().NumField(); n != 11 {
 		t.Fatalf("State has %d fields: add the new ones to its MarshalJSON and UnmarshalJSON (state_linux.go), then update this count", n)
 	}
 	adj, timeout := 5, 3
@@ -34,7 +34,7 @@ func TestStateJSONMatchesEncodingJSON(t *testing.T) {
 		{
 			ID: "c1", InitPid: 42, InitStartTime: 123456, Created: time.Date(2026, 12, 2, 1, 2, 3, 456, time.UTC), Config: cfg,
 			Bundle: "/b", InitProcess: &configs.Process{Args: []string{"sh", "-c", "echo \"hi\"\n"}, Env: []string{"A=1"}, Cwd: "/", Capabilities: &configs.Capabilities{Bounding: []string{"CAP_KILL"}}},
-			Owner: "root", MonitorPid: 7, MonitorStartTime: 99,
+			Owner: "root", MonitorPid: 7, MonitorStartTime: 99, CgroupPaths: map[string]string{"memory": "/sys/fs/cgroup/memory/wharf/c1", "cpu": "/sys/fs/cgroup/cpu/wharf/c1"},
 		},
 	}
 	for _, st := range states {

@@ -49,6 +49,9 @@ type State struct {
 	// MonitorPid is the init's monitor, when it has one (Factory.Monitor).
 	MonitorPid       int    `json:"monitor_pid,omitempty"`
 	MonitorStartTime uint64 `json:"monitor_start_time,omitempty"`
+	// CgroupPaths are the cgroup's directories (cgroups.Manager.Paths), so
+	// that loading the container needs no scan of the mounts.
+	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`
 }
 
 // OCIState is the state JSON of the runtime spec (hooks' stdin).
@@ -105,6 +108,10 @@ func (s State) MarshalJSON() ([]byte, error) {
 		w.Key("monitor_start_time")
 		w.Uint(s.MonitorStartTime)
 	}
+	if len(s.CgroupPaths) > 0 {
+		w.Key("cgroup_paths")
+		jsonlite.WriteMap(w, s.CgroupPaths, (*jsonlite.Writer).String)
+	}
 	w.Close('}')
 	return w.B, nil
 }
@@ -138,6 +145,8 @@ func (s *State) UnmarshalJSON(b []byte) error {
 			jsonlite.Int(r, &tmp.MonitorPid)
 		case "monitor_start_time":
 			jsonlite.Uint(r, &tmp.MonitorStartTime)
+		case "cgroup_paths":
+			jsonlite.Map(r, &tmp.CgroupPaths, jsonlite.String[string])
 		default:
 			r.Fail()
 		}

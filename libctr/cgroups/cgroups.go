@@ -21,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -72,6 +73,32 @@ func New(cg *configs.Cgroup) (Manager, error) {
 		return NewV2("/sys/fs/cgroup", cg.Path), nil
 	}
 	return NewV1(cg.Path)
+}
+
+// FromPaths returns the manager for cg whose directories Paths reported
+// earlier, without looking at the mounts again (libctr records them in a
+// container's state, so that each runtime command that loads it skips
+// the scan of /proc/self/mountinfo). It falls back to New when paths do
+// not fit cg.
+func FromPaths(cg *configs.Cgroup, paths map[string]string) (Manager, error) {
+	if dir, ok := paths[""]; ok && len(paths) == 1 {
+		rel := filepath.Join("/", cg.Path)
+		if root, ok := strings.CutSuffix(dir, rel); ok && filepath.Join(root, cg.Path) == dir {
+			return NewV2(root, cg.Path), nil
+		}
+		return New(cg)
+	}
+	m := &v1{path: cg.Path, paths: make(map[string]string, len(paths))}
+	for c, dir := range paths {
+		if c == "" || filepath.Clean(dir) != dir || !strings.HasSuffix(dir, filepath.Join("/", cg.Path)) {
+			return New(cg)
+		}
+		m.paths[c] = dir
+	}
+	if len(m.paths) == 0 {
+		return New(cg)
+	}
+	return m, nil
 }
 
 func writeFile(dir, file, data string) error {
