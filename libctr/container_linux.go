@@ -178,6 +178,17 @@ func (c *Container) Start(p *Process) error {
 			defer cgDir.Close()
 		}
 	}
+	// The init is set up from a plan in C when it can be (initplan_linux.go).
+	var plan []byte
+	if useInitPlan(cfg, &p.Process) {
+		filter, err := c.seccompFilter()
+		if err != nil {
+			return err
+		}
+		if plan, err = encodeInitPlan(cfg, &p.Process, filter, 3+len(p.ExtraFiles)); err != nil {
+			return err
+		}
+	}
 	more := []*os.File{fifoFile}
 	if mon != nil {
 		more = append(more, mon.child, mon.exit)
@@ -192,6 +203,9 @@ func (c *Container) Start(p *Process) error {
 	defer parent.Close()
 	base := 3 + len(p.ExtraFiles) // the init pipe; then more, in order
 	cmd.Env = append(cmd.Env, "_LIBCTR_FIFOFD="+strconv.Itoa(base+1))
+	if plan != nil {
+		cmd.Env = append(cmd.Env, "_LIBCTR_INITPLAN=1")
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags}
 	switch {
 	case mon != nil:
@@ -287,9 +301,14 @@ func (c *Container) Start(p *Process) error {
 	initProc := p.Process
 	c.state.InitProcess = &initProc
 	c.state.Created = time.Now().UTC()
-	hookState := c.OCIState()
-	hookState.Status, hookState.Pid = "created", c.state.InitPid
-	if err := c.handshake(parent, &initMessage{ID: c.id, Config: cfg, Process: &p.Process, State: hookState}); err != nil {
+	if plan != nil {
+		err = sendPlan(parent, plan, false)
+	} else {
+		hookState := c.OCIState()
+		hookState.Status, hookState.Pid = "created", c.state.InitPid
+		err = c.handshake(parent, &initMessage{ID: c.id, Config: cfg, Process: &p.Process, State: hookState})
+	}
+	if err != nil {
 		return fail(err)
 	}
 	if err := c.save(); err != nil {

@@ -61,11 +61,14 @@
 //	  byte, then end-of-file, and returns once the program runs
 //
 // Any failure is sent as {"type":"error","message":...} and the child
-// exits; the parent then removes everything it made. An exec'd process
-// goes through the same steps minus the rootfs work, normally without Go:
-// the parent sends an exec plan instead of the initMessage, which the
-// nsenter constructor's child carries out in C (see execplan_linux.go).
-// Either way the
+// exits; the parent then removes everything it made. Normally none of this
+// runs in Go: the parent sends an init plan instead of the initMessage
+// (the same steps spelled out, see initplan_linux.go), which the nsenter
+// constructor carries out in C before any Go runtime starts; the Go init
+// above is for what the plan does not cover (user and time namespaces,
+// hooks in the container, a seccomp notify listener). An exec'd process
+// goes through the same steps minus the rootfs work, also from a plan (an
+// exec plan, see execplan_linux.go). Either way the
 // program gets a session of its own (setsid, or the pty's) and only fds
 // 0-2 plus the preserved ones: everything else closes on exec.
 //

@@ -111,7 +111,7 @@ func (c *Container) Enter(p *Process) error {
 		}
 	}
 	if plan != nil {
-		err = sendExecPlan(parent, plan)
+		err = sendPlan(parent, plan, true)
 	} else {
 		err = c.handshake(parent, &initMessage{Exec: true, ID: c.id, Config: &cfg, Process: &p.Process})
 	}

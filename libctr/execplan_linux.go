@@ -69,9 +69,46 @@ func useExecPlan(cfg *configs.Config, p *configs.Process) bool {
 // execplan.c, with filter compiled from cfg.Seccomp; firstFd is the
 // child's init pipe, the first descriptor after the preserved ones.
 func encodeExecPlan(cfg *configs.Config, p *configs.Process, filter []seccomp.Instruction, firstFd int) ([]byte, error) {
+	var b planBuf
+	if err := b.process(cfg, p, filter, firstFd); err != nil {
+		return nil, err
+	}
+	return b.bytes(), nil
+}
+
+// planBuf lays out a plan in the wire format both plans share.
+type planBuf struct{ bytes.Buffer }
+
+func (b *planBuf) put(vs ...any) {
+	for _, v := range vs {
+		_ = binary.Write(&b.Buffer, binary.NativeEndian, v)
+	}
+}
+
+func (b *planBuf) str(s string) {
+	b.put(uint32(len(s)))
+	b.WriteString(s)
+}
+
+func (b *planBuf) strs(ss []string) {
+	b.put(uint32(len(ss)))
+	for _, s := range ss {
+		b.str(s)
+	}
+}
+
+// bytes is the plan with its length in front.
+func (b *planBuf) bytes() []byte {
+	out := binary.NativeEndian.AppendUint32(make([]byte, 0, 4+b.Len()), uint32(b.Len()))
+	return append(out, b.Bytes()...)
+}
+
+// process appends the process half of a plan: what finalize needs, from
+// the magic "WXP1" on.
+func (b *planBuf) process(cfg *configs.Config, p *configs.Process, filter []seccomp.Instruction, firstFd int) error {
 	c, err := resolveCaps(p.Capabilities)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var flags uint32
 	var umask uint32
@@ -100,46 +137,38 @@ func encodeExecPlan(cfg *configs.Config, p *configs.Process, filter []seccomp.In
 	if p.Terminal {
 		flags |= planTerminal
 	}
-	var b bytes.Buffer
-	put := func(vs ...any) {
-		for _, v := range vs {
-			_ = binary.Write(&b, binary.NativeEndian, v)
-		}
+	if err := noNUL(append(append([]string{p.Cwd, rootfs}, p.Args...), p.Env...)...); err != nil {
+		return fmt.Errorf("process: %w", err)
 	}
-	putStr := func(s string) {
-		put(uint32(len(s)))
-		b.WriteString(s)
-	}
-	putStrs := func(ss []string) {
-		put(uint32(len(ss)))
-		for _, s := range ss {
-			putStr(s)
-		}
-	}
-	for _, s := range append(append([]string{p.Cwd, rootfs}, p.Args...), p.Env...) {
-		if strings.IndexByte(s, 0) >= 0 {
-			return nil, fmt.Errorf("process: %q contains a NUL byte: %w", s, configs.ErrInvalid)
-		}
-	}
-	put(uint32(planMagic), flags, p.UID, p.GID, umask, oom, uint32(lastCap()), uint32(firstFd))
-	put(uint32(len(p.AdditionalGids)), p.AdditionalGids)
-	put(uint64(c.bounding), uint64(c.effective), uint64(c.inheritable), uint64(c.permitted), uint64(c.ambient))
-	put(uint32(len(p.Rlimits)))
+	b.put(uint32(planMagic), flags, p.UID, p.GID, umask, oom, uint32(lastCap()), uint32(firstFd))
+	b.put(uint32(len(p.AdditionalGids)), p.AdditionalGids)
+	b.put(uint64(c.bounding), uint64(c.effective), uint64(c.inheritable), uint64(c.permitted), uint64(c.ambient))
+	b.put(uint32(len(p.Rlimits)))
 	for _, rl := range p.Rlimits {
-		put(uint32(rl.Type), rl.Soft, rl.Hard)
+		b.put(uint32(rl.Type), rl.Soft, rl.Hard)
 	}
-	put(uint32(len(filter)), filter)
-	putStr(p.Cwd)
-	putStr(rootfs)
-	putStrs(p.Args)
-	putStrs(p.Env)
-	out := binary.NativeEndian.AppendUint32(make([]byte, 0, 4+b.Len()), uint32(b.Len()))
-	return append(out, b.Bytes()...), nil
+	b.put(uint32(len(filter)), filter)
+	b.str(p.Cwd)
+	b.str(rootfs)
+	b.strs(p.Args)
+	b.strs(p.Env)
+	return nil
 }
 
-// sendExecPlan hands the plan to the child and waits until the program
-// runs (see awaitExec).
-func sendExecPlan(parent *os.File, plan []byte) error {
+// noNUL refuses strings that C cannot carry.
+func noNUL(ss ...string) error {
+	for _, s := range ss {
+		if strings.IndexByte(s, 0) >= 0 {
+			return fmt.Errorf("%q contains a NUL byte: %w", s, configs.ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// sendPlan hands an exec or init plan to the child and waits until the
+// program runs (an exec: see awaitExec) or the container is set up and
+// waits for `start` (an init: "ready").
+func sendPlan(parent *os.File, plan []byte, exec bool) error {
 	dec := json.NewDecoder(parent)
 	if _, err := parent.Write(plan); err != nil {
 		// The child may have failed before it read the plan: its
@@ -147,9 +176,19 @@ func sendExecPlan(parent *os.File, plan []byte) error {
 		if _, rerr := readSync(dec); rerr != nil {
 			return rerr
 		}
-		return fmt.Errorf("send exec plan: %w", err)
+		return fmt.Errorf("send plan: %w", err)
 	}
-	return awaitExec(dec)
+	if exec {
+		return awaitExec(dec)
+	}
+	m, err := readSync(dec)
+	if err != nil {
+		return err
+	}
+	if m.Type != syncReady {
+		return fmt.Errorf("unexpected message %q from init", m.Type)
+	}
+	return nil
 }
 
 // awaitExec serves an exec'd process's init pipe: "ready" once the program

@@ -40,3 +40,10 @@ func (m noMoves) Apply(pid int) error {
 }
 
 func (m noMoves) DirFile() (*os.File, error) { return m.dir.DirFile() }
+
+// UseInitPlan turns the C init plan on or off until the test ends.
+func UseInitPlan(t testing.TB, on bool) {
+	old := initPlanOff
+	initPlanOff = !on
+	t.Cleanup(func() { initPlanOff = old })
+}

@@ -3,8 +3,10 @@ package libctr
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -79,23 +81,11 @@ func prepareRootfs(cfg *configs.Config, userns bool, hooks func() error) error {
 	return nil
 }
 
-// makeParentPrivate makes the mount holding dir private (the longest
-// mount point in /proc/self/mountinfo that is a prefix of dir).
+// makeParentPrivate makes the mount holding dir private.
 func makeParentPrivate(dir string) error {
-	b, err := os.ReadFile("/proc/self/mountinfo")
+	best, err := parentMount(dir)
 	if err != nil {
 		return err
-	}
-	best := "/"
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 5 {
-			continue
-		}
-		mp := f[4]
-		if (dir == mp || strings.HasPrefix(dir, strings.TrimSuffix(mp, "/")+"/")) && len(mp) > len(best) {
-			best = mp
-		}
 	}
 	if err := unix.Mount("", best, "", unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make %s private: %w", best, err)
@@ -222,7 +212,8 @@ func mountCgroup(m *configs.Mount, dest string, cfg *configs.Config) error {
 	if err != nil {
 		return err
 	}
-	for ctrl, mnt := range mounts {
+	for _, ctrl := range slices.Sorted(maps.Keys(mounts)) {
+		mnt := mounts[ctrl]
 		sub := filepath.Join(dest, ctrl)
 		if err := os.MkdirAll(sub, 0o755); err != nil {
 			return err

@@ -28,6 +28,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "plan.h"
+
 #define PLAN_MAGIC 0x31505857u /* "WXP1" */
 #define PLAN_MAX (16u << 20)
 
@@ -41,27 +43,6 @@ enum {
 	PLAN_TERMINAL = 1 << 6,
 };
 
-extern int libctr_cgroup_state; /* nsenter.go */
-
-struct plan {
-	uint32_t flags, uid, gid, umask, last_cap, first_fd;
-	int32_t oom;
-	uint32_t ngroups;
-	gid_t *groups;
-	uint64_t bounding, effective, inheritable, permitted, ambient;
-	uint32_t nrlimits;
-	const unsigned char *rlimits; /* nrlimits x {u32 type, u64 soft, u64 hard} */
-	uint32_t nfilter;
-	struct sock_filter *filter;
-	char *cwd, *rootfs;
-	char **argv, **envp;
-};
-
-struct cursor {
-	const unsigned char *p, *end;
-	int bad;
-};
-
 static const void *take(struct cursor *c, size_t n)
 {
 	if (c->bad || (size_t)(c->end - c->p) < n) {
@@ -73,7 +54,7 @@ static const void *take(struct cursor *c, size_t n)
 	return r;
 }
 
-static uint32_t u32(struct cursor *c)
+uint32_t plan_u32(struct cursor *c)
 {
 	uint32_t v = 0;
 	const void *p = take(c, sizeof v);
@@ -82,7 +63,7 @@ static uint32_t u32(struct cursor *c)
 	return v;
 }
 
-static uint64_t u64(struct cursor *c)
+uint64_t plan_u64(struct cursor *c)
 {
 	uint64_t v = 0;
 	const void *p = take(c, sizeof v);
@@ -91,9 +72,9 @@ static uint64_t u64(struct cursor *c)
 	return v;
 }
 
-static char *str(struct cursor *c)
+char *plan_str(struct cursor *c)
 {
-	uint32_t n = u32(c);
+	uint32_t n = plan_u32(c);
 	const char *p = take(c, n);
 	if (p == NULL)
 		return NULL;
@@ -107,9 +88,9 @@ static char *str(struct cursor *c)
 	return s;
 }
 
-static char **strs(struct cursor *c, size_t extra)
+char **plan_strs(struct cursor *c, size_t extra)
 {
-	uint32_t n = u32(c);
+	uint32_t n = plan_u32(c);
 	if (c->bad || n > PLAN_MAX / 4) {
 		c->bad = 1;
 		return NULL;
@@ -120,23 +101,23 @@ static char **strs(struct cursor *c, size_t extra)
 		return NULL;
 	}
 	for (uint32_t i = 0; i < n && !c->bad; i++)
-		v[i] = str(c);
+		v[i] = plan_str(c);
 	return v;
 }
 
-static int parse(struct plan *pl, const unsigned char *buf, size_t len)
+int plan_parse(struct plan *pl, struct cursor *cur)
 {
-	struct cursor c = {buf, buf + len, 0};
-	if (u32(&c) != PLAN_MAGIC)
+	struct cursor c = *cur;
+	if (plan_u32(&c) != PLAN_MAGIC)
 		return -1;
-	pl->flags = u32(&c);
-	pl->uid = u32(&c);
-	pl->gid = u32(&c);
-	pl->umask = u32(&c);
-	pl->oom = (int32_t)u32(&c);
-	pl->last_cap = u32(&c);
-	pl->first_fd = u32(&c);
-	pl->ngroups = u32(&c);
+	pl->flags = plan_u32(&c);
+	pl->uid = plan_u32(&c);
+	pl->gid = plan_u32(&c);
+	pl->umask = plan_u32(&c);
+	pl->oom = (int32_t)plan_u32(&c);
+	pl->last_cap = plan_u32(&c);
+	pl->first_fd = plan_u32(&c);
+	pl->ngroups = plan_u32(&c);
 	const unsigned char *g = take(&c, (size_t)pl->ngroups * 4);
 	if (g != NULL && pl->ngroups > 0) {
 		pl->groups = calloc(pl->ngroups, sizeof(gid_t));
@@ -145,14 +126,14 @@ static int parse(struct plan *pl, const unsigned char *buf, size_t len)
 		for (uint32_t i = 0; i < pl->ngroups; i++)
 			memcpy(&pl->groups[i], g + 4 * i, 4);
 	}
-	pl->bounding = u64(&c);
-	pl->effective = u64(&c);
-	pl->inheritable = u64(&c);
-	pl->permitted = u64(&c);
-	pl->ambient = u64(&c);
-	pl->nrlimits = u32(&c);
+	pl->bounding = plan_u64(&c);
+	pl->effective = plan_u64(&c);
+	pl->inheritable = plan_u64(&c);
+	pl->permitted = plan_u64(&c);
+	pl->ambient = plan_u64(&c);
+	pl->nrlimits = plan_u32(&c);
 	pl->rlimits = take(&c, (size_t)pl->nrlimits * 20);
-	pl->nfilter = u32(&c);
+	pl->nfilter = plan_u32(&c);
 	const unsigned char *f = take(&c, (size_t)pl->nfilter * sizeof(struct sock_filter));
 	if (f != NULL && pl->nfilter > 0) {
 		pl->filter = malloc((size_t)pl->nfilter * sizeof(struct sock_filter));
@@ -160,18 +141,19 @@ static int parse(struct plan *pl, const unsigned char *buf, size_t len)
 			return -1;
 		memcpy(pl->filter, f, (size_t)pl->nfilter * sizeof(struct sock_filter));
 	}
-	pl->cwd = str(&c);
-	pl->rootfs = str(&c);
-	pl->argv = strs(&c, 0);
-	pl->envp = strs(&c, 1); /* room for HOME */
-	if (c.bad || c.p != c.end || pl->argv == NULL || pl->argv[0] == NULL)
+	pl->cwd = plan_str(&c);
+	pl->rootfs = plan_str(&c);
+	pl->argv = plan_strs(&c, 0);
+	pl->envp = plan_strs(&c, 1); /* room for HOME */
+	*cur = c;
+	if (c.bad || pl->argv == NULL || pl->argv[0] == NULL)
 		return -1;
 	return 0;
 }
 
 /* errstr is strerror as Go spells it (syscall.Errno.Error: lower case),
  * which is what the engine matches to tell 126 from 127. */
-static const char *errstr(int e)
+const char *plan_errstr(int e)
 {
 	static char buf[128];
 	snprintf(buf, sizeof buf, "%s", strerror(e));
@@ -205,8 +187,7 @@ static void report(int fd, const char *msg)
 	(void)!write(fd, js, j);
 }
 
-static void fail(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
-static void fail(int fd, const char *fmt, ...)
+void plan_fail(int fd, const char *fmt, ...)
 {
 	char msg[2048];
 	va_list ap;
@@ -224,11 +205,12 @@ static int pipefd = -1;
 
 /* die is for failures after "ready": the message goes to the parent, who
  * is still listening (to stderr if the pipe is not set up yet). */
+static void die(int code, const char *what) __attribute__((noreturn));
 static void die(int code, const char *what)
 {
 	char msg[768];
 	int e = errno;
-	snprintf(msg, sizeof msg, "%s: %s", what, errstr(e));
+	snprintf(msg, sizeof msg, "%s: %s", what, plan_errstr(e));
 	if (pipefd >= 0) {
 		report(pipefd, msg);
 		_exit(code);
@@ -303,11 +285,11 @@ static char *look_path(int fd, const char *name, char **envp)
 	struct stat st;
 	if (strchr(name, '/') != NULL) {
 		if (stat(name, &st) < 0)
-			fail(fd, "exec: \"%s\": stat %s: %s", name, name, errstr(errno));
+			plan_fail(fd, "exec: \"%s\": stat %s: %s", name, name, plan_errstr(errno));
 		if (S_ISDIR(st.st_mode))
-			fail(fd, "exec: \"%s\": %s", name, errstr(EISDIR));
+			plan_fail(fd, "exec: \"%s\": %s", name, plan_errstr(EISDIR));
 		if ((st.st_mode & 0111) == 0)
-			fail(fd, "exec: \"%s\": %s", name, errstr(EACCES));
+			plan_fail(fd, "exec: \"%s\": %s", name, plan_errstr(EACCES));
 		return strdup(name);
 	}
 	const char *path = getenv_in(envp, "PATH");
@@ -318,7 +300,7 @@ static char *look_path(int fd, const char *name, char **envp)
 		size_t dl = colon ? (size_t)(colon - dir) : strlen(dir);
 		char *p = malloc(dl + strlen(name) + 3);
 		if (p == NULL)
-			fail(fd, "exec: out of memory");
+			plan_fail(fd, "exec: out of memory");
 		if (dl == 0)
 			strcpy(p, ".");
 		else {
@@ -334,7 +316,7 @@ static char *look_path(int fd, const char *name, char **envp)
 			break;
 		dir = colon + 1;
 	}
-	fail(fd, "exec: \"%s\": executable file not found in $PATH", name);
+	plan_fail(fd, "exec: \"%s\": executable file not found in $PATH", name);
 }
 
 /* setup_console makes a pty in the container's devpts, sends the master
@@ -344,21 +326,21 @@ static void setup_console(int fd)
 {
 	const char *env = getenv("_LIBCTR_CONSOLEFD");
 	if (env == NULL)
-		fail(fd, "terminal: true but no console socket");
+		plan_fail(fd, "terminal: true but no console socket");
 	int sock = atoi(env);
 	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)
-		fail(fd, "open /dev/ptmx: %s", errstr(errno));
+		plan_fail(fd, "open /dev/ptmx: %s", plan_errstr(errno));
 	int unlock = 0, n;
 	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
-		fail(fd, "unlock pty: %s", errstr(errno));
+		plan_fail(fd, "unlock pty: %s", plan_errstr(errno));
 	if (ioctl(master, TIOCGPTN, &n) < 0)
-		fail(fd, "pty number: %s", errstr(errno));
+		plan_fail(fd, "pty number: %s", plan_errstr(errno));
 	char path[64];
 	snprintf(path, sizeof path, "/dev/pts/%d", n);
 	int slave = open(path, O_RDWR | O_NOCTTY);
 	if (slave < 0)
-		fail(fd, "open %s: %s", path, errstr(errno));
+		plan_fail(fd, "open %s: %s", path, plan_errstr(errno));
 	char name[] = "/dev/ptmx";
 	struct iovec iov = {name, sizeof name - 1};
 	union {
@@ -373,18 +355,18 @@ static void setup_console(int fd)
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &master, sizeof(int));
 	if (sendmsg(sock, &msg, 0) < 0)
-		fail(fd, "send pty master: %s", errstr(errno));
+		plan_fail(fd, "send pty master: %s", plan_errstr(errno));
 	close(sock);
 	close(master);
 	if (setsid() < 0)
-		fail(fd, "setsid: %s", errstr(errno));
+		plan_fail(fd, "setsid: %s", plan_errstr(errno));
 	for (int i = 0; i < 3; i++)
 		if (dup2(slave, i) < 0)
-			fail(fd, "dup2 pty: %s", errstr(errno));
+			plan_fail(fd, "dup2 pty: %s", plan_errstr(errno));
 	if (slave > 2)
 		close(slave);
 	if (ioctl(0, TIOCSCTTY, 0) < 0)
-		fail(fd, "set controlling terminal: %s", errstr(errno));
+		plan_fail(fd, "set controlling terminal: %s", plan_errstr(errno));
 }
 
 /* cloexec_from marks every descriptor from first on close-on-exec:
@@ -416,84 +398,129 @@ static int load_seccomp(const struct plan *pl)
 	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
 }
 
-/* libctr_exec_plan reads the plan from the init pipe and execs the
- * program; it returns only when the plan could not be read at all. */
-void libctr_exec_plan(int fd)
+unsigned char *plan_read(int fd, const char *what, uint32_t *lenp)
 {
 	uint32_t len;
 	if (read(fd, &len, sizeof len) != (ssize_t)sizeof len || len > PLAN_MAX)
-		fail(fd, "exec plan: bad length");
+		plan_fail(fd, "%s: bad length", what);
 	unsigned char *buf = malloc(len);
 	if (buf == NULL)
-		fail(fd, "exec plan: out of memory");
+		plan_fail(fd, "%s: out of memory", what);
 	for (size_t got = 0; got < len;) {
 		ssize_t n = read(fd, buf + got, len - got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			fail(fd, "exec plan: short read");
+			plan_fail(fd, "%s: short read", what);
 		got += (size_t)n;
 	}
+	*lenp = len;
+	return buf;
+}
+
+/* libctr_exec_plan reads the plan from the init pipe and execs the
+ * program; it returns only when the plan could not be read at all. */
+void libctr_exec_plan(int fd)
+{
+	uint32_t len;
+	unsigned char *buf = plan_read(fd, "exec plan", &len);
+	struct cursor c = {buf, buf + len, 0};
 	struct plan pl = {0};
-	if (parse(&pl, buf, len) < 0)
-		fail(fd, "exec plan: malformed");
+	if (plan_parse(&pl, &c) < 0 || c.p != c.end)
+		plan_fail(fd, "exec plan: malformed");
 	if (libctr_cgroup_state < 0)
-		fail(fd, "join the container's cgroups: %s", errstr(-libctr_cgroup_state));
+		plan_fail(fd, "join the container's cgroups: %s", plan_errstr(-libctr_cgroup_state));
 
 	if (pl.flags & PLAN_CHROOT) {
 		/* No mount namespace joined: take the container's root the
 		 * way its init did. */
 		if (chroot(pl.rootfs) < 0)
-			fail(fd, "chroot: %s", errstr(errno));
+			plan_fail(fd, "chroot: %s", plan_errstr(errno));
 		if (chdir("/") < 0)
-			fail(fd, "chdir /: %s", errstr(errno));
+			plan_fail(fd, "chdir /: %s", plan_errstr(errno));
 	}
-	if (pl.flags & PLAN_OOM) {
+	plan_run(&pl, fd, 0);
+}
+
+/* wait_start blocks on the exec fifo until `start` opens it for reading,
+ * writes the byte that says so and keeps the fifo open until execve
+ * (waitStart in init_linux.go). The fifo is reached through /proc/self/fd:
+ * after pivot_root its host path is gone. */
+static void wait_start(void)
+{
+	const char *env = getenv("_LIBCTR_FIFOFD");
+	if (env == NULL) {
+		errno = EBADF;
+		die(127, "open exec fifo");
+	}
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/fd/%s", env);
+	int f = open(path, O_WRONLY | O_CLOEXEC);
+	if (f < 0)
+		die(127, "open exec fifo");
+	/* The O_PATH descriptor came without O_CLOEXEC: the program must
+	 * not get it (nor criu find it in a dump). */
+	close(atoi(env));
+	if (write(f, "0", 1) != 1)
+		die(127, "write exec fifo");
+}
+
+/* plan_run: see plan.h. The steps and their order are initMain's. */
+void plan_run(struct plan *pl, int fd, int init)
+{
+	if (pl->flags & PLAN_OOM) {
 		char v[16];
-		int n = snprintf(v, sizeof v, "%d", pl.oom);
+		int n = snprintf(v, sizeof v, "%d", pl->oom);
 		int o = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
 		if (o < 0 || write(o, v, (size_t)n) != n)
-			fail(fd, "oom_score_adj: %s", errstr(errno));
+			plan_fail(fd, "oom_score_adj: %s", plan_errstr(errno));
 		close(o);
 	}
-	for (uint32_t i = 0; i < pl.nrlimits; i++) {
+	for (uint32_t i = 0; i < pl->nrlimits; i++) {
 		uint32_t type;
 		struct rlimit rl;
-		memcpy(&type, pl.rlimits + 20 * i, 4);
-		memcpy(&rl.rlim_cur, pl.rlimits + 20 * i + 4, 8);
-		memcpy(&rl.rlim_max, pl.rlimits + 20 * i + 12, 8);
+		memcpy(&type, pl->rlimits + 20 * i, 4);
+		memcpy(&rl.rlim_cur, pl->rlimits + 20 * i + 4, 8);
+		memcpy(&rl.rlim_max, pl->rlimits + 20 * i + 12, 8);
 		if (setrlimit((int)type, &rl) < 0)
-			fail(fd, "rlimit %u (soft %llu, hard %llu): %s", type, (unsigned long long)rl.rlim_cur,
-			     (unsigned long long)rl.rlim_max, errstr(errno));
+			plan_fail(fd, "rlimit %u (soft %llu, hard %llu): %s", type, (unsigned long long)rl.rlim_cur,
+			     (unsigned long long)rl.rlim_max, plan_errstr(errno));
 	}
 	/* A session of its own, as the Go init gives it (see initMain):
 	 * with the pty as its controlling terminal when there is one. */
-	if (pl.flags & PLAN_TERMINAL)
+	if (pl->flags & PLAN_TERMINAL)
 		setup_console(fd);
 	else if (setsid() < 0)
-		fail(fd, "setsid: %s", errstr(errno));
-	add_home(pl.envp, pl.uid);
-	char *path = look_path(fd, pl.argv[0], pl.envp);
+		plan_fail(fd, "setsid: %s", plan_errstr(errno));
+	add_home(pl->envp, pl->uid);
+	char *path = look_path(fd, pl->argv[0], pl->envp);
 
 	static const char ready[] = "{\"type\":\"ready\"}\n";
 	if (write(fd, ready, sizeof ready - 1) != (ssize_t)sizeof ready - 1)
 		_exit(1);
-	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-		die(127, "init pipe close-on-exec");
-	pipefd = fd;
+	if (init) {
+		/* The container's parent goes on after "ready": what fails
+		 * from here goes to stderr. Block until `start`. */
+		close(fd);
+		wait_start();
+	} else {
+		if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+			die(127, "init pipe close-on-exec");
+		pipefd = fd;
+	}
 
 	/* Whatever the caller leaked must not reach the program: everything
 	 * after the preserved fds closes on exec. Before any seccomp filter,
 	 * which need not allow close_range (runtime-tools' does not). */
-	cloexec_from((int)pl.first_fd);
-	int nnp = (pl.flags & PLAN_NNP) != 0;
-	if (pl.nfilter > 0 && !nnp && load_seccomp(&pl) < 0)
+	cloexec_from((int)pl->first_fd);
+	int nnp = (pl->flags & PLAN_NNP) != 0;
+	if (pl->nfilter > 0 && !nnp && load_seccomp(pl) < 0)
 		die(127, "seccomp(SET_MODE_FILTER)");
 	/* finalize: bounding set, keep caps over the user change, user,
 	 * final sets, ambient, no_new_privs, umask, cwd. */
-	if (pl.flags & PLAN_CAPS) {
-		for (uint32_t n = 0; n <= pl.last_cap; n++) {
-			if (n < 64 && (pl.bounding >> n) & 1)
+	if (pl->flags & PLAN_CAPS) {
+		for (uint32_t n = 0; n <= pl->last_cap; n++) {
+			if (n < 64 && (pl->bounding >> n) & 1)
 				continue;
 			if (prctl(PR_CAPBSET_DROP, n, 0, 0, 0) < 0 && errno != EINVAL)
 				die(127, "drop capability from the bounding set");
@@ -501,13 +528,13 @@ void libctr_exec_plan(int fd)
 		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 			die(127, "keepcaps");
 	}
-	if (syscall(SYS_setgroups, (size_t)pl.ngroups, pl.groups) < 0 && errno != EPERM)
+	if (syscall(SYS_setgroups, (size_t)pl->ngroups, pl->groups) < 0 && errno != EPERM)
 		die(127, "setgroups");
-	if (syscall(SYS_setgid, pl.gid) < 0)
+	if (syscall(SYS_setgid, pl->gid) < 0)
 		die(127, "setgid");
-	if (syscall(SYS_setuid, pl.uid) < 0)
+	if (syscall(SYS_setuid, pl->uid) < 0)
 		die(127, "setuid");
-	if (pl.flags & PLAN_CAPS) {
+	if (pl->flags & PLAN_CAPS) {
 		(void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 		struct {
 			uint32_t version;
@@ -516,28 +543,28 @@ void libctr_exec_plan(int fd)
 		struct {
 			uint32_t effective, permitted, inheritable;
 		} data[2] = {
-		    {(uint32_t)pl.effective, (uint32_t)pl.permitted, (uint32_t)pl.inheritable},
-		    {(uint32_t)(pl.effective >> 32), (uint32_t)(pl.permitted >> 32), (uint32_t)(pl.inheritable >> 32)},
+		    {(uint32_t)pl->effective, (uint32_t)pl->permitted, (uint32_t)pl->inheritable},
+		    {(uint32_t)(pl->effective >> 32), (uint32_t)(pl->permitted >> 32), (uint32_t)(pl->inheritable >> 32)},
 		};
 		if (syscall(SYS_capset, &hdr, data) < 0)
 			die(127, "capset");
 		(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-		for (uint32_t n = 0; n <= pl.last_cap && n < 64; n++)
-			if ((pl.ambient >> n) & 1 && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, n, 0, 0) < 0)
+		for (uint32_t n = 0; n <= pl->last_cap && n < 64; n++)
+			if ((pl->ambient >> n) & 1 && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, n, 0, 0) < 0)
 				die(127, "raise ambient capability");
 	}
 	if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die(127, "no_new_privs");
-	if (pl.flags & PLAN_UMASK)
-		umask((mode_t)pl.umask);
-	if (chdir(pl.cwd) < 0) {
+	if (pl->flags & PLAN_UMASK)
+		umask((mode_t)pl->umask);
+	if (chdir(pl->cwd) < 0) {
 		char what[600];
-		snprintf(what, sizeof what, "chdir %s", pl.cwd);
+		snprintf(what, sizeof what, "chdir %s", pl->cwd);
 		die(127, what);
 	}
-	if (pl.nfilter > 0 && nnp && load_seccomp(&pl) < 0)
+	if (pl->nfilter > 0 && nnp && load_seccomp(pl) < 0)
 		die(127, "seccomp(SET_MODE_FILTER)");
-	execve(path, pl.argv, pl.envp);
+	execve(path, pl->argv, pl->envp);
 	char what[600];
 	snprintf(what, sizeof what, "exec %s", path);
 	die(errno == EACCES || errno == ENOEXEC ? 126 : 127, what);

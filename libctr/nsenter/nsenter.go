@@ -44,6 +44,18 @@
 // Go init would, and execs the program (execplan.c). An exec then costs no
 // Go runtime start and none of the binary's package inits.
 //
+// # The init plan
+//
+// With _LIBCTR_INITPLAN=1 (and _LIBCTR_INITPIPE), the process that would
+// become the container's Go init does not return into Go either: once in
+// its namespaces and cgroups it reads an init plan from the init pipe
+// (the mounts of the rootfs expanded into steps, /dev's nodes, hostname,
+// sysctls, masked and readonly paths, then an exec plan for the program;
+// the format is in libctr/initplan_linux.go), sets the container up,
+// answers "ready" (or an error) as the Go init would, waits for `start` on
+// the exec fifo and execs the program (initplan.c). A container then
+// starts with no Go runtime start in its init.
+//
 // # The monitor
 //
 // A container's init may be started with a monitor (see monitor.c): the
@@ -118,6 +130,7 @@ package nsenter
 #define MAX_NS 8
 
 void libctr_exec_plan(int fd); // execplan.c
+void libctr_init_plan(int fd); // initplan.c
 void libctr_monitor(unsigned long flags, int sock, int exitfd, int cgfd); // monitor.c
 pid_t libctr_clone_into_cgroup(int cgfd); // monitor.c
 
@@ -206,6 +219,15 @@ static void close_cgroup_fds(void)
 		close(cgfds[i]);
 }
 
+// go_on is where the process that becomes the container's program leaves
+// the constructor: into the Go runtime, or, with an init plan, never.
+static void go_on(void)
+{
+	const char *pipe = getenv("_LIBCTR_INITPIPE");
+	if (pipe != NULL && getenv("_LIBCTR_INITPLAN") != NULL)
+		libctr_init_plan(atoi(pipe)); // execs the program or exits
+}
+
 __attribute__((constructor)) static void libctr_nsexec(void)
 {
 	const char *mon = getenv("_LIBCTR_MONITOR");
@@ -223,8 +245,10 @@ __attribute__((constructor)) static void libctr_nsexec(void)
 		// The process that becomes the Go program is this one.
 		join_cgroups();
 	}
-	if (paths == NULL || sync == NULL)
+	if (paths == NULL || sync == NULL) {
+		go_on();
 		return;
+	}
 	int syncfd = atoi(sync);
 	int detach = getenv("_LIBCTR_NSENTER_DETACH") != NULL;
 	json_errors = nofork;
@@ -270,8 +294,10 @@ __attribute__((constructor)) static void libctr_nsexec(void)
 		close(fds[i]);
 	}
 	free(list);
-	if (nofork)
+	if (nofork) {
+		go_on();
 		return; // joined; new namespaces were made by clone(2) already
+	}
 
 	// Wait until the parent has put us into the container's cgroups, so
 	// that the child forked below starts inside them.
@@ -290,6 +316,7 @@ __attribute__((constructor)) static void libctr_nsexec(void)
 		join_cgroups();
 		if (plan)
 			libctr_exec_plan(atoi(getenv("_LIBCTR_INITPIPE"))); // execs the program or exits
+		go_on();
 		return; // continue into the Go runtime as the container process
 	}
 	close_cgroup_fds();

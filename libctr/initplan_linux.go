@@ -1,0 +1,238 @@
+package libctr
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wharf-project/wharf/libctr/cgroups"
+	"github.com/wharf-project/wharf/libctr/configs"
+	"github.com/wharf-project/wharf/libctr/nsenter"
+	"github.com/wharf-project/wharf/libctr/seccomp"
+)
+
+// A container's init needs no Go either, in the common case: the parent
+// expands the rootfs work into steps (every mount of the spec, the cgroup
+// mounts spelled out as the tmpfs and bind mounts they become, /dev's
+// nodes) and sends them with an exec plan for the program, as an init
+// plan that the nsenter constructor carries out in C
+// (libctr/nsenter/initplan.c) — the same steps, in the same order, as
+// setupContainer, prepareRootfs and initMain. A container then starts
+// without a Go runtime start and the package inits of the binary in its
+// init (about 3.5 ms of a `run` here), and its parent encodes no JSON
+// config for it.
+//
+// The plan is used unless the container needs what only the Go init does:
+// a user or time namespace, a mount namespace joined by path or none at
+// all (chroot only), hooks that run in the container or before it is
+// created (prestart, createRuntime, createContainer, startContainer), or
+// a seccomp notify listener. Its wire format, after the u32 length, in
+// native byte order (str and strs as in the exec plan):
+//
+//	u32 magic "WIP1", u32 flags (initCgroupNS ...), u64 root propagation
+//	str rootfs, str the mount point holding it, str hostname, str domainname
+//	u32 n, n × {u32 kind (opMount ...), u64 flags, str source,
+//	            str destination (clean, inside the rootfs), str fstype, str data}
+//	u32 n, n × {str path, u32 mode (with the type bits), u64 dev, u32 uid, u32 gid}
+//	u32 n, n × {str key, str /proc/sys path, str value}   sysctls
+//	strs readonly paths, strs masked paths
+//	the process half of an exec plan, from its magic on
+const (
+	initCgroupNS = 1 << iota
+	initUTS
+	initDev
+	initNoPivot
+	initReadonlyRoot
+
+	initMagic = 0x31504957 // "WIP1" read as a little-endian u32
+)
+
+// The mount steps of an init plan.
+const (
+	opMount     = 1 + iota // mkdir the destination, mount(2) source on it
+	opBind                 // bind a file or directory, remount with the other flags
+	opRemount              // remount the destination with flags
+	opPropagate            // one propagation change of the destination
+)
+
+// initPlanOff makes every container start take the Go init, for tests that
+// check both paths agree.
+var initPlanOff bool
+
+// useInitPlan reports whether cfg's container can be set up by an init
+// plan (see above).
+func useInitPlan(cfg *configs.Config, p *configs.Process) bool {
+	ns, ok := cfg.Namespaces.Get(configs.NEWNS)
+	h := cfg.Hooks
+	return nsenter.Enabled && !initPlanOff && ok && ns.Path == "" &&
+		!cfg.Namespaces.Contains(configs.NEWUSER) && !cfg.Namespaces.Contains(configs.NEWTIME) &&
+		len(h.Prestart)+len(h.CreateRuntime)+len(h.CreateContainer)+len(h.StartContainer) == 0 &&
+		(cfg.Seccomp == nil || cfg.Seccomp.ListenerPath == "")
+}
+
+// planOp is one mount step.
+type planOp struct {
+	kind                    uint32
+	flags                   uint64
+	src, dest, fstype, data string
+}
+
+// encodeInitPlan lays out cfg's container and p for initplan.c; firstFd
+// is the child's init pipe.
+func encodeInitPlan(cfg *configs.Config, p *configs.Process, filter []seccomp.Instruction, firstFd int) ([]byte, error) {
+	var flags uint32
+	if ns, ok := cfg.Namespaces.Get(configs.NEWCGROUP); ok && ns.Path == "" {
+		flags |= initCgroupNS
+	}
+	if cfg.Namespaces.Contains(configs.NEWUTS) {
+		flags |= initUTS
+	}
+	if cfg.NoPivotRoot {
+		flags |= initNoPivot
+	}
+	if cfg.Readonlyfs {
+		flags |= initReadonlyRoot
+	}
+	ops, err := mountOps(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var devices []configs.Device
+	if slices.ContainsFunc(cfg.Mounts, func(m configs.Mount) bool { return m.Destination == "/dev" && m.Device != "bind" }) {
+		flags |= initDev
+		devices = cfg.Devices
+	}
+	parent, err := parentMount(cfg.Rootfs)
+	if err != nil {
+		return nil, err
+	}
+	var b planBuf
+	b.put(uint32(initMagic), flags, uint64(cfg.RootPropagation))
+	strs := []string{cfg.Rootfs, parent, cfg.Hostname, cfg.Domainname}
+	for _, s := range strs {
+		b.str(s)
+	}
+	b.put(uint32(len(ops)))
+	for _, o := range ops {
+		b.put(o.kind, o.flags)
+		for _, s := range []string{o.src, o.dest, o.fstype, o.data} {
+			b.str(s)
+		}
+		strs = append(strs, o.src, o.dest, o.fstype, o.data)
+	}
+	b.put(uint32(len(devices)))
+	for _, d := range devices {
+		mode := d.FileMode
+		switch d.Type {
+		case 'c', 'u':
+			mode |= unix.S_IFCHR
+		case 'b':
+			mode |= unix.S_IFBLK
+		case 'p':
+			mode |= unix.S_IFIFO
+		}
+		path := filepath.Clean("/" + d.Path)
+		b.str(path)
+		b.put(mode, unix.Mkdev(uint32(d.Major), uint32(d.Minor)), d.UID, d.GID)
+		strs = append(strs, path)
+	}
+	keys := slices.Sorted(maps.Keys(cfg.Sysctl))
+	b.put(uint32(len(keys)))
+	for _, k := range keys {
+		path := filepath.Join("/proc/sys", strings.ReplaceAll(k, ".", "/"))
+		b.str(k)
+		b.str(path)
+		b.str(cfg.Sysctl[k])
+		strs = append(strs, k, cfg.Sysctl[k])
+	}
+	b.strs(cfg.ReadonlyPaths)
+	b.strs(cfg.MaskPaths)
+	strs = append(append(strs, cfg.ReadonlyPaths...), cfg.MaskPaths...)
+	if err := noNUL(strs...); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := b.process(cfg, p, filter, firstFd); err != nil {
+		return nil, err
+	}
+	return b.bytes(), nil
+}
+
+// mountOps spells out cfg's mounts as mountInRoot and mountCgroup do them.
+func mountOps(cfg *configs.Config) ([]planOp, error) {
+	var ops []planOp
+	for _, m := range cfg.Mounts {
+		dest := filepath.Clean("/" + m.Destination)
+		flags := uint64(m.Flags)
+		switch m.Device {
+		case "bind":
+			ops = append(ops, planOp{kind: opBind, flags: flags, src: m.Source, dest: dest})
+		case "cgroup":
+			more, err := cgroupOps(&m, dest, cfg)
+			if err != nil {
+				return nil, fmt.Errorf("mount %s on %s: %w", m.Source, m.Destination, err)
+			}
+			ops = append(ops, more...)
+		default:
+			ops = append(ops, planOp{kind: opMount, flags: flags, src: m.Source, dest: dest, fstype: m.Device, data: m.Data})
+		}
+		for _, p := range m.PropagationFlags {
+			ops = append(ops, planOp{kind: opPropagate, flags: uint64(p), src: m.Source, dest: dest})
+		}
+	}
+	return ops, nil
+}
+
+// cgroupOps is mountCgroup's work as steps.
+func cgroupOps(m *configs.Mount, dest string, cfg *configs.Config) ([]planOp, error) {
+	ro := uint64(m.Flags) & unix.MS_RDONLY
+	base := uint64(m.Flags) &^ unix.MS_RDONLY
+	if cgroups.IsV2() {
+		if cfg.Namespaces.Contains(configs.NEWCGROUP) {
+			return []planOp{{kind: opMount, flags: uint64(m.Flags), src: "cgroup2", dest: dest, fstype: "cgroup2"}}, nil
+		}
+		src := filepath.Join("/sys/fs/cgroup", cfg.Cgroups.Path)
+		return []planOp{
+			{kind: opBind, flags: unix.MS_BIND | unix.MS_REC, src: src, dest: dest},
+			{kind: opRemount, flags: uint64(m.Flags), src: src, dest: dest},
+		}, nil
+	}
+	mounts, err := cgroups.V1Mounts()
+	if err != nil {
+		return nil, err
+	}
+	ops := []planOp{{kind: opMount, flags: base, src: "tmpfs", dest: dest, fstype: "tmpfs", data: "mode=755"}}
+	for _, ctrl := range slices.Sorted(maps.Keys(mounts)) {
+		ops = append(ops, planOp{kind: opBind, flags: unix.MS_BIND | unix.MS_REC | base | ro,
+			src: filepath.Join(mounts[ctrl], cfg.Cgroups.Path), dest: filepath.Join(dest, ctrl)})
+	}
+	if ro != 0 {
+		ops = append(ops, planOp{kind: opRemount, flags: base | ro, src: "tmpfs", dest: dest})
+	}
+	return ops, nil
+}
+
+// parentMount is the mount point holding dir: the longest mount point in
+// /proc/self/mountinfo that is a prefix of it.
+func parentMount(dir string) (string, error) {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return "", err
+	}
+	best := "/"
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		mp := f[4]
+		if (dir == mp || strings.HasPrefix(dir, strings.TrimSuffix(mp, "/")+"/")) && len(mp) > len(best) {
+			best = mp
+		}
+	}
+	return best, nil
+}

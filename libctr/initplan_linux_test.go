@@ -1,0 +1,149 @@
+package libctr_test
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/wharf-project/wharf/libctr"
+)
+
+// initPaths runs f once with the C init plan and once with the Go init,
+// which must be indistinguishable to the container's program and to the
+// caller.
+func initPaths(t *testing.T, f func(t *testing.T) string) {
+	t.Helper()
+	got := map[bool]string{}
+	for _, plan := range []bool{true, false} {
+		name := "go-init"
+		if plan {
+			name = "init-plan"
+		}
+		t.Run(name, func(t *testing.T) {
+			libctr.UseInitPlan(t, plan)
+			got[plan] = f(t)
+		})
+	}
+	if got[true] != got[false] {
+		t.Errorf("init plan and Go init differ:\nplan:\n%s\ngo init:\n%s", got[true], got[false])
+	}
+}
+
+// mountIDs are the first two fields of a mountinfo line and the device
+// numbers, which differ between any two containers.
+var mountIDs = regexp.MustCompile(`(?m)^\d+ \d+ \d+:\d+ `)
+
+// TestInitPlanSetsUpLikeTheGoInit: a container whose spec uses every
+// part of the rootfs setup (bind mounts of a file and of a readonly
+// directory reached through a symlink, a tmpfs with propagation flags,
+// the cgroup mount, /dev with an extra device, hostname and domainname, a
+// sysctl, masked and readonly paths, a readonly root) and of the process
+// (user, groups, capabilities, rlimits, umask, cwd, HOME) looks the same
+// from inside whichever init set it up.
+func TestInitPlanSetsUpLikeTheGoInit(t *testing.T) {
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "file"), []byte("bound\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(src, "dir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "dir", "inside"), []byte("in dir\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	umask := uint32(0o027)
+	script := `cat /proc/self/mountinfo; ls -ln /dev /dev/pts /dev/extra | grep -v '^total'; hostname; cat /proc/sys/kernel/domainname
+cat /proc/sys/kernel/msgmax /etc/bound /mnt/ro/inside; cat /proc/kcore /proc/timer_list; ls /proc/acpi
+touch /mnt/ro/x /proc/sys/kernel/x /tmp/y /scratch/z 2>&1
+grep -E '^(Uid|Gid|Groups|Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp):' /proc/self/status
+umask; pwd; echo "$HOME"; ulimit -n; ls /proc/self/fd | tr '\n' ' '; echo; exit 3`
+	initPaths(t, func(t *testing.T) string {
+		c := testContainer(t, func(s *specs.Spec) {
+			s.Root.Readonly = true
+			s.Domainname = "example.org"
+			s.Linux.Sysctl = map[string]string{"kernel.msgmax": "4096"}
+			s.Linux.MaskedPaths = append(s.Linux.MaskedPaths, "/does/not/exist")
+			s.Mounts = append(s.Mounts,
+				specs.Mount{Destination: "/etc/bound", Type: "bind", Source: filepath.Join(src, "file"), Options: []string{"bind"}},
+				specs.Mount{Destination: "/mnt/link/ro", Type: "bind", Source: filepath.Join(src, "dir"), Options: []string{"rbind", "ro", "nosuid"}},
+				specs.Mount{Destination: "/scratch", Type: "tmpfs", Source: "tmpfs", Options: []string{"nodev", "size=1m", "rprivate"}},
+			)
+			mode := os.FileMode(0o600)
+			uid, gid := uint32(1000), uint32(1001)
+			s.Linux.Devices = append(s.Linux.Devices, specs.LinuxDevice{Path: "/dev/extra/fuse", Type: "c", Major: 10, Minor: 229, FileMode: &mode, UID: &uid, GID: &gid})
+			s.Process.User = specs.User{UID: 1000, GID: 1001, AdditionalGids: []uint32{10}, Umask: &umask}
+			s.Process.Cwd = "/tmp"
+			s.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 512, Hard: 1024}}
+			s.Process.Env = []string{"PATH=/bin"}
+		}, "sh", "-c", script)
+		// /mnt/link is a symlink to /mnt: the bind lands on /mnt/ro.
+		if err := os.MkdirAll(filepath.Join(c.rootfs, "mnt"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("/mnt", filepath.Join(c.rootfs, "mnt", "link")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(c.rootfs, "etc", "passwd"), []byte("u:x:1000:1001::/home/u:/bin/sh\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, errb, code := c.run(t)
+		if code != 3 {
+			t.Fatalf("exit %d, want 3; stderr %q", code, errb)
+		}
+		for _, want := range []string{
+			" /etc/bound rw,", " /mnt/ro ro,nosuid,", " /scratch rw,nodev,", " / ro,", " /sys/fs/cgroup/memory ro,",
+			"crw-------    1 1000     1001       10, 229 ", "ptmx -> pts/ptmx", "\nwharf-test\nexample.org\n4096\nbound\nin dir\n",
+			"touch: /mnt/ro/x: Read-only file system", "touch: /tmp/y: Read-only file system",
+			"Uid:\t1000\t1000\t1000\t1000\n", "Groups:\t10 \n", "\n0027\n/tmp\n/home/u\n512\n0 1 2 3 \n",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+		if strings.Contains(out, "/scratch/z") {
+			t.Errorf("the tmpfs is not writable:\n%s", out)
+		}
+		// Times in ls and the mounts' ids differ between any two runs.
+		out = regexp.MustCompile(`(?m) \w{3} +\d+ \d\d:\d\d `).ReplaceAllString(out, " <time> ")
+		out = strings.ReplaceAll(out, c.rootfs, "<rootfs>")
+		return mountIDs.ReplaceAllString(out, "")
+	})
+}
+
+// TestInitPlanRefusesLikeTheGoInit: a container that cannot be set up (a
+// bind mount's source is missing; the program is missing) fails to start
+// with the same message either way, and leaves nothing behind (the
+// cleanup of testContainer checks).
+func TestInitPlanRefusesLikeTheGoInit(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mutate func(*specs.Spec)
+		want   string
+	}{
+		{"bind source", func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/x", Type: "bind", Source: "/nonexistent/wharf", Options: []string{"bind"}})
+		}, "mount /nonexistent/wharf on /x: stat /nonexistent/wharf: no such file or directory"},
+		{"program", func(s *specs.Spec) { s.Process.Args = []string{"/nope"} },
+			`exec: "/nope": stat /nope: no such file or directory`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			initPaths(t, func(t *testing.T) string {
+				c := testContainer(t, tc.mutate, "true")
+				p := &libctr.Process{Process: c.proc}
+				err := c.Run(p)
+				if err == nil {
+					_, _ = p.Wait()
+					t.Fatal("the container started")
+				}
+				if !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("%v, want %q", err, tc.want)
+				}
+				return tc.want
+			})
+		})
+	}
+}

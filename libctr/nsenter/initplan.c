@@ -1,0 +1,504 @@
+//go:build linux && cgo
+
+// initplan.c: a container's init done in C by the re-executed binary's
+// constructor, so that no Go runtime starts for a process whose only job
+// is to set up the container and become its program. The parent prepared
+// everything that needs thought (which mounts, in which order, with which
+// flags; the cgroup mounts expanded; the capability masks and the seccomp
+// filter); see "The init plan" in nsenter.go for the wire format and
+// libctr/initplan_linux.go for the writer. The steps and their order are
+// those of libctr's Go init (setupContainer, prepareRootfs, initMain):
+// whatever this file does differently is a bug.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "plan.h"
+
+#define INIT_MAGIC 0x31504957u /* "WIP1" */
+
+enum {
+	INIT_CGROUPNS = 1 << 0, /* unshare a cgroup namespace */
+	INIT_UTS = 1 << 1,      /* set hostname and domainname (when given) */
+	INIT_DEV = 1 << 2,      /* fill a fresh /dev (setupDev) */
+	INIT_NOPIVOT = 1 << 3,  /* MS_MOVE + chroot instead of pivot_root */
+	INIT_RO_ROOT = 1 << 4,  /* remount / readonly at the end */
+};
+
+enum {
+	OP_MOUNT = 1,     /* mkdir dest, mount(src, dest, fstype, flags, data) */
+	OP_BIND = 2,      /* bind src (file or dir) on dest, remount with the other flags */
+	OP_REMOUNT = 3,   /* remount dest with flags */
+	OP_PROPAGATE = 4, /* mount("", dest, NULL, flags): one propagation change */
+};
+
+struct op {
+	uint32_t kind;
+	uint64_t flags;
+	char *src, *dest, *fstype, *data;
+};
+
+struct device {
+	char *path;
+	uint32_t mode, uid, gid;
+	uint64_t dev;
+};
+
+struct sysctl {
+	char *key, *path, *value;
+};
+
+struct init {
+	uint32_t flags;
+	uint64_t propagation;
+	char *rootfs, *parent_mount, *hostname, *domainname;
+	uint32_t nops, ndevs, nsysctls;
+	struct op *ops;
+	struct device *devs;
+	struct sysctl *sysctls;
+	char **readonly, **masked;
+};
+
+static int init_parse(struct init *in, struct cursor *c)
+{
+	if (plan_u32(c) != INIT_MAGIC)
+		return -1;
+	in->flags = plan_u32(c);
+	in->propagation = plan_u64(c);
+	in->rootfs = plan_str(c);
+	in->parent_mount = plan_str(c);
+	in->hostname = plan_str(c);
+	in->domainname = plan_str(c);
+	in->nops = plan_u32(c);
+	if (c->bad || in->nops > 4096 || (in->ops = calloc(in->nops + 1, sizeof *in->ops)) == NULL)
+		return -1;
+	for (uint32_t i = 0; i < in->nops && !c->bad; i++) {
+		struct op *o = &in->ops[i];
+		o->kind = plan_u32(c);
+		o->flags = plan_u64(c);
+		o->src = plan_str(c);
+		o->dest = plan_str(c);
+		o->fstype = plan_str(c);
+		o->data = plan_str(c);
+	}
+	in->ndevs = plan_u32(c);
+	if (c->bad || in->ndevs > 4096 || (in->devs = calloc(in->ndevs + 1, sizeof *in->devs)) == NULL)
+		return -1;
+	for (uint32_t i = 0; i < in->ndevs && !c->bad; i++) {
+		struct device *d = &in->devs[i];
+		d->path = plan_str(c);
+		d->mode = plan_u32(c);
+		d->dev = plan_u64(c);
+		d->uid = plan_u32(c);
+		d->gid = plan_u32(c);
+	}
+	in->nsysctls = plan_u32(c);
+	if (c->bad || in->nsysctls > 4096 || (in->sysctls = calloc(in->nsysctls + 1, sizeof *in->sysctls)) == NULL)
+		return -1;
+	for (uint32_t i = 0; i < in->nsysctls && !c->bad; i++) {
+		in->sysctls[i].key = plan_str(c);
+		in->sysctls[i].path = plan_str(c);
+		in->sysctls[i].value = plan_str(c);
+	}
+	in->readonly = plan_strs(c, 0);
+	in->masked = plan_strs(c, 0);
+	return c->bad ? -1 : 0;
+}
+
+static char *join(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *s = malloc(la + lb + 2);
+	if (s == NULL)
+		return NULL;
+	memcpy(s, a, la);
+	s[la] = '/';
+	memcpy(s + la + 1, b, lb + 1);
+	return s;
+}
+
+/* secure_path resolves unsafe (a clean absolute path inside the
+ * container) against root as securePath does: symlinks are followed, but
+ * an absolute link or a ".." never leaves root; components that do not
+ * exist yet are kept as written. NULL with errno set on failure. */
+static char *secure_path(const char *root, const char *unsafe)
+{
+	size_t cap = strlen(unsafe) + 4096;
+	char *resolved = calloc(1, cap), *rest = strdup(unsafe);
+	if (resolved == NULL || rest == NULL)
+		return NULL;
+	int links = 0;
+	char *p = rest;
+	while (*p != '\0') {
+		char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		char part[4096];
+		if (n >= sizeof part) {
+			errno = ENAMETOOLONG;
+			return NULL;
+		}
+		memcpy(part, p, n);
+		part[n] = '\0';
+		p = slash ? slash + 1 : p + n;
+		if (n == 0 || strcmp(part, ".") == 0)
+			continue;
+		if (strcmp(part, "..") == 0) {
+			char *last = strrchr(resolved, '/');
+			if (last != NULL)
+				*last = '\0';
+			else
+				resolved[0] = '\0';
+			continue;
+		}
+		size_t rl = strlen(resolved);
+		if (rl + n + 2 > cap) {
+			errno = ENAMETOOLONG;
+			return NULL;
+		}
+		char next[8192];
+		snprintf(next, sizeof next, "%s%s%s", resolved, rl ? "/" : "", part);
+		char full[12288];
+		snprintf(full, sizeof full, "%s/%s", root, next);
+		struct stat st;
+		int lr = lstat(full, &st);
+		if (lr < 0 && errno != ENOENT)
+			return NULL;
+		if (lr < 0 || !S_ISLNK(st.st_mode)) {
+			strcpy(resolved, next);
+			continue;
+		}
+		if (++links > 255) {
+			errno = ELOOP;
+			return NULL;
+		}
+		char target[4096];
+		ssize_t tl = readlink(full, target, sizeof target - 1);
+		if (tl < 0)
+			return NULL;
+		target[tl] = '\0';
+		if (target[0] == '/')
+			resolved[0] = '\0';
+		char *more = malloc((size_t)tl + strlen(p) + 2);
+		if (more == NULL)
+			return NULL;
+		sprintf(more, "%s/%s", target, p);
+		free(rest);
+		rest = p = more;
+	}
+	free(rest);
+	char *out = join(root, resolved);
+	free(resolved);
+	return out;
+}
+
+/* mkdir_all is os.MkdirAll(path, 0755). */
+static int mkdir_all(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return 0;
+		errno = ENOTDIR;
+		return -1;
+	}
+	char *dup = strdup(path);
+	if (dup == NULL)
+		return -1;
+	for (char *s = dup + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(dup, 0755) < 0 && errno != EEXIST) {
+			free(dup);
+			return -1;
+		}
+		*s = '/';
+	}
+	free(dup);
+	if (mkdir(path, 0755) < 0) {
+		int e = errno;
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			return 0;
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* mkdir_for makes dest ready to be mounted on: a directory, or a file
+ * in a directory (mkdirFor). */
+static int mkdir_for(const char *dest, int dir)
+{
+	if (dir)
+		return mkdir_all(dest);
+	char *parent = strdup(dest), *slash = parent ? strrchr(parent, '/') : NULL;
+	if (slash != NULL && slash != parent) {
+		*slash = '\0';
+		if (mkdir_all(parent) < 0) {
+			free(parent);
+			return -1;
+		}
+	}
+	free(parent);
+	int fd = open(dest, O_CREAT | O_RDONLY | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		int e = errno;
+		struct stat st;
+		if (stat(dest, &st) == 0 && !S_ISDIR(st.st_mode))
+			return 0;
+		errno = e;
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* remount applies flags to an existing (bind) mount, carrying over the
+ * flags the kernel keeps locked when plain flags are refused (remount). */
+static int remount(const char *dest, unsigned long flags)
+{
+	struct statfs st;
+	if (statfs(dest, &st) < 0)
+		return -1;
+	unsigned long locked = (unsigned long)st.f_flags & (MS_NODEV | MS_NOSUID | MS_NOEXEC | MS_RDONLY);
+	int r = mount("", dest, NULL, flags | MS_BIND | MS_REMOUNT, NULL);
+	if (r < 0 && errno == EPERM)
+		r = mount("", dest, NULL, flags | locked | MS_BIND | MS_REMOUNT, NULL);
+	return r;
+}
+
+static void do_op(int fd, const char *rootfs, const struct op *o)
+{
+	char *dest = secure_path(rootfs, o->dest);
+	if (dest == NULL)
+		plan_fail(fd, "mount %s on %s: resolve: %s", o->src, o->dest, plan_errstr(errno));
+	unsigned long flags = (unsigned long)o->flags;
+	int r = 0;
+	const char *step = "";
+	switch (o->kind) {
+	case OP_MOUNT:
+		if (mkdir_for(dest, 1) < 0) {
+			step = "mkdir: ";
+			r = -1;
+			break;
+		}
+		r = mount(o->src, dest, o->fstype, flags, o->data);
+		if (r < 0 && strcmp(o->fstype, "sysfs") == 0 && (errno == EPERM || errno == EBUSY)) {
+			/* No network namespace of its own (or one a user
+			 * namespace does not own): bind the host's sysfs. */
+			r = mount("/sys", dest, NULL, MS_BIND | MS_REC, NULL);
+			if (r == 0 && (flags & MS_RDONLY))
+				r = remount(dest, flags);
+		}
+		if (r < 0 && strcmp(o->fstype, "mqueue") == 0 && errno == EPERM)
+			r = mount("/dev/mqueue", dest, NULL, MS_BIND | MS_REC, NULL);
+		break;
+	case OP_BIND: {
+		struct stat st;
+		if (stat(o->src, &st) < 0) {
+			plan_fail(fd, "mount %s on %s: stat %s: %s", o->src, o->dest, o->src, plan_errstr(errno));
+		}
+		if (mkdir_for(dest, S_ISDIR(st.st_mode)) < 0) {
+			step = "mkdir: ";
+			r = -1;
+			break;
+		}
+		r = mount(o->src, dest, NULL, flags & (MS_BIND | MS_REC), NULL);
+		/* Bind mounts ignore every other flag until a remount. */
+		if (r == 0 && (flags & ~(unsigned long)(MS_BIND | MS_REC | MS_REMOUNT)) != 0) {
+			step = "remount: ";
+			r = remount(dest, flags & ~(unsigned long)MS_REC);
+		}
+		break;
+	}
+	case OP_REMOUNT:
+		step = "remount: ";
+		r = remount(dest, flags);
+		break;
+	case OP_PROPAGATE:
+		step = "propagation: ";
+		r = mount("", dest, NULL, flags, NULL);
+		break;
+	default:
+		plan_fail(fd, "init plan: unknown mount step %u", o->kind);
+	}
+	if (r < 0)
+		plan_fail(fd, "mount %s on %s: %s%s", o->src, o->dest, step, plan_errstr(errno));
+	free(dest);
+}
+
+/* setup_dev fills a fresh /dev: the device nodes, the standard links, and
+ * /dev/ptmx pointing at the container's own devpts instance (setupDev;
+ * a user namespace, where nodes are bind mounts, takes the Go init). */
+static void setup_dev(int fd, const struct init *in)
+{
+	mode_t old = umask(0);
+	for (uint32_t i = 0; i < in->ndevs; i++) {
+		const struct device *d = &in->devs[i];
+		char *dest = secure_path(in->rootfs, d->path);
+		if (dest == NULL)
+			plan_fail(fd, "device %s: %s", d->path, plan_errstr(errno));
+		char *slash = strrchr(dest, '/');
+		if (slash != NULL && slash != dest) {
+			*slash = '\0';
+			if (mkdir_all(dest) < 0)
+				plan_fail(fd, "mkdir %s: %s", dest, plan_errstr(errno));
+			*slash = '/';
+		}
+		(void)remove(dest);
+		if (mknod(dest, (mode_t)d->mode, (dev_t)d->dev) < 0)
+			plan_fail(fd, "mknod %s: %s", d->path, plan_errstr(errno));
+		if (chown(dest, d->uid, d->gid) < 0)
+			plan_fail(fd, "chown %s: %s", d->path, plan_errstr(errno));
+		free(dest);
+	}
+	static const char *links[][2] = {
+	    {"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}};
+	char path[8192];
+	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+		snprintf(path, sizeof path, "%s/dev/%s", in->rootfs, links[i][0]);
+		if (symlink(links[i][1], path) < 0 && errno != EEXIST)
+			plan_fail(fd, "symlink %s %s: %s", links[i][1], path, plan_errstr(errno));
+	}
+	struct stat st;
+	snprintf(path, sizeof path, "%s/dev/pts/ptmx", in->rootfs);
+	if (stat(path, &st) == 0) {
+		snprintf(path, sizeof path, "%s/dev/ptmx", in->rootfs);
+		(void)remove(path);
+		if (symlink("pts/ptmx", path) < 0)
+			plan_fail(fd, "symlink pts/ptmx %s: %s", path, plan_errstr(errno));
+	}
+	umask(old);
+}
+
+/* pivot makes rootfs the root: pivot "." onto "." and detach the old
+ * root from where it landed (pivotRoot); MS_MOVE + chroot when asked or
+ * when pivot_root is impossible, as on a ramfs root (moveRoot). */
+static void pivot(int fd, const struct init *in)
+{
+	if (!(in->flags & INIT_NOPIVOT)) {
+		int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+		int newroot = open(in->rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+		if (oldroot < 0 || newroot < 0)
+			plan_fail(fd, "open %s: %s", oldroot < 0 ? "/" : in->rootfs, plan_errstr(errno));
+		if (fchdir(newroot) < 0)
+			plan_fail(fd, "fchdir: %s", plan_errstr(errno));
+		if (syscall(SYS_pivot_root, ".", ".") == 0) {
+			if (fchdir(oldroot) < 0)
+				plan_fail(fd, "fchdir: %s", plan_errstr(errno));
+			/* Make sure the unmount below does not propagate to the host. */
+			if (mount("", ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+				plan_fail(fd, "%s", plan_errstr(errno));
+			if (umount2(".", MNT_DETACH) < 0)
+				plan_fail(fd, "detach old root: %s", plan_errstr(errno));
+			if (chdir("/") < 0)
+				plan_fail(fd, "chdir /: %s", plan_errstr(errno));
+			close(oldroot);
+			close(newroot);
+			return;
+		}
+		if (errno != EINVAL)
+			plan_fail(fd, "pivot_root: %s", plan_errstr(errno));
+		close(oldroot);
+		close(newroot);
+	}
+	if (chdir(in->rootfs) < 0)
+		plan_fail(fd, "chdir %s: %s", in->rootfs, plan_errstr(errno));
+	if (mount(in->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+		plan_fail(fd, "move rootfs: %s", plan_errstr(errno));
+	if (chroot(".") < 0)
+		plan_fail(fd, "chroot: %s", plan_errstr(errno));
+	if (chdir("/") < 0)
+		plan_fail(fd, "chdir /: %s", plan_errstr(errno));
+}
+
+/* setup_container is setupContainer for a container with a mount
+ * namespace of its own. */
+static void setup_container(int fd, const struct init *in)
+{
+	if ((in->flags & INIT_CGROUPNS) && unshare(CLONE_NEWCGROUP) < 0)
+		plan_fail(fd, "unshare cgroup namespace: %s", plan_errstr(errno));
+	unsigned long prop = in->propagation ? (unsigned long)in->propagation : MS_PRIVATE | MS_REC;
+	if (mount("", "/", NULL, prop, NULL) < 0)
+		plan_fail(fd, "make / %#lx: %s", prop, plan_errstr(errno));
+	/* pivot_root refuses a shared new root or a shared parent of it:
+	 * make both private; the wanted propagation comes after the pivot. */
+	if (mount("", in->parent_mount, NULL, MS_PRIVATE, NULL) < 0)
+		plan_fail(fd, "make %s private: %s", in->parent_mount, plan_errstr(errno));
+	if (mount(in->rootfs, in->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		plan_fail(fd, "bind rootfs: %s", plan_errstr(errno));
+	if (mount("", in->rootfs, NULL, MS_PRIVATE, NULL) < 0)
+		plan_fail(fd, "make rootfs private: %s", plan_errstr(errno));
+	for (uint32_t i = 0; i < in->nops; i++)
+		do_op(fd, in->rootfs, &in->ops[i]);
+	if (in->flags & INIT_DEV)
+		setup_dev(fd, in);
+	pivot(fd, in);
+	if (in->propagation && mount("", "/", NULL, (unsigned long)in->propagation, NULL) < 0)
+		plan_fail(fd, "rootfsPropagation on the new root: %s", plan_errstr(errno));
+	if (in->flags & INIT_UTS) {
+		if (in->hostname[0] && sethostname(in->hostname, strlen(in->hostname)) < 0)
+			plan_fail(fd, "sethostname: %s", plan_errstr(errno));
+		if (in->domainname[0] && setdomainname(in->domainname, strlen(in->domainname)) < 0)
+			plan_fail(fd, "setdomainname: %s", plan_errstr(errno));
+	}
+	for (uint32_t i = 0; i < in->nsysctls; i++) {
+		const struct sysctl *s = &in->sysctls[i];
+		int f = open(s->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		size_t n = strlen(s->value);
+		if (f < 0 || write(f, s->value, n) != (ssize_t)n)
+			plan_fail(fd, "sysctl %s: open %s: %s", s->key, s->path, plan_errstr(errno));
+		close(f);
+	}
+	for (char **p = in->readonly; *p; p++) {
+		if (mount(*p, *p, NULL, MS_BIND | MS_REC, NULL) < 0) {
+			if (errno == ENOENT)
+				continue;
+			plan_fail(fd, "readonly %s: %s", *p, plan_errstr(errno));
+		}
+		if (remount(*p, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC) < 0)
+			plan_fail(fd, "remount %s: %s", *p, plan_errstr(errno));
+	}
+	for (char **p = in->masked; *p; p++) {
+		struct stat st;
+		if (stat(*p, &st) < 0) {
+			if (errno == ENOENT)
+				continue;
+			plan_fail(fd, "stat %s: %s", *p, plan_errstr(errno));
+		}
+		int r = S_ISDIR(st.st_mode) ? mount("tmpfs", *p, "tmpfs", MS_RDONLY, "size=0")
+					    : mount("/dev/null", *p, NULL, MS_BIND, NULL);
+		if (r < 0)
+			plan_fail(fd, "mask %s: %s", *p, plan_errstr(errno));
+	}
+	if ((in->flags & INIT_RO_ROOT) && remount("/", MS_RDONLY) < 0)
+		plan_fail(fd, "remount /: %s", plan_errstr(errno));
+}
+
+/* libctr_init_plan reads the plan from the init pipe, sets the container
+ * up, answers "ready", waits for `start` and execs the program. It does
+ * not return. */
+void libctr_init_plan(int fd)
+{
+	uint32_t len;
+	unsigned char *buf = plan_read(fd, "init plan", &len);
+	struct cursor c = {buf, buf + len, 0};
+	struct init in = {0};
+	struct plan pl = {0};
+	if (init_parse(&in, &c) < 0 || plan_parse(&pl, &c) < 0 || c.p != c.end)
+		plan_fail(fd, "init plan: malformed");
+	if (libctr_cgroup_state < 0)
+		plan_fail(fd, "join the container's cgroups: %s", plan_errstr(-libctr_cgroup_state));
+	setup_container(fd, &in);
+	plan_run(&pl, fd, 1);
+}

@@ -1,0 +1,52 @@
+// plan.h: what execplan.c and initplan.c share: the reader of the wire
+// format both plans use, and the process half that both end with. See
+// "The exec plan" and "The init plan" in nsenter.go.
+#ifndef LIBCTR_PLAN_H
+#define LIBCTR_PLAN_H
+
+#include <linux/filter.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct plan {
+	uint32_t flags, uid, gid, umask, last_cap, first_fd;
+	int32_t oom;
+	uint32_t ngroups;
+	gid_t *groups;
+	uint64_t bounding, effective, inheritable, permitted, ambient;
+	uint32_t nrlimits;
+	const unsigned char *rlimits; /* nrlimits x {u32 type, u64 soft, u64 hard} */
+	uint32_t nfilter;
+	struct sock_filter *filter;
+	char *cwd, *rootfs;
+	char **argv, **envp;
+};
+
+struct cursor {
+	const unsigned char *p, *end;
+	int bad;
+};
+
+uint32_t plan_u32(struct cursor *c);
+uint64_t plan_u64(struct cursor *c);
+char *plan_str(struct cursor *c);
+char **plan_strs(struct cursor *c, size_t extra);
+
+/* plan_read reads one length-prefixed plan from fd (failing on fd). */
+unsigned char *plan_read(int fd, const char *what, uint32_t *len);
+/* plan_parse reads the process half (from its magic on). */
+int plan_parse(struct plan *pl, struct cursor *c);
+/* plan_run does the process half: oom score, rlimits, session, "ready";
+ * then, for a container's init, waits for `start` on the exec fifo;
+ * then seccomp, privileges, cwd and execve. It does not return. */
+void plan_run(struct plan *pl, int fd, int init) __attribute__((noreturn));
+
+/* errstr is strerror as Go spells it (lower case). */
+const char *plan_errstr(int e);
+/* plan_fail sends an error message on fd (the init pipe) and exits 1. */
+void plan_fail(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+
+extern int libctr_cgroup_state; /* nsenter.go */
+
+#endif
