@@ -176,23 +176,37 @@ func walkDirs(dir string, fn func(string) error) error {
 }
 
 // removeTree removes dir and its child cgroups, deepest first; rmdir is
-// the only way to remove a cgroup directory.
+// the only way to remove a cgroup directory. It tries dir alone first:
+// a container's cgroup rarely has children, and listing a cgroup
+// directory (dozens of files) cost as much as removing it.
 func removeTree(dir string) error {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
+	err := unix.Rmdir(dir)
+	if err == nil || errors.Is(err, unix.ENOENT) {
 		return nil
 	}
-	if err != nil {
-		return err
+	if !errors.Is(err, unix.EBUSY) && !errors.Is(err, unix.ENOTEMPTY) {
+		return &os.PathError{Op: "rmdir", Path: dir, Err: err}
 	}
+	entries, rerr := os.ReadDir(dir)
+	if errors.Is(rerr, os.ErrNotExist) {
+		return nil
+	}
+	if rerr != nil {
+		return rerr
+	}
+	children := false
 	for _, e := range entries {
 		if e.IsDir() {
+			children = true
 			if err := removeTree(dir + "/" + e.Name()); err != nil {
 				return err
 			}
 		}
 	}
-	if err := unix.Rmdir(dir); err != nil && !errors.Is(err, unix.ENOENT) {
+	if children {
+		err = unix.Rmdir(dir)
+	}
+	if err != nil && !errors.Is(err, unix.ENOENT) {
 		return &os.PathError{Op: "rmdir", Path: dir, Err: err}
 	}
 	return nil

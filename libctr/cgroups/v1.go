@@ -133,20 +133,37 @@ func (m *v1) TaskFiles() ([]*os.File, error) {
 
 // mkdirCpuset creates each missing level and copies cpuset.cpus and
 // cpuset.mems down from its parent: an empty cpuset cannot take tasks.
+//
+// A level it creates above the container's own directory (/wharf) gets
+// cgroup.clone_children set, so that the kernel fills in each later
+// child's cpus and mems at mkdir: writing them instead rebuilds the
+// scheduler domains (an IPI to every CPU), ~0.1 ms of each create. Only
+// directories made here are changed; a parent that already existed is
+// left as it is, and the copy below still covers its children.
 func mkdirCpuset(dir string) error {
+	return mkdirCpusetLevel(dir, false)
+}
+
+func mkdirCpusetLevel(dir string, parentOfNew bool) error {
 	if _, err := os.Stat(dir); err == nil {
 		return nil
 	}
 	parent := filepath.Dir(dir)
-	if err := mkdirCpuset(parent); err != nil {
+	if err := mkdirCpusetLevel(parent, true); err != nil {
 		return err
 	}
-	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-		return err
+	created := true
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		if !errors.Is(err, os.ErrExist) {
+			return err
+		}
+		created = false // made meanwhile by another process: fill it in if it has not yet
 	}
+	cloned := false
 	for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
 		cur, _ := readFile(dir, f)
 		if cur != "" {
+			cloned = true // through the parent's clone_children
 			continue
 		}
 		v, err := readFile(parent, f)
@@ -156,6 +173,14 @@ func mkdirCpuset(dir string) error {
 		if err := writeFile(dir, f, v); err != nil {
 			return err
 		}
+	}
+	switch {
+	case parentOfNew && created:
+		return writeFile(dir, "cgroup.clone_children", "1")
+	case !parentOfNew && created && cloned:
+		// The flag is inherited too: the container's own cgroup keeps
+		// the kernel's default, as before.
+		return writeFile(dir, "cgroup.clone_children", "0")
 	}
 	return nil
 }

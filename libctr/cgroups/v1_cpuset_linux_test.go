@@ -1,0 +1,98 @@
+package cgroups
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// A container's cpuset gets its parent's cpus and mems, whether the
+// parent was made here (and so clones them into its children) or existed
+// before (and is left as it was); the hierarchy's root is never changed.
+func TestV1CpusetInheritsCpusAndMems(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to create cgroups")
+	}
+	if IsV2() {
+		t.Skip("host runs the unified hierarchy; v1 not available")
+	}
+	mounts, err := V1Mounts()
+	if err != nil || mounts["cpuset"] == "" {
+		t.Skip("no v1 cpuset controller: ", err)
+	}
+	root := mounts["cpuset"]
+	rootClone, err := readFile(root, "cgroup.clone_children")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rootCpus, _ := readFile(root, "cpuset.cpus")
+	rootMems, _ := readFile(root, "cpuset.mems")
+
+	top := fmt.Sprintf("/wharf-test-cpuset-%d", os.Getpid())
+	t.Cleanup(func() {
+		for _, d := range []string{"made/c2", "made", "old/c1", "old", ""} {
+			_ = os.Remove(filepath.Join(root, top, d))
+		}
+	})
+	// A parent that existed before, with clone_children off.
+	if err := mkdirCpuset(filepath.Join(root, top, "old")); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFile(filepath.Join(root, top, "old"), "cgroup.clone_children", "0"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ path, parentClone string }{{top + "/old/c1", "0"}, {top + "/made/c2", "1"}} {
+		m, err := NewV1(c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Apply(0); err != nil {
+			t.Fatal(err)
+		}
+		dir := m.Paths()["cpuset"]
+		cpus, _ := readFile(dir, "cpuset.cpus")
+		mems, _ := readFile(dir, "cpuset.mems")
+		if cpus != rootCpus || mems != rootMems {
+			t.Errorf("%s: cpus %q mems %q, want %q %q", c.path, cpus, mems, rootCpus, rootMems)
+		}
+		if got, _ := readFile(filepath.Dir(dir), "cgroup.clone_children"); got != c.parentClone {
+			t.Errorf("%s: parent's clone_children %q, want %q", c.path, got, c.parentClone)
+		}
+		if got, _ := readFile(dir, "cgroup.clone_children"); got != "0" {
+			t.Errorf("%s: the container's own clone_children %q, want 0", c.path, got)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = m.Destroy(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := readFile(root, "cgroup.clone_children"); got != rootClone {
+		t.Errorf("the root's clone_children changed: %q, was %q", got, rootClone)
+	}
+}
+
+// Destroy removes child cgroups made inside the container's, deepest
+// first.
+func TestV1DestroyRemovesChildCgroups(t *testing.T) {
+	m, cmd := testV1(t)
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	for _, dir := range m.Paths() {
+		if err := os.MkdirAll(dir+"/sub/deeper", 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := m.Destroy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m.Exists() {
+		t.Errorf("cgroup dirs left: %v", m.Paths())
+	}
+}
