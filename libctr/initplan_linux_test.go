@@ -71,6 +71,7 @@ umask; pwd; echo "$HOME"; ulimit -n; ls /proc/self/fd | tr '\n' ' '; echo; exit 
 				specs.Mount{Destination: "/etc/bound", Type: "bind", Source: filepath.Join(src, "file"), Options: []string{"bind"}},
 				specs.Mount{Destination: "/mnt/link/ro", Type: "bind", Source: filepath.Join(src, "dir"), Options: []string{"rbind", "ro", "nosuid"}},
 				specs.Mount{Destination: "/scratch", Type: "tmpfs", Source: "tmpfs", Options: []string{"nodev", "size=1m", "rprivate"}},
+				specs.Mount{Destination: "/evil/x", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=1m"}},
 			)
 			mode := os.FileMode(0o600)
 			uid, gid := uint32(1000), uint32(1001)
@@ -90,12 +91,24 @@ umask; pwd; echo "$HOME"; ulimit -n; ls /proc/self/fd | tr '\n' ' '; echo; exit 
 		if err := os.WriteFile(filepath.Join(c.rootfs, "etc", "passwd"), []byte("u:x:1000:1001::/home/u:/bin/sh\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		// /evil climbs out of the rootfs, as far as it can: the mount on
+		// /evil/x must land on <rootfs>/<escape>/x, never on the host's.
+		escape := "wharf-escape-" + filepath.Base(c.rootfs)
+		if err := os.Symlink("../../../../../../../../"+escape, filepath.Join(c.rootfs, "evil")); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if _, err := os.Lstat("/" + escape); err == nil {
+				t.Errorf("the mount on /evil/x made /%s on the host", escape)
+				_ = os.RemoveAll("/" + escape)
+			}
+		})
 		out, errb, code := c.run(t)
 		if code != 3 {
 			t.Fatalf("exit %d, want 3; stderr %q", code, errb)
 		}
 		for _, want := range []string{
-			" /etc/bound rw,", " /mnt/ro ro,nosuid,", " /scratch rw,nodev,", " / ro,", " /sys/fs/cgroup/memory ro,",
+			" /etc/bound rw,", " /mnt/ro ro,nosuid,", " /wharf-escape-", " /scratch rw,nodev,", " / ro,", " /sys/fs/cgroup/memory ro,",
 			"crw-------    1 1000     1001       10, 229 ", "ptmx -> pts/ptmx", "\nwharf-test\nexample.org\n4096\nbound\nin dir\n",
 			"touch: /mnt/ro/x: Read-only file system", "touch: /tmp/y: Read-only file system",
 			"Uid:\t1000\t1000\t1000\t1000\n", "Groups:\t10 \n", "\n0027\n/tmp\n/home/u\n512\n0 1 2 3 \n",
@@ -110,6 +123,7 @@ umask; pwd; echo "$HOME"; ulimit -n; ls /proc/self/fd | tr '\n' ' '; echo; exit 
 		// Times in ls and the mounts' ids differ between any two runs.
 		out = regexp.MustCompile(`(?m) \w{3} +\d+ \d\d:\d\d `).ReplaceAllString(out, " <time> ")
 		out = strings.ReplaceAll(out, c.rootfs, "<rootfs>")
+		out = strings.ReplaceAll(out, escape, "<escape>")
 		return mountIDs.ReplaceAllString(out, "")
 	})
 }

@@ -201,7 +201,8 @@ static char *secure_path(const char *root, const char *unsafe)
 	return out;
 }
 
-/* mkdir_all is os.MkdirAll(path, 0755). */
+/* mkdir_all is os.MkdirAll(path, 0755): the missing directories are made
+ * from the deepest existing one down. */
 static int mkdir_all(const char *path)
 {
 	struct stat st;
@@ -211,20 +212,17 @@ static int mkdir_all(const char *path)
 		errno = ENOTDIR;
 		return -1;
 	}
-	char *dup = strdup(path);
-	if (dup == NULL)
+	char *parent = strdup(path), *slash = parent ? strrchr(parent, '/') : NULL;
+	if (parent == NULL)
 		return -1;
-	for (char *s = dup + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(dup, 0755) < 0 && errno != EEXIST) {
-			free(dup);
+	if (slash != NULL && slash != parent) {
+		*slash = '\0';
+		if (mkdir_all(parent) < 0) {
+			free(parent);
 			return -1;
 		}
-		*s = '/';
 	}
-	free(dup);
+	free(parent);
 	if (mkdir(path, 0755) < 0) {
 		int e = errno;
 		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
