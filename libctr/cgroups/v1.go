@@ -108,12 +108,26 @@ func (m *v1) Apply(pid int) error {
 // cpuacct often share one). A process that has a single thread moves
 // itself in by writing "0" to each; see package nsenter for why that is
 // much cheaper than Apply(pid). The caller closes the files.
+//
+// The files are opened first: for an exec into a running container the
+// directories are there, and only a missing one costs the Apply.
 func (m *v1) TaskFiles() ([]*os.File, error) {
-	if err := m.Apply(0); err != nil {
-		return nil, err
+	files, err := m.openTasks()
+	if errors.Is(err, os.ErrNotExist) {
+		if err := m.Apply(0); err != nil {
+			return nil, err
+		}
+		files, err = m.openTasks()
 	}
+	if err != nil {
+		return nil, fmt.Errorf("cgroup: %w", err)
+	}
+	return files, nil
+}
+
+func (m *v1) openTasks() ([]*os.File, error) {
 	var files []*os.File
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(m.paths))
 	for _, dir := range m.paths {
 		if seen[dir] {
 			continue
@@ -124,7 +138,7 @@ func (m *v1) TaskFiles() ([]*os.File, error) {
 			for _, f := range files {
 				f.Close()
 			}
-			return nil, fmt.Errorf("cgroup: %w", err)
+			return nil, err
 		}
 		files = append(files, f)
 	}
