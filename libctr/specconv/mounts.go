@@ -1,6 +1,7 @@
 package specconv
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -116,8 +117,15 @@ func convertSeccomp(s *specs.LinuxSeccomp) *configs.Seccomp {
 }
 
 func decodeSpec(r io.Reader) (*specs.Spec, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read config.json: %w", err)
+	}
+	if s, ok := readSpecFast(b); ok {
+		return s, nil
+	}
 	var s specs.Spec
-	if err := json.NewDecoder(r).Decode(&s); err != nil {
+	if err := json.NewDecoder(bytes.NewReader(b)).Decode(&s); err != nil {
 		return nil, fmt.Errorf("decode config.json: %v: %w", err, configs.ErrInvalid)
 	}
 	return &s, nil
