@@ -9,7 +9,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/cobra"
 
 	"github.com/wharf-project/wharf/libctr"
@@ -39,11 +38,11 @@ func (o *execOpts) execProcess(c *libctr.Container, args []string) (*configs.Pro
 		if err != nil {
 			return nil, err
 		}
-		var sp specs.Process
-		if err := json.Unmarshal(b, &sp); err != nil {
+		sp, err := specconv.DecodeProcess(b)
+		if err != nil {
 			return nil, fmt.Errorf("--process %s: %w", o.process, err)
 		}
-		return specconv.ToProcess(&sp)
+		return specconv.ToProcess(sp)
 	}
 	if len(args) == 0 {
 		return nil, errors.New("exec needs a command, or --process")

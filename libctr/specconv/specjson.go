@@ -11,6 +11,8 @@ package specconv
 // libctr/internal/jsonlite.
 
 import (
+	"encoding/json"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/wharf-project/wharf/libctr/internal/jsonlite"
@@ -485,4 +487,23 @@ func readSeccomp(r *jsonlite.Reader, s *specs.LinuxSeccomp) {
 			r.Fail()
 		}
 	}
+}
+
+// DecodeProcess is json.Unmarshal of a spec's process object (an exec's
+// --process file, as containerd writes it for every exec), with the fast
+// reader for the fields it knows.
+func DecodeProcess(b []byte) (*specs.Process, error) {
+	r := jsonlite.NewReader(b)
+	var p specs.Process
+	if !r.Null() {
+		readProcess(r, &p)
+		if r.End() == nil {
+			return &p, nil
+		}
+	}
+	p = specs.Process{}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
 }

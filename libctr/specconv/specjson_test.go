@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/wharf-project/wharf/libctr/internal/jsonlite"
 )
 
 // notFast are the spec's JSON keys the fast reader leaves to encoding/json.
@@ -154,6 +156,45 @@ func TestDecodeSpecEdgeCases(t *testing.T) {
 		}
 		if err == nil && !reflect.DeepEqual(got, want) {
 			t.Errorf("%q: got %+v, want %+v", in, got, want)
+		}
+	}
+}
+
+// DecodeProcess is json.Unmarshal of a process object, by the fast path
+// for what it knows.
+func TestDecodeProcessMatchesEncodingJSON(t *testing.T) {
+	for seed := range uint64(200) {
+		rnd := rand.New(rand.NewPCG(seed, 11))
+		fast := seed%2 == 0
+		var v specs.Process
+		fillSpec(reflect.ValueOf(&v).Elem(), rnd, fast)
+		b, err := json.Marshal(&v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want specs.Process
+		if err := json.Unmarshal(b, &want); err != nil {
+			t.Fatal(err)
+		}
+		if fast {
+			r := jsonlite.NewReader(b)
+			var got specs.Process
+			readProcess(r, &got)
+			if r.End() != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("seed %d: fast read %+v, %v; want %+v", seed, got, r.Err(), want)
+			}
+		}
+		got, err := DecodeProcess(b)
+		if err != nil || !reflect.DeepEqual(*got, want) {
+			t.Fatalf("seed %d: DecodeProcess = %+v, %v; want %+v", seed, got, err, want)
+		}
+	}
+	for _, in := range []string{`{"args":["sh"],"cwd":"/"} x`, `{"args":["sh"]`, `null`, `{"user":{"username":"u"}}`, `{"ARGS":["a"]}`} {
+		var want specs.Process
+		wantErr := json.Unmarshal([]byte(in), &want)
+		got, err := DecodeProcess([]byte(in))
+		if (err == nil) != (wantErr == nil) || err == nil && !reflect.DeepEqual(*got, want) {
+			t.Errorf("%q: got %+v, %v; want %+v, %v", in, got, err, want, wantErr)
 		}
 	}
 }
