@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wharf-project/wharf/internal/jsonlite"
 	"github.com/wharf-project/wharf/libctr/configs"
-	"github.com/wharf-project/wharf/libctr/internal/jsonlite"
 )
 
 const (
@@ -70,7 +70,7 @@ type plainState State
 // MarshalJSON is json.Marshal of the struct tags, without reflection: a
 // runtime command is a new process, and encoding/json's first use of the
 // config's types costs more than the command's work (see
-// libctr/internal/jsonlite).
+// internal/jsonlite).
 func (s State) MarshalJSON() ([]byte, error) {
 	w := &jsonlite.Writer{B: make([]byte, 0, 4096)}
 	w.Open('{')

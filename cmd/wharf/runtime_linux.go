@@ -13,6 +13,7 @@ package main
 //	wharf runtime delete <id>
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +29,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"github.com/wharf-project/wharf/internal/jsonlite"
 	"github.com/wharf-project/wharf/libctr"
 	"github.com/wharf-project/wharf/libctr/cgroups"
 	"github.com/wharf-project/wharf/libctr/configs"
@@ -135,6 +137,40 @@ type runcState struct {
 	Owner       string            `json:"owner"`
 }
 
+// MarshalJSON is json.Marshal of the tags above, without reflection (a
+// `state` is a new process, for which encoding/json's field tables cost
+// more than the rest of the printing).
+func (s runcState) MarshalJSON() ([]byte, error) {
+	created, err := s.Created.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	w := &jsonlite.Writer{B: make([]byte, 0, 512)}
+	w.Open('{')
+	w.Key("ociVersion")
+	w.String(s.Version)
+	w.Key("id")
+	w.String(s.ID)
+	w.Key("pid")
+	w.Int(int64(s.Pid))
+	w.Key("status")
+	w.String(s.Status)
+	w.Key("bundle")
+	w.String(s.Bundle)
+	w.Key("rootfs")
+	w.String(s.Rootfs)
+	w.Key("created")
+	w.Raw(created)
+	if len(s.Annotations) > 0 {
+		w.Key("annotations")
+		jsonlite.WriteMap(w, s.Annotations, (*jsonlite.Writer).String)
+	}
+	w.Key("owner")
+	w.String(s.Owner)
+	w.Close('}')
+	return w.B, nil
+}
+
 func stateOf(c *libctr.Container) runcState {
 	st, s := c.State(), c.Status()
 	rs := runcState{Version: st.Config.Version, ID: c.ID(), Pid: st.InitPid, Status: s.String(), Bundle: st.Bundle,
@@ -146,7 +182,18 @@ func stateOf(c *libctr.Container) runcState {
 }
 
 func printJSON(w io.Writer, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
+	var b []byte
+	var err error
+	if m, ok := v.(json.Marshaler); ok {
+		// MarshalIndent would also check and compact m's output first.
+		var out bytes.Buffer
+		if b, err = m.MarshalJSON(); err == nil {
+			err = json.Indent(&out, b, "", "  ")
+			b = out.Bytes()
+		}
+	} else {
+		b, err = json.MarshalIndent(v, "", "  ")
+	}
 	if err != nil {
 		return err
 	}

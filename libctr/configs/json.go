@@ -1,7 +1,7 @@
 package configs
 
 // Config and Process encode and decode themselves without reflection (see
-// libctr/internal/jsonlite for why: every runtime command is a new process
+// internal/jsonlite for why: every runtime command is a new process
 // that reads a container's state.json once). The output is byte for byte
 // json.Marshal's of the same struct tags, and input the fast path is not
 // sure of goes to encoding/json, so the tags stay the single definition of
@@ -13,7 +13,7 @@ package configs
 import (
 	"encoding/json"
 
-	"github.com/wharf-project/wharf/libctr/internal/jsonlite"
+	"github.com/wharf-project/wharf/internal/jsonlite"
 )
 
 // The types without the methods, for encoding/json's fallback.

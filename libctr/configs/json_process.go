@@ -2,7 +2,7 @@ package configs
 
 // The reflection-free JSON of Cgroup, Seccomp and Process (see json.go).
 
-import "github.com/wharf-project/wharf/libctr/internal/jsonlite"
+import "github.com/wharf-project/wharf/internal/jsonlite"
 
 func (c *Cgroup) write(w *jsonlite.Writer) {
 	w.Open('{')

@@ -7,7 +7,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/wharf-project/wharf/libctr/internal/jsonlite"
+	"github.com/wharf-project/wharf/internal/jsonlite"
 )
 
 // fill sets every field reachable from v by reflection: with full, every

@@ -8,14 +8,14 @@ package specconv
 // else (another platform's section, a field it lacks, an escape in a
 // string) it gives up and the spec is decoded by encoding/json, so the
 // result, or the error, is always encoding/json's. See
-// libctr/internal/jsonlite.
+// internal/jsonlite.
 
 import (
 	"encoding/json"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/wharf-project/wharf/libctr/internal/jsonlite"
+	"github.com/wharf-project/wharf/internal/jsonlite"
 )
 
 // readSpecFast decodes the first JSON value of b, as json.Decoder.Decode

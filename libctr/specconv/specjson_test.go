@@ -11,7 +11,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/wharf-project/wharf/libctr/internal/jsonlite"
+	"github.com/wharf-project/wharf/internal/jsonlite"
 )
 
 // notFast are the spec's JSON keys the fast reader leaves to encoding/json.
