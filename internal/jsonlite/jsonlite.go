@@ -24,6 +24,8 @@ import (
 	"iter"
 	"slices"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 // ErrFallback is what a Reader fails with on input it does not handle
@@ -54,8 +56,11 @@ func (r *Reader) Fail() {
 
 // End fails unless only white space is left.
 func (r *Reader) End() error {
-	if r.err == nil && r.peek() != 0 {
-		r.Fail()
+	if r.err == nil {
+		r.skipSpace()
+		if r.i < len(r.b) {
+			r.Fail()
+		}
 	}
 	return r.err
 }
@@ -158,21 +163,28 @@ func (r *Reader) Array() iter.Seq[int] {
 	}
 }
 
-// str reads a string of printable ASCII without escapes; anything else
-// is left to encoding/json.
+// str reads a string without escapes, of valid UTF-8 (which
+// encoding/json keeps as it is); anything else is left to encoding/json.
 func (r *Reader) str() (string, bool) {
 	if !r.expect('"') {
 		return "", false
 	}
+	ascii := true
 	for j := r.i; j < len(r.b); j++ {
 		c := r.b[j]
 		if c == '"' {
-			s := string(r.b[r.i:j])
+			seg := r.b[r.i:j]
+			if !ascii && !utf8.Valid(seg) {
+				break // encoding/json replaces the bad bytes
+			}
 			r.i = j + 1
-			return s, true
+			return string(seg), true
 		}
-		if c < 0x20 || c == '\\' || c >= 0x80 {
+		if c < 0x20 || c == '\\' {
 			break
+		}
+		if c >= 0x80 {
+			ascii = false
 		}
 	}
 	r.Fail()
@@ -204,8 +216,9 @@ func (r *Reader) Bool(v *bool) {
 	}
 }
 
-// number returns the next number's text: digits with an optional minus
-// sign (fractions and exponents are encoding/json's business).
+// number returns the next number's text: digits (no leading zero) with an
+// optional minus sign (fractions and exponents are encoding/json's
+// business).
 func (r *Reader) number() string {
 	if r.peek() == 0 {
 		r.Fail()
@@ -220,7 +233,8 @@ func (r *Reader) number() string {
 	}
 	s := string(r.b[r.i:j])
 	r.i = j
-	if s == "" || s == "-" || r.i < len(r.b) && (r.b[r.i] == '.' || r.b[r.i] == 'e' || r.b[r.i] == 'E') {
+	digits := strings.TrimPrefix(s, "-")
+	if digits == "" || len(digits) > 1 && digits[0] == '0' || r.i < len(r.b) && (r.b[r.i] == '.' || r.b[r.i] == 'e' || r.b[r.i] == 'E') {
 		r.Fail()
 	}
 	return s

@@ -1,0 +1,75 @@
+package jsonlite
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// A string the Reader takes is the one encoding/json decodes; Writer
+// writes every string as json.Marshal does.
+func TestStringsMatchEncodingJSON(t *testing.T) {
+	words := []string{"", "a", "/bin/sh", "<&>", `"`, `\`, "\n", "\t", "\x00", "\x1f", "\x7f", "é", "ü日本", "\xff", "\xc3", "\u2028", "\u2029", "\U0001F600", "\ufffd"}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	var inputs []string
+	inputs = append(inputs, words...)
+	for range 2000 {
+		var b strings.Builder
+		for range rnd.IntN(5) {
+			b.WriteString(words[rnd.IntN(len(words))])
+		}
+		inputs = append(inputs, b.String())
+	}
+	for c := range 256 {
+		inputs = append(inputs, string([]byte{byte(c)}))
+	}
+	for _, s := range inputs {
+		want, _ := json.Marshal(s)
+		w := &Writer{}
+		w.String(s)
+		if string(w.B) != string(want) {
+			t.Fatalf("Writer.String(%q) = %s, want %s", s, w.B, want)
+		}
+		// The reader, on the escaped form and on the raw bytes quoted.
+		for _, tok := range []string{string(want), `"` + s + `"`} {
+			var std string
+			stdErr := json.Unmarshal([]byte(tok), &std)
+			r := NewReader([]byte(tok))
+			var got string
+			String(r, &got)
+			if r.End() != nil {
+				continue // left to encoding/json
+			}
+			if stdErr != nil || got != std {
+				t.Fatalf("Reader on %q: %q, want %q (%v)", tok, got, std, stdErr)
+			}
+		}
+	}
+}
+
+// Numbers, booleans and nulls: the Reader takes what encoding/json takes
+// into the same types, and gives up on the rest.
+func TestScalars(t *testing.T) {
+	for _, in := range []string{"0", "-1", "42", "255", "256", "-129", "65535", "65536", "4294967295", "4294967296",
+		"9223372036854775807", "9223372036854775808", "-9223372036854775808", "18446744073709551615", "18446744073709551616",
+		"1.0", "1e3", "-", "01", "null", "true", "false", "tru", "nul", `"1"`, " 7 ", ""} {
+		check := func(name string, fast func(*Reader) any, std func() (any, error)) {
+			t.Helper()
+			r := NewReader([]byte(in))
+			got := fast(r)
+			if r.End() != nil {
+				return
+			}
+			want, err := std()
+			if err != nil || got != want {
+				t.Errorf("%s(%q) = %v, want %v (%v)", name, in, got, want, err)
+			}
+		}
+		check("Int[int8]", func(r *Reader) any { var v int8 = 5; Int(r, &v); return v }, func() (any, error) { var v int8 = 5; err := json.Unmarshal([]byte(in), &v); return v, err })
+		check("Int[int64]", func(r *Reader) any { var v int64 = 5; Int(r, &v); return v }, func() (any, error) { var v int64 = 5; err := json.Unmarshal([]byte(in), &v); return v, err })
+		check("Uint[uint16]", func(r *Reader) any { var v uint16 = 5; Uint(r, &v); return v }, func() (any, error) { var v uint16 = 5; err := json.Unmarshal([]byte(in), &v); return v, err })
+		check("Uint[uint64]", func(r *Reader) any { var v uint64 = 5; Uint(r, &v); return v }, func() (any, error) { var v uint64 = 5; err := json.Unmarshal([]byte(in), &v); return v, err })
+		check("Bool", func(r *Reader) any { v := true; r.Bool(&v); return v }, func() (any, error) { v := true; err := json.Unmarshal([]byte(in), &v); return v, err })
+	}
+}
