@@ -58,7 +58,10 @@ func (c *Container) Exec() error {
 	if err := c.setPidsLimit(); err != nil {
 		return err
 	}
-	return runHooks(c.state.Config.Hooks.Poststart, c.OCIState())
+	if hooks := c.state.Config.Hooks.Poststart; len(hooks) > 0 { // OCIState reads /proc and the cgroup
+		return runHooks(hooks, c.OCIState())
+	}
+	return nil
 }
 
 // readExecFifo reads the init's byte and then waits for end-of-file (see
