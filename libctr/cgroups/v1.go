@@ -1,7 +1,7 @@
 package cgroups
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -23,18 +23,26 @@ type v1 struct {
 }
 
 // V1Mounts maps each mounted v1 controller to its mount point, read from
-// /proc/self/mountinfo.
+// /proc/self/mountinfo. Only cgroup lines are split into fields: a host
+// with many containers has hundreds of other mounts.
 func V1Mounts() (map[string]string, error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	b, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	out := map[string]string{}
-	s := bufio.NewScanner(f)
-	for s.Scan() {
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
 		// 35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
-		fields := strings.Fields(s.Text())
+		if !bytes.Contains(line, []byte(" - cgroup ")) {
+			continue
+		}
+		fields := strings.Fields(string(line))
 		sep := -1
 		for i, f := range fields {
 			if f == "-" {
@@ -55,7 +63,7 @@ func V1Mounts() (map[string]string, error) {
 			}
 		}
 	}
-	return out, s.Err()
+	return out, nil
 }
 
 // NewV1 returns a v1 manager for the cgroup path below every mounted controller.
