@@ -33,8 +33,16 @@ func TestV1CpusetInheritsCpusAndMems(t *testing.T) {
 
 	top := fmt.Sprintf("/wharf-test-cpuset-%d", os.Getpid())
 	t.Cleanup(func() {
-		for _, d := range []string{"made/c2", "made", "old/c1", "old", ""} {
-			_ = os.Remove(filepath.Join(root, top, d))
+		// Apply made the levels in every hierarchy.
+		for _, mnt := range mounts {
+			for _, d := range []string{"made/c2", "made", "old/c1", "old", ""} {
+				_ = os.Remove(filepath.Join(mnt, top, d))
+			}
+		}
+		for _, mnt := range mounts {
+			if _, err := os.Stat(filepath.Join(mnt, top)); err == nil {
+				t.Errorf("left %s", filepath.Join(mnt, top))
+			}
 		}
 	})
 	// A parent that existed before, with clone_children off.
