@@ -99,8 +99,8 @@ fi
 if [ -n "${BENCH_WHARF:-}" ]; then
 	cp "$BENCH_WHARF" "$tmp/wharf"
 else
-	echo "building wharf" >&2
-	go build -o "$tmp/wharf" ./cmd/wharf
+	. bench/lib.sh
+	bench_build_wharf "$tmp/wharf"
 fi
 
 # Two bundles sharing one rootfs: `true` and `sleep 100000`.

@@ -13,7 +13,13 @@ import (
 )
 
 func TestCreateStartStateKillDelete(t *testing.T) {
-	r := newRT(t)
+	checkLifecycle(newRT(t))
+}
+
+// checkLifecycle takes a container through create, start, state, exec, ps,
+// pause, resume, events, kill and delete with r's binary.
+func checkLifecycle(r *rt) {
+	t := r.t
 	bundle, id := r.bundle(nil, "sh", "-c", "echo $$ > /tmp/pid1; exec sleep 1000")
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	r.ok("create", "--bundle", bundle, "--pid-file", pidFile, id)

@@ -39,17 +39,18 @@ func TestMain(m *testing.M) {
 type rt struct {
 	t    *testing.T
 	root string
+	bin  string // the wharf binary: wharfBin unless a test builds another
 }
 
 func newRT(t *testing.T) *rt {
-	return &rt{t: t, root: t.TempDir()}
+	return &rt{t: t, root: t.TempDir(), bin: wharfBin}
 }
 
 // run runs `wharf runtime --root <root> args...` and returns stdout,
 // stderr and the exit code.
 func (r *rt) run(stdin string, args ...string) (string, string, int) {
 	r.t.Helper()
-	cmd := exec.Command(wharfBin, append([]string{"runtime", "--root", r.root}, args...)...)
+	cmd := exec.Command(r.bin, append([]string{"runtime", "--root", r.root}, args...)...)
 	// Files, not pipes: a created container inherits the caller's stdio
 	// (as with runc) and would hold a pipe open long after the command.
 	dir := r.t.TempDir()
@@ -128,7 +129,7 @@ func (r *rt) bundle(mutate func(*specs.Spec), args ...string) (string, string) {
 	if err := buildRootfs(filepath.Join(dir, "rootfs")); err != nil {
 		t.Skip("no busybox rootfs: ", err)
 	}
-	cmd := exec.Command(wharfBin, "runtime", "spec", "--bundle", dir)
+	cmd := exec.Command(r.bin, "runtime", "spec", "--bundle", dir)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("spec: %v: %s", err, out)
 	}
