@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 
+	"github.com/wharf-project/wharf/internal/sigfwd"
 	"github.com/wharf-project/wharf/libctr"
 )
 
@@ -238,26 +238,36 @@ func init() {
 }
 
 // signalRelay passes the signals this process gets on to the container
-// process it waits for (runc's foreground run, exec and restore).
-// Relaying every signal costs a round trip to the Go runtime's signal
-// thread per signal, 1-3 ms for all 64 here, so it is set up in the
-// background while the container is loaded or made; the caller waits for
-// ready before the process can run, so that no signal kills this process
-// instead. It is never torn down (as much again): the caller exits after
-// the wait, and signals that arrive after it are ignored. Signals that
-// arrive before the process runs are passed on once it does (up to the
-// channel's 16).
+// process it waits for (runc's foreground run, exec and restore). The
+// signals are caught by internal/sigfwd (os/signal's Notify of every
+// signal costs 1-5 ms here); the caller still waits for ready before the
+// process can run. Signals that arrive before the process runs are passed
+// on once it does.
 type signalRelay struct {
-	sigs  chan os.Signal
+	sigs  <-chan syscall.Signal
 	ready chan struct{}
 }
 
 func startSignalRelay() *signalRelay {
-	r := &signalRelay{sigs: make(chan os.Signal, 16), ready: make(chan struct{})}
-	go func() {
-		signal.Notify(r.sigs)
-		close(r.ready)
-	}()
+	r := &signalRelay{ready: make(chan struct{})}
+	sigs, err := sigfwd.Catch()
+	if err != nil {
+		// Not expected (a pipe and sigactions); relay the slow way.
+		runtimeLog.Warn("catch signals", "error", err.Error())
+		ch := make(chan os.Signal, 16)
+		fwd := make(chan syscall.Signal, 16)
+		for _, s := range sigfwd.Signals() {
+			signal.Notify(ch, s)
+		}
+		go func() {
+			for s := range ch {
+				fwd <- s.(syscall.Signal)
+			}
+		}()
+		sigs = fwd
+	}
+	r.sigs = sigs
+	close(r.ready)
 	return r
 }
 
@@ -279,11 +289,7 @@ func (r *signalRelay) wait(p *libctr.Process) int {
 		select {
 		case code := <-done:
 			return code
-		case s := <-r.sigs:
-			sig := s.(syscall.Signal)
-			if sig == unix.SIGCHLD || sig == unix.SIGURG || sig == unix.SIGWINCH || sig == unix.SIGPIPE {
-				continue
-			}
+		case sig := <-r.sigs:
 			_ = p.Signal(sig)
 		}
 	}
