@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -483,11 +484,50 @@ static void setup_container(int fd, const struct init *in)
 		plan_fail(fd, "remount /: %s", plan_errstr(errno));
 }
 
+/* recv_cgroups takes the container's cgroup v1 "tasks" files, which the
+ * parent sends ahead of the plan when it made the cgroups while this
+ * process started (_LIBCTR_CGROUPS_WITH_PLAN), and moves this process,
+ * still single-threaded, into them by writing "0" to each, as the
+ * constructor does with _LIBCTR_CGROUPFDS (see nsenter.go). */
+static void recv_cgroups(int fd)
+{
+	char byte;
+	union {
+		char buf[CMSG_SPACE(64 * sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = {&byte, 1};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf, .msg_controllen = sizeof cbuf.buf};
+	ssize_t n;
+	do
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		plan_fail(fd, "init plan: no cgroup files from the parent");
+	if (msg.msg_flags & MSG_CTRUNC)
+		plan_fail(fd, "init plan: too many cgroup files");
+	libctr_cgroup_state = 1;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfds; i++) {
+			int cg;
+			memcpy(&cg, CMSG_DATA(cm) + i * sizeof(int), sizeof cg);
+			if (libctr_cgroup_state == 1 && write(cg, "0", 1) != 1)
+				libctr_cgroup_state = -errno;
+			close(cg);
+		}
+	}
+}
+
 /* libctr_init_plan reads the plan from the init pipe, sets the container
  * up, answers "ready", waits for `start` and execs the program. It does
  * not return. */
 void libctr_init_plan(int fd)
 {
+	if (getenv("_LIBCTR_CGROUPS_WITH_PLAN") != NULL)
+		recv_cgroups(fd);
 	uint32_t len;
 	unsigned char *buf = plan_read(fd, "init plan", &len);
 	struct cursor c = {buf, buf + len, 0};

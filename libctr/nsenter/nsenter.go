@@ -54,7 +54,11 @@
 // the format is in libctr/initplan_linux.go), sets the container up,
 // answers "ready" (or an error) as the Go init would, waits for `start` on
 // the exec fifo and execs the program (initplan.c). A container then
-// starts with no Go runtime start in its init.
+// starts with no Go runtime start in its init. With
+// _LIBCTR_CGROUPS_WITH_PLAN=1 instead of _LIBCTR_CGROUPFDS, the cgroup v1
+// tasks files come over the init pipe just before the plan (one byte with
+// SCM_RIGHTS): the parent makes the cgroups while the init starts, and the
+// init joins them as the constructor would, before anything else.
 //
 // # The monitor
 //
