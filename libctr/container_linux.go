@@ -320,12 +320,7 @@ func (c *Container) Start(p *Process) error {
 	c.state.InitProcess = &initProc
 	c.state.Created = time.Now().UTC()
 	if plan != nil {
-		if late != nil {
-			err = sendFiles(parent, lateFiles)
-		}
-		if err == nil {
-			err = sendPlan(parent, plan, false)
-		}
+		err = sendPlan(parent, plan, false, lateFiles...)
 	} else {
 		hookState := c.OCIState()
 		hookState.Status, hookState.Pid = "created", c.state.InitPid
@@ -431,23 +426,6 @@ func (l *lateTaskFiles) drop() {
 			f.Close()
 		}
 	}
-}
-
-// sendFiles hands files to the init over its pipe (one byte with the
-// descriptors attached), and closes them here.
-func sendFiles(parent *os.File, files []*os.File) error {
-	fds := make([]int, len(files))
-	for i, f := range files {
-		fds[i] = int(f.Fd())
-	}
-	err := unix.Sendmsg(int(parent.Fd()), []byte{'C'}, unix.UnixRights(fds...), nil, 0)
-	for _, f := range files {
-		f.Close()
-	}
-	if err != nil {
-		return fmt.Errorf("send the cgroup files: %w", err)
-	}
-	return nil
 }
 
 // initCmd prepares "<InitPath> <InitArgs>" with the init pipe after the

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/wharf-project/wharf/libctr/configs"
 	"github.com/wharf-project/wharf/libctr/nsenter"
 	"github.com/wharf-project/wharf/libctr/seccomp"
@@ -165,12 +167,18 @@ func noNUL(ss ...string) error {
 	return nil
 }
 
-// sendPlan hands an exec or init plan to the child and waits until the
-// program runs (an exec: see awaitExec) or the container is set up and
-// waits for `start` (an init: "ready").
-func sendPlan(parent *os.File, plan []byte, exec bool) error {
+// sendPlan hands an exec or init plan to the child, after files (the
+// cgroup tasks files of an init, which come first: one byte with the
+// descriptors attached; closed here), and waits until the program runs (an
+// exec: see awaitExec) or the container is set up and waits for `start`
+// (an init: "ready").
+func sendPlan(parent *os.File, plan []byte, exec bool, files ...*os.File) error {
 	dec := json.NewDecoder(parent)
-	if _, err := parent.Write(plan); err != nil {
+	err := sendFiles(parent, files)
+	if err == nil {
+		_, err = parent.Write(plan)
+	}
+	if err != nil {
 		// The child may have failed before it read the plan: its
 		// message says why.
 		if _, rerr := readSync(dec); rerr != nil {
@@ -187,6 +195,25 @@ func sendPlan(parent *os.File, plan []byte, exec bool) error {
 	}
 	if m.Type != syncReady {
 		return fmt.Errorf("unexpected message %q from init", m.Type)
+	}
+	return nil
+}
+
+// sendFiles sends files over the init pipe, if any, and closes them.
+func sendFiles(parent *os.File, files []*os.File) error {
+	if len(files) == 0 {
+		return nil
+	}
+	fds := make([]int, len(files))
+	for i, f := range files {
+		fds[i] = int(f.Fd())
+	}
+	err := unix.Sendmsg(int(parent.Fd()), []byte{'C'}, unix.UnixRights(fds...), nil, unix.MSG_NOSIGNAL)
+	for _, f := range files {
+		f.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("send the cgroup files: %w", err)
 	}
 	return nil
 }
