@@ -105,7 +105,7 @@ func TestTerminalOverConsoleSocket(t *testing.T) {
 func TestExecTerminal(t *testing.T) {
 	c := testContainer(t, nil, "sleep", "1000")
 	c.start(t)
-	execPaths(t, func(t *testing.T, _ bool) string {
+	execPaths(t, func(t *testing.T) string {
 		sock, master := consoleSocket(t)
 		p := &libctr.Process{Process: configs.Process{Args: []string{"sh", "-c", ttyScript + "; exit 3"},
 			Env: []string{"PATH=/bin"}, Cwd: "/", Terminal: true}, ConsoleSocket: sock}

@@ -17,21 +17,28 @@ import (
 
 // execPaths runs f once with the C exec plan and once with the Go init,
 // which must be indistinguishable to the exec'd program and its caller.
-func execPaths(t *testing.T, f func(t *testing.T, plan bool) string) {
+func execPaths(t *testing.T, f func(t *testing.T) string) {
+	t.Helper()
+	bothWays(t, "exec-plan", libctr.UseExecPlan, f)
+}
+
+// bothWays runs f as a subtest named name with use(t, true), then as
+// "go-init" with use(t, false), and fails when the two results differ.
+func bothWays(t *testing.T, name string, use func(testing.TB, bool), f func(t *testing.T) string) {
 	t.Helper()
 	got := map[bool]string{}
-	for _, plan := range []bool{true, false} {
-		name := "go-init"
-		if plan {
-			name = "exec-plan"
+	for _, on := range []bool{true, false} {
+		sub := "go-init"
+		if on {
+			sub = name
 		}
-		t.Run(name, func(t *testing.T) {
-			libctr.UseExecPlan(t, plan)
-			got[plan] = f(t, plan)
+		t.Run(sub, func(t *testing.T) {
+			use(t, on)
+			got[on] = f(t)
 		})
 	}
 	if got[true] != got[false] {
-		t.Errorf("exec plan and Go init differ:\nplan:\n%s\ngo init:\n%s", got[true], got[false])
+		t.Errorf("%s and Go init differ:\n%s:\n%s\ngo init:\n%s", name, name, got[true], got[false])
 	}
 }
 
@@ -55,7 +62,7 @@ func TestExecPlanConfinesLikeTheGoInit(t *testing.T) {
 	c.start(t)
 	umask, oom := uint32(0o027), 500
 	netBind := []string{"CAP_NET_BIND_SERVICE"}
-	execPaths(t, func(t *testing.T, _ bool) string {
+	execPaths(t, func(t *testing.T) string {
 		var out, errb strings.Builder
 		p := &libctr.Process{Process: configs.Process{
 			Args: []string{"sh", "-c", `grep -E '^(Uid|Gid|Groups|Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp):' /proc/self/status
@@ -101,7 +108,7 @@ func TestExecPlanRefusesLikeTheGoInit(t *testing.T) {
 		{"/bin", `exec: "/bin": is a directory`},
 		{"/etc/motd", `exec: "/etc/motd": permission denied`},
 	} {
-		execPaths(t, func(t *testing.T, _ bool) string {
+		execPaths(t, func(t *testing.T) string {
 			p := &libctr.Process{Process: configs.Process{Args: []string{tc.arg}, Env: []string{"PATH=/bin"}, Cwd: "/"}}
 			err := c.Enter(p)
 			if err == nil {
@@ -125,7 +132,7 @@ func TestExecPlanRefusesLikeTheGoInit(t *testing.T) {
 func TestExecReportsLateFailures(t *testing.T) {
 	c := testContainer(t, nil, "sleep", "1000")
 	c.start(t)
-	execPaths(t, func(t *testing.T, _ bool) string {
+	execPaths(t, func(t *testing.T) string {
 		p := &libctr.Process{Process: configs.Process{Args: []string{"true"}, Env: []string{"PATH=/bin"}, Cwd: "/nonexistent"}}
 		err := c.Enter(p)
 		if err == nil {
@@ -182,7 +189,7 @@ func TestSeccompWithoutCloseRange(t *testing.T) {
 				s.Linux.Seccomp = sc
 			}, "sleep", "1000")
 			c.start(t)
-			execPaths(t, func(t *testing.T, _ bool) string {
+			execPaths(t, func(t *testing.T) string {
 				var out strings.Builder
 				p := &libctr.Process{Process: configs.Process{Args: []string{"echo", "in"}, Env: []string{"PATH=/bin"}, Cwd: "/",
 					NoNewPrivileges: nnp}, Stdout: &out}

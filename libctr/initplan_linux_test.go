@@ -17,20 +17,7 @@ import (
 // caller.
 func initPaths(t *testing.T, f func(t *testing.T) string) {
 	t.Helper()
-	got := map[bool]string{}
-	for _, plan := range []bool{true, false} {
-		name := "go-init"
-		if plan {
-			name = "init-plan"
-		}
-		t.Run(name, func(t *testing.T) {
-			libctr.UseInitPlan(t, plan)
-			got[plan] = f(t)
-		})
-	}
-	if got[true] != got[false] {
-		t.Errorf("init plan and Go init differ:\nplan:\n%s\ngo init:\n%s", got[true], got[false])
-	}
+	bothWays(t, "init-plan", libctr.UseInitPlan, f)
 }
 
 // mountIDs are the first two fields of a mountinfo line and the device
