@@ -3,6 +3,7 @@ package libctr
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -171,7 +172,9 @@ func (c *Container) Start(p *Process) error {
 		if err != nil {
 			return err
 		}
-		if plan, err = encodeInitPlan(cfg, &p.Process, filter, 3+len(p.ExtraFiles)); err != nil {
+		if plan, err = encodeInitPlan(cfg, &p.Process, filter, 3+len(p.ExtraFiles)); errors.Is(err, errPlanTooBig) {
+			plan = nil // the Go init takes it
+		} else if err != nil {
 			return err
 		}
 	}
@@ -305,9 +308,8 @@ func (c *Container) Start(p *Process) error {
 			return fail(err)
 		}
 	}
-	var lateFiles []*os.File
 	if late != nil {
-		if lateFiles, err = late.take(); err != nil {
+		if err := late.wait(); err != nil {
 			return fail(err)
 		}
 	}
@@ -320,7 +322,7 @@ func (c *Container) Start(p *Process) error {
 	c.state.InitProcess = &initProc
 	c.state.Created = time.Now().UTC()
 	if plan != nil {
-		err = sendPlan(parent, plan, false, lateFiles...)
+		err = sendPlan(parent, plan, false, late.take())
 	} else {
 		hookState := c.OCIState()
 		hookState.Status, hookState.Pid = "created", c.state.InitPid
@@ -411,11 +413,25 @@ func (c *Container) taskFilesLate() *lateTaskFiles {
 	return l
 }
 
-// take waits for the files; they are then the caller's to close.
-func (l *lateTaskFiles) take() ([]*os.File, error) {
+// wait waits for the cgroups and their files.
+func (l *lateTaskFiles) wait() error {
+	<-l.done
+	return l.err
+}
+
+// take hands the files over to the caller, who closes them: never nil for
+// a late join, even without a file (the init waits for the message), and
+// nil without one (l == nil).
+func (l *lateTaskFiles) take() []*os.File {
+	if l == nil {
+		return nil
+	}
 	<-l.done
 	l.taken = true
-	return l.files, l.err
+	if l.files == nil {
+		return []*os.File{}
+	}
+	return l.files
 }
 
 // drop waits for the work to end and closes the files nobody took.

@@ -1,6 +1,7 @@
 package libctr
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -41,7 +42,9 @@ func (c *Container) Enter(p *Process) error {
 		if err != nil {
 			return err
 		}
-		if plan, err = encodeExecPlan(&cfg, &p.Process, filter, 3+len(p.ExtraFiles)); err != nil {
+		if plan, err = encodeExecPlan(&cfg, &p.Process, filter, 3+len(p.ExtraFiles)); errors.Is(err, errPlanTooBig) {
+			plan = nil // the Go init takes it
+		} else if err != nil {
 			return err
 		}
 	}
@@ -111,7 +114,7 @@ func (c *Container) Enter(p *Process) error {
 		}
 	}
 	if plan != nil {
-		err = sendPlan(parent, plan, true)
+		err = sendPlan(parent, plan, true, nil)
 	} else {
 		err = c.handshake(parent, &initMessage{Exec: true, ID: c.id, Config: &cfg, Process: &p.Process})
 	}

@@ -55,7 +55,16 @@ const (
 	planTerminal   = 1 << 6 // the pty goes over _LIBCTR_CONSOLEFD
 
 	planMagic = 0x31505857 // "WXP1" read as a little-endian u32
+
+	// The C side refuses plans larger than these (PLAN_MAX and the item
+	// counts in initplan.c); a process or container beyond them takes the
+	// Go init instead (errPlanTooBig).
+	planMax      = 16 << 20
+	planMaxItems = 4096
 )
+
+// errPlanTooBig: the plan would be larger than the C side takes.
+var errPlanTooBig = errors.New("plan too big for the C init")
 
 // execPlanOff makes every exec take the Go init, for tests that check
 // both paths agree.
@@ -75,7 +84,7 @@ func encodeExecPlan(cfg *configs.Config, p *configs.Process, filter []seccomp.In
 	if err := b.process(cfg, p, filter, firstFd); err != nil {
 		return nil, err
 	}
-	return b.bytes(), nil
+	return b.bytes()
 }
 
 // planBuf lays out a plan in the wire format both plans share.
@@ -100,9 +109,12 @@ func (b *planBuf) strs(ss []string) {
 }
 
 // bytes is the plan with its length in front.
-func (b *planBuf) bytes() []byte {
+func (b *planBuf) bytes() ([]byte, error) {
+	if b.Len() > planMax {
+		return nil, errPlanTooBig
+	}
 	out := binary.NativeEndian.AppendUint32(make([]byte, 0, 4+b.Len()), uint32(b.Len()))
-	return append(out, b.Bytes()...)
+	return append(out, b.Bytes()...), nil
 }
 
 // process appends the process half of a plan: what finalize needs, from
@@ -167,12 +179,12 @@ func noNUL(ss ...string) error {
 	return nil
 }
 
-// sendPlan hands an exec or init plan to the child, after files (the
-// cgroup tasks files of an init, which come first: one byte with the
-// descriptors attached; closed here), and waits until the program runs (an
-// exec: see awaitExec) or the container is set up and waits for `start`
-// (an init: "ready").
-func sendPlan(parent *os.File, plan []byte, exec bool, files ...*os.File) error {
+// sendPlan hands an exec or init plan to the child, after files when they
+// are not nil (the cgroup tasks files of an init, which come first: one
+// byte with the descriptors attached; closed here), and waits until the
+// program runs (an exec: see awaitExec) or the container is set up and
+// waits for `start` (an init: "ready").
+func sendPlan(parent *os.File, plan []byte, exec bool, files []*os.File) error {
 	dec := json.NewDecoder(parent)
 	err := sendFiles(parent, files)
 	if err == nil {
@@ -199,16 +211,21 @@ func sendPlan(parent *os.File, plan []byte, exec bool, files ...*os.File) error 
 	return nil
 }
 
-// sendFiles sends files over the init pipe, if any, and closes them.
+// sendFiles sends files over the init pipe unless they are nil, and
+// closes them.
 func sendFiles(parent *os.File, files []*os.File) error {
-	if len(files) == 0 {
+	if files == nil {
 		return nil
 	}
 	fds := make([]int, len(files))
 	for i, f := range files {
 		fds[i] = int(f.Fd())
 	}
-	err := unix.Sendmsg(int(parent.Fd()), []byte{'C'}, unix.UnixRights(fds...), nil, unix.MSG_NOSIGNAL)
+	var rights []byte
+	if len(fds) > 0 {
+		rights = unix.UnixRights(fds...)
+	}
+	err := unix.Sendmsg(int(parent.Fd()), []byte{'C'}, rights, nil, unix.MSG_NOSIGNAL)
 	for _, f := range files {
 		f.Close()
 	}

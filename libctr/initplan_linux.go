@@ -107,6 +107,9 @@ func encodeInitPlan(cfg *configs.Config, p *configs.Process, filter []seccomp.In
 		flags |= initDev
 		devices = cfg.Devices
 	}
+	if max(len(ops), len(devices), len(cfg.Sysctl)) > planMaxItems {
+		return nil, errPlanTooBig
+	}
 	parent, err := parentMount(cfg.Rootfs)
 	if err != nil {
 		return nil, err
@@ -159,7 +162,7 @@ func encodeInitPlan(cfg *configs.Config, p *configs.Process, filter []seccomp.In
 	if err := b.process(cfg, p, filter, firstFd); err != nil {
 		return nil, err
 	}
-	return b.bytes(), nil
+	return b.bytes()
 }
 
 // mountOps spells out cfg's mounts as mountInRoot and mountCgroup do them.

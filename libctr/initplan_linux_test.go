@@ -148,3 +148,46 @@ func TestInitPlanRefusesLikeTheGoInit(t *testing.T) {
 		})
 	}
 }
+
+// TestDevSymlinkStaysInTheRootfs: an image whose /dev is a symlink that
+// the kernel, before pivot_root, would resolve on the host (through the
+// host's /proc/self) gets its /dev links made inside the rootfs, where
+// its mounts went; the host directory it points at is left alone, with
+// the C plan and with the Go init.
+func TestDevSymlinkStaysInTheRootfs(t *testing.T) {
+	initPaths(t, func(t *testing.T) string {
+		decoy := t.TempDir() // on the host
+		if err := os.MkdirAll(filepath.Join(decoy, "pts"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"pts/ptmx", "ptmx"} {
+			if err := os.WriteFile(filepath.Join(decoy, f), []byte("host"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c := testContainer(t, nil, "true")
+		dev := filepath.Join(c.rootfs, "dev")
+		if err := os.RemoveAll(dev); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("/proc/self/../.."+decoy, dev); err != nil {
+			t.Fatal(err)
+		}
+		p := &libctr.Process{Process: c.proc}
+		if err := c.Run(p); err == nil {
+			_, _ = p.Wait()
+		}
+		ents, err := os.ReadDir(decoy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		if b, err := os.ReadFile(filepath.Join(decoy, "ptmx")); err != nil || string(b) != "host" || len(names) != 2 {
+			t.Errorf("the host directory changed: %v, ptmx %q (%v)", names, b, err)
+		}
+		return strings.Join(names, " ")
+	})
+}

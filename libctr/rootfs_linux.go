@@ -67,7 +67,7 @@ func prepareRootfs(cfg *configs.Config, userns bool, hooks func() error) error {
 	var err error
 	if cfg.NoPivotRoot {
 		err = moveRoot(rootfs)
-	} else if err = pivotRoot(rootfs); errors.Is(err, unix.EINVAL) {
+	} else if err = pivotRoot(rootfs); errors.Is(err, errCannotPivot) {
 		err = moveRoot(rootfs)
 	}
 	if err != nil {
@@ -272,15 +272,22 @@ func setupDev(rootfs string, cfg *configs.Config, userns bool) error {
 			return fmt.Errorf("chown %s: %w", d.Path, err)
 		}
 	}
+	// The rest happens in /dev as the container will see it: the image's
+	// /dev may be a symlink, which the kernel would follow from the
+	// host's root before pivot_root.
+	dev, err := securePath(rootfs, "/dev")
+	if err != nil {
+		return err
+	}
 	for link, target := range map[string]string{
 		"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2",
 	} {
-		if err := os.Symlink(target, filepath.Join(rootfs, "dev", link)); err != nil && !errors.Is(err, os.ErrExist) {
+		if err := os.Symlink(target, filepath.Join(dev, link)); err != nil && !errors.Is(err, os.ErrExist) {
 			return err
 		}
 	}
-	if _, err := os.Stat(filepath.Join(rootfs, "dev/pts/ptmx")); err == nil {
-		ptmx := filepath.Join(rootfs, "dev/ptmx")
+	if _, err := os.Stat(filepath.Join(dev, "pts/ptmx")); err == nil {
+		ptmx := filepath.Join(dev, "ptmx")
 		_ = os.Remove(ptmx)
 		if err := os.Symlink("pts/ptmx", ptmx); err != nil {
 			return err
@@ -306,7 +313,9 @@ func pivotRoot(rootfs string) error {
 	if err := unix.Fchdir(newroot); err != nil {
 		return err
 	}
-	if err := unix.PivotRoot(".", "."); err != nil {
+	if err := unix.PivotRoot(".", "."); errors.Is(err, unix.EINVAL) {
+		return errCannotPivot
+	} else if err != nil {
 		return fmt.Errorf("pivot_root: %w", err)
 	}
 	if err := unix.Fchdir(oldroot); err != nil {
@@ -321,6 +330,11 @@ func pivotRoot(rootfs string) error {
 	}
 	return unix.Chdir("/")
 }
+
+// errCannotPivot is pivot_root's EINVAL (a root that cannot be pivoted
+// away from, such as a ramfs): only then is moveRoot the fallback, not
+// after an error once the pivot was made.
+var errCannotPivot = errors.New("pivot_root: invalid argument")
 
 // moveRoot is the fallback: move the rootfs mount over / and chroot.
 func moveRoot(rootfs string) error {

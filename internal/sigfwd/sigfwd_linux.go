@@ -35,17 +35,27 @@ static void sigfwd_handler(int sig)
 	errno = e;
 }
 
+// sigfwd_catch installs the handler for n signals (at most 128); if one
+// cannot be, it puts back the handlers it replaced and fails.
 static int sigfwd_catch(int fd, const int *sigs, int n)
 {
+	static struct sigaction old[128];
+	if (n > 128)
+		return -EINVAL;
 	sigfwd_fd = fd;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = sigfwd_handler;
 	sa.sa_flags = SA_ONSTACK | SA_RESTART;
 	sigfillset(&sa.sa_mask);
-	for (int i = 0; i < n; i++)
-		if (sigaction(sigs[i], &sa, NULL) < 0)
-			return -errno;
+	for (int i = 0; i < n; i++) {
+		if (sigaction(sigs[i], &sa, &old[i]) < 0) {
+			int e = errno;
+			while (i-- > 0)
+				sigaction(sigs[i], &old[i], NULL);
+			return -e;
+		}
+	}
 	return 0;
 }
 
@@ -112,6 +122,7 @@ func Catch() (<-chan syscall.Signal, error) {
 	}
 	if rc := C.sigfwd_catch(C.int(p[1]), &cs[0], C.int(len(cs))); rc < 0 {
 		unix.Close(p[0])
+		unix.Close(p[1])
 		return nil, fmt.Errorf("sigaction: %w", syscall.Errno(-rc))
 	}
 	r := os.NewFile(uintptr(p[0]), "signals")

@@ -31,7 +31,7 @@
 #include "plan.h"
 
 #define PLAN_MAGIC 0x31505857u /* "WXP1" */
-#define PLAN_MAX (16u << 20)
+#define PLAN_MAX (16u << 20) /* planMax in execplan_linux.go: more takes the Go init */
 
 enum {
 	PLAN_NNP = 1 << 0,

@@ -27,6 +27,7 @@
 #include "plan.h"
 
 #define INIT_MAGIC 0x31504957u /* "WIP1" */
+#define PLAN_MAX_ITEMS 4096 /* planMaxItems in execplan_linux.go: more takes the Go init */
 
 enum {
 	INIT_CGROUPNS = 1 << 0, /* unshare a cgroup namespace */
@@ -81,7 +82,7 @@ static int init_parse(struct init *in, struct cursor *c)
 	in->hostname = plan_str(c);
 	in->domainname = plan_str(c);
 	in->nops = plan_u32(c);
-	if (c->bad || in->nops > 4096 || (in->ops = calloc(in->nops + 1, sizeof *in->ops)) == NULL)
+	if (c->bad || in->nops > PLAN_MAX_ITEMS || (in->ops = calloc(in->nops + 1, sizeof *in->ops)) == NULL)
 		return -1;
 	for (uint32_t i = 0; i < in->nops && !c->bad; i++) {
 		struct op *o = &in->ops[i];
@@ -93,7 +94,7 @@ static int init_parse(struct init *in, struct cursor *c)
 		o->data = plan_str(c);
 	}
 	in->ndevs = plan_u32(c);
-	if (c->bad || in->ndevs > 4096 || (in->devs = calloc(in->ndevs + 1, sizeof *in->devs)) == NULL)
+	if (c->bad || in->ndevs > PLAN_MAX_ITEMS || (in->devs = calloc(in->ndevs + 1, sizeof *in->devs)) == NULL)
 		return -1;
 	for (uint32_t i = 0; i < in->ndevs && !c->bad; i++) {
 		struct device *d = &in->devs[i];
@@ -104,7 +105,7 @@ static int init_parse(struct init *in, struct cursor *c)
 		d->gid = plan_u32(c);
 	}
 	in->nsysctls = plan_u32(c);
-	if (c->bad || in->nsysctls > 4096 || (in->sysctls = calloc(in->nsysctls + 1, sizeof *in->sysctls)) == NULL)
+	if (c->bad || in->nsysctls > PLAN_MAX_ITEMS || (in->sysctls = calloc(in->nsysctls + 1, sizeof *in->sysctls)) == NULL)
 		return -1;
 	for (uint32_t i = 0; i < in->nsysctls && !c->bad; i++) {
 		in->sysctls[i].key = plan_str(c);
@@ -291,7 +292,7 @@ static void do_op(int fd, const char *rootfs, const struct op *o)
 			r = -1;
 			break;
 		}
-		r = mount(o->src, dest, o->fstype, flags, o->data);
+		r = mount(o->src, dest, o->fstype, flags, o->data[0] ? o->data : NULL);
 		if (r < 0 && strcmp(o->fstype, "sysfs") == 0 && (errno == EPERM || errno == EBUSY)) {
 			/* No network namespace of its own (or one a user
 			 * namespace does not own): bind the host's sysfs. */
@@ -361,22 +362,29 @@ static void setup_dev(int fd, const struct init *in)
 			plan_fail(fd, "chown %s: %s", d->path, plan_errstr(errno));
 		free(dest);
 	}
+	/* The rest happens in /dev as the container will see it: the image's
+	 * /dev may be a symlink, which the kernel would follow from the
+	 * host's root before pivot_root. */
+	char *dev = secure_path(in->rootfs, "/dev");
+	if (dev == NULL)
+		plan_fail(fd, "resolve /dev: %s", plan_errstr(errno));
 	static const char *links[][2] = {
 	    {"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}};
 	char path[8192];
 	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
-		snprintf(path, sizeof path, "%s/dev/%s", in->rootfs, links[i][0]);
+		snprintf(path, sizeof path, "%s/%s", dev, links[i][0]);
 		if (symlink(links[i][1], path) < 0 && errno != EEXIST)
 			plan_fail(fd, "symlink %s %s: %s", links[i][1], path, plan_errstr(errno));
 	}
 	struct stat st;
-	snprintf(path, sizeof path, "%s/dev/pts/ptmx", in->rootfs);
+	snprintf(path, sizeof path, "%s/pts/ptmx", dev);
 	if (stat(path, &st) == 0) {
-		snprintf(path, sizeof path, "%s/dev/ptmx", in->rootfs);
+		snprintf(path, sizeof path, "%s/ptmx", dev);
 		(void)remove(path);
 		if (symlink("pts/ptmx", path) < 0)
 			plan_fail(fd, "symlink pts/ptmx %s: %s", path, plan_errstr(errno));
 	}
+	free(dev);
 	umask(old);
 }
 
