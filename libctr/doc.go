@@ -83,6 +83,11 @@
 //
 // # What is not here (yet)
 //
+//   - A mount's destination is resolved inside the rootfs, then mounted on
+//     by path: a process that swaps a directory of the rootfs for a
+//     symlink in between (another container sharing a volume) can move
+//     the mount elsewhere in the container (runc's CVE-2021-30465 class).
+//     runc closes it by mounting through an O_PATH descriptor.
 //   - Checkpoint/restore drive the criu binary (criu_linux.go) and need
 //     one whose `criu check` passes: Debian 12's criu 3.17 fails it on
 //     the 6.x development kernel (it cannot parse the vDSO), and both
