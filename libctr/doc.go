@@ -39,6 +39,11 @@
 //	                        joined by path, an exec without a plan, and
 //	                        where clone3 cannot be used: before Linux 5.7,
 //	                        or refused by a seccomp profile)
+//	_LIBCTR_INITPLAN=1      the init is done in C from an init plan (see
+//	                        initplan_linux.go), not in Go by Init
+//	_LIBCTR_CGROUPS_WITH_PLAN=1   instead of _LIBCTR_CGROUPFDS: the tasks
+//	                        files come over the init pipe just before the
+//	                        plan, the cgroups having been made meanwhile
 //	_LIBCTR_NSENTER_PATHS, _LIBCTR_SYNCFD, ...   see package nsenter
 //	GOMAXPROCS=1 GOGC=off   for the init's Go runtime; Init unsets them
 //
