@@ -251,14 +251,46 @@ func (c *Container) Start(p *Process) error {
 			cmd.Env = append(cmd.Env, "_LIBCTR_NSENTER_NOFORK=1")
 		}
 	}
-	if err := startCmd(cmd, child); err != nil {
-		return fmt.Errorf("start container init: %w", err)
+	// The init may be waiting already, its namespaces made (see
+	// prespawn_linux.go); else it is started here.
+	prePid, pre := 0, takePrespawned(flags)
+	if pre != nil && (plan == nil || late == nil || mon != nil || len(joins) > 0) {
+		pre.drop()
+		pre = nil
 	}
-	p.cmd, p.pid = cmd, cmd.Process.Pid
+	if pre != nil {
+		var used bool
+		if prePid, used, err = pre.start(cmd); err != nil {
+			for _, f := range child {
+				f.Close()
+			}
+			return err
+		} else if !used {
+			pre = nil // gone after all: started here instead
+		}
+	}
+	if pre != nil {
+		for _, f := range child {
+			f.Close()
+		}
+		proc, err := os.FindProcess(prePid)
+		if err != nil {
+			_ = syscall.Kill(prePid, syscall.SIGKILL)
+			return err
+		}
+		p.proc, p.pid = proc, prePid
+	} else {
+		if err := startCmd(cmd, child); err != nil {
+			return fmt.Errorf("start container init: %w", err)
+		}
+		p.cmd, p.pid = cmd, cmd.Process.Pid
+	}
 	c.init = p
 	fail := func(err error) error {
-		_ = cmd.Process.Kill()
-		if p.pid != cmd.Process.Pid {
+		if p.cmd != nil {
+			_ = cmd.Process.Kill()
+		}
+		if p.cmd == nil || p.pid != cmd.Process.Pid {
 			_ = syscall.Kill(p.pid, syscall.SIGKILL)
 		}
 		_, _ = p.Wait()

@@ -60,6 +60,15 @@
 // SCM_RIGHTS): the parent makes the cgroups while the init starts, and the
 // init joins them as the constructor would, before anything else.
 //
+// # Prespawning
+//
+// In a process started as `wharf runtime [flags] run|create ...` (read from
+// /proc/self/cmdline; nothing else), the constructor first forks the
+// container's init ahead, which makes new mount, uts, ipc, network and pid
+// namespaces while the command's Go runtime starts; libctr's Start then
+// sends it the init's descriptors and environment, or lets it go (see
+// libctr/prespawn_linux.go and prespawn.c).
+//
 // # The monitor
 //
 // A container's init may be started with a monitor (see monitor.c): the
@@ -135,6 +144,8 @@ package nsenter
 
 void libctr_exec_plan(int fd); // execplan.c
 void libctr_init_plan(int fd); // initplan.c
+void libctr_prespawn(void); // prespawn.c
+extern int libctr_prespawn_pid, libctr_prespawn_fd, libctr_prespawn_ns;
 void libctr_monitor(unsigned long flags, int sock, int exitfd, int cgfd); // monitor.c
 pid_t libctr_clone_into_cgroup(int cgfd); // monitor.c
 
@@ -234,6 +245,8 @@ static void go_on(void)
 
 __attribute__((constructor)) static void libctr_nsexec(void)
 {
+	if (getenv("_LIBCTR_INITPIPE") == NULL)
+		libctr_prespawn(); // only for `wharf runtime run|create`
 	const char *mon = getenv("_LIBCTR_MONITOR");
 	unsigned long monflags;
 	int monsock, monexit, moncg = -1;
@@ -352,7 +365,11 @@ __attribute__((constructor)) static void libctr_nsexec(void)
 */
 import "C"
 
-import "syscall"
+import (
+	"os"
+	"sync"
+	"syscall"
+)
 
 // Enabled reports whether the constructor is linked into this binary.
 const Enabled = true
@@ -368,4 +385,36 @@ func CgroupJoined() (bool, error) {
 		return false, syscall.Errno(-st)
 	}
 	return false, nil
+}
+
+var prespawnMu sync.Mutex
+
+// TakePrespawned hands over the process the constructor forked for the
+// init of `wharf runtime run|create` (see "Prespawning"): its pid, the
+// socket to it, and the namespaces it has made. ok is false when there is
+// none, or it was taken already. The caller then either uses it or lets it
+// go with DropPrespawned.
+func TakePrespawned() (pid int, sock *os.File, nsFlags uintptr, ok bool) {
+	prespawnMu.Lock()
+	defer prespawnMu.Unlock()
+	if C.libctr_prespawn_pid <= 0 {
+		return 0, nil, 0, false
+	}
+	pid, fd := int(C.libctr_prespawn_pid), int(C.libctr_prespawn_fd)
+	C.libctr_prespawn_pid, C.libctr_prespawn_fd = 0, -1
+	return pid, os.NewFile(uintptr(fd), "prespawn"), uintptr(C.libctr_prespawn_ns), true
+}
+
+// DropPrespawned lets a prespawned process go: it reads end-of-file and
+// exits, and is reaped in the background.
+func DropPrespawned(pid int, sock *os.File) {
+	sock.Close()
+	go func() {
+		var ws syscall.WaitStatus
+		for {
+			if _, err := syscall.Wait4(pid, &ws, 0, nil); err != syscall.EINTR {
+				return
+			}
+		}
+	}()
 }
