@@ -165,9 +165,22 @@ func (c *Container) Start(p *Process) error {
 			}
 		}()
 	}
+	// On cgroup v1 the init moves itself into the cgroups through their
+	// tasks files; an init with a plan takes them with its plan, so that
+	// the cgroups (a mkdir in every hierarchy, ~0.8 ms) are made while the
+	// plan is written and the init starts.
+	usePlan := useInitPlan(cfg, &p.Process)
+	var cgFiles []*os.File
+	var late *lateTaskFiles
+	if _, v1 := c.cgroup.(taskFiler); v1 && usePlan && !joinPid && nsenter.Enabled {
+		late = c.taskFilesLate()
+		defer late.drop() // no cgroup is made behind a start that failed
+	} else if cgFiles, err = c.taskFiles(); err != nil {
+		return err
+	}
 	// The init is set up from a plan in C when it can be (initplan_linux.go).
 	var plan []byte
-	if useInitPlan(cfg, &p.Process) {
+	if usePlan {
 		filter, err := c.seccompFilter()
 		if err != nil {
 			return err
@@ -178,17 +191,12 @@ func (c *Container) Start(p *Process) error {
 			return err
 		}
 	}
-	// On cgroup v1 the init moves itself into the cgroups through their
-	// tasks files; an init with a plan takes them with its plan, so that
-	// the cgroups (a mkdir in every hierarchy, ~0.8 ms) are made while it
-	// starts (about as long: the namespaces, the exec).
-	var cgFiles []*os.File
-	var late *lateTaskFiles
-	if _, v1 := c.cgroup.(taskFiler); v1 && plan != nil && !joinPid && nsenter.Enabled {
-		late = c.taskFilesLate()
-		defer late.drop() // no cgroup is made behind a start that failed
-	} else if cgFiles, err = c.taskFiles(); err != nil {
-		return err
+	if plan == nil && late != nil {
+		// The Go init joins the cgroups through _LIBCTR_CGROUPFDS.
+		if err := late.wait(); err != nil {
+			return err
+		}
+		cgFiles, late = late.take(), nil
 	}
 	joinsItself := cgFiles != nil || late != nil
 	// On cgroup v2 the init is cloned straight into its cgroup.
@@ -278,7 +286,7 @@ func (c *Container) Start(p *Process) error {
 			_ = syscall.Kill(prePid, syscall.SIGKILL)
 			return err
 		}
-		p.proc, p.pid = proc, prePid
+		p.proc, p.pid, p.adopted = proc, prePid, pre.reaped
 	} else {
 		if err := startCmd(cmd, child); err != nil {
 			return fmt.Errorf("start container init: %w", err)

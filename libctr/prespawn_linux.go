@@ -51,8 +51,9 @@ func warmPidfd() {
 
 // prespawned is a taken prespawned process.
 type prespawned struct {
-	pid  int
-	sock *os.File
+	pid    int
+	sock   *os.File
+	reaped chan struct{} // closed once it is reaped, after start
 }
 
 // takePrespawned returns the prespawned process if it made exactly the
@@ -131,7 +132,13 @@ func (s *prespawned) start(cmd *exec.Cmd) (pid int, ok bool, err error) {
 		}
 		return 0, true, fmt.Errorf("start container init: %w", err)
 	}
-	s.reap() // it exits once it has told the pid
+	// It exits once it has told the pid, which makes the init our child;
+	// reaped meanwhile (its exit takes a while: it was a copy of us).
+	s.reaped = make(chan struct{})
+	go func() {
+		s.reap()
+		close(s.reaped)
+	}()
 	return int(p32), true, nil
 }
 
