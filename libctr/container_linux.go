@@ -262,7 +262,7 @@ func (c *Container) Start(p *Process) error {
 	// The init may be waiting already, its namespaces made (see
 	// prespawn_linux.go); else it is started here.
 	prePid, pre := 0, takePrespawned(flags)
-	if pre != nil && (plan == nil || late == nil || mon != nil || len(joins) > 0) {
+	if pre != nil && (plan == nil || late == nil || mon != nil || len(joins) > 0 || c.factory.InitPath != "/proc/self/exe") {
 		pre.drop()
 		pre = nil
 	}

@@ -159,6 +159,7 @@ func initMain(pipe *os.File) error {
 	if err := closeExecFrom(firstUnpreservedFd()); err != nil {
 		fatal(127, err)
 	}
+	resetSignals()
 	// Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, so
 	// it goes in before the capabilities are dropped (the profile must
 	// then allow what finalize calls); with it, as late as possible.
@@ -424,4 +425,21 @@ func cloexecListed(first int) error {
 		}
 	}
 	return nil
+}
+
+// resetSignals gives the program default dispositions and an empty signal
+// mask, whatever the runtime's caller ignored or blocked (see reset_signals
+// in execplan.c): raw system calls on this thread, the one that execs,
+// right before the seccomp filter and execve. (execve itself resets only
+// what was caught; the Go runtime keeps an inherited SIG_IGN of SIGHUP and
+// SIGINT, and the thread's mask.)
+func resetSignals() {
+	var dfl [4]uint64 // struct sigaction: SIG_DFL, no flags, no restorer, empty mask
+	for s := uintptr(1); s <= 64; s++ {
+		if s != uintptr(unix.SIGKILL) && s != uintptr(unix.SIGSTOP) {
+			_, _, _ = unix.RawSyscall6(unix.SYS_RT_SIGACTION, s, uintptr(unsafe.Pointer(&dfl)), 0, 8, 0, 0)
+		}
+	}
+	var none uint64
+	_, _, _ = unix.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&none)), 0, 8, 0, 0)
 }

@@ -125,9 +125,14 @@ func (s *prespawned) start(cmd *exec.Cmd) (pid int, ok bool, err error) {
 		return 0, true, fmt.Errorf("start container init: %w", err)
 	}
 	var p32 int32
-	if err := binary.Read(s.sock, binary.NativeEndian, &p32); err != nil || p32 <= 0 {
+	if err := binary.Read(s.sock, binary.NativeEndian, &p32); errors.Is(err, io.EOF) {
+		// It took the message but gave up before forking the init
+		// (nothing was started): start it the usual way.
+		s.reap()
+		return 0, false, nil
+	} else if err != nil || p32 <= 0 {
 		s.kill()
-		if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		if err == nil || errors.Is(err, io.ErrUnexpectedEOF) {
 			err = errors.New("the prespawned init exited")
 		}
 		return 0, true, fmt.Errorf("start container init: %w", err)

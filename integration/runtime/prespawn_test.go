@@ -4,17 +4,19 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// TestRunPrespawnedAndNot: `run` of a container with the usual namespaces
-// (its init prespawned while the command starts) hands the program what
-// --preserve-fds passes, as pid 1 of its own namespaces; one without a
-// network namespace of its own (the prespawned init let go) shares the
-// host's. Both exit with the program's code.
+// TestRunPrespawnedAndNot: a container with the usual namespaces gets the
+// init that `run` and `create` prespawn while they start (its command line
+// is still theirs until it execs); one without a network namespace of its
+// own lets it go and gets an exec'd init. Either way the program is pid 1,
+// gets what --preserve-fds passes, exits with its own code, and starts with
+// no signal ignored or blocked, whatever the caller ignored.
 func TestRunPrespawnedAndNot(t *testing.T) {
 	hostNet, err := os.Readlink("/proc/self/ns/net")
 	if err != nil {
@@ -24,11 +26,11 @@ func TestRunPrespawnedAndNot(t *testing.T) {
 	if err := os.WriteFile(extra, []byte("passed on\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	script := "echo $$; cat <&3; readlink /proc/self/ns/net; exit 7"
+	script := "echo $$; cat <&3; readlink /proc/self/ns/net; grep -E '^Sig(Ign|Blk)' /proc/self/status; exit 7"
 	for _, tc := range []struct {
-		name      string
-		mutate    func(*specs.Spec)
-		wantNetNS bool // a network namespace of its own
+		name       string
+		mutate     func(*specs.Spec)
+		prespawned bool
 	}{
 		{"usual namespaces", nil, true},
 		{"host network", func(s *specs.Spec) {
@@ -50,19 +52,40 @@ func TestRunPrespawnedAndNot(t *testing.T) {
 			}
 			defer f.Close()
 			var out strings.Builder
-			cmd := exec.Command(r.bin, "runtime", "--root", r.root, "run", "--preserve-fds", "1", "--bundle", bundle, id)
+			// The caller ignores signals, as a systemd service (SIGPIPE),
+			// nohup (SIGHUP) or a background job (SIGINT) does.
+			cmd := exec.Command("/bin/sh", "-c", `trap '' PIPE USR1 HUP INT; exec "$@"`, "sh",
+				r.bin, "runtime", "--root", r.root, "run", "--preserve-fds", "1", "--bundle", bundle, id)
 			cmd.ExtraFiles = []*os.File{f}
 			cmd.Stdout = &out
 			err = cmd.Run()
 			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 7 {
 				t.Fatalf("run: %v, want exit 7; output %q", err, out.String())
 			}
-			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-			if len(lines) != 3 || lines[0] != "1" || lines[1] != "passed on" {
-				t.Fatalf("output %q, want pid 1, the extra file, the net namespace", out.String())
+			want := "1\npassed on\n%s\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n"
+			lines := strings.Split(out.String(), "\n")
+			if len(lines) < 3 {
+				t.Fatalf("output %q", out.String())
 			}
-			if own := lines[2] != hostNet; own != tc.wantNetNS {
-				t.Errorf("net namespace %s (host %s), want one of its own: %v", lines[2], hostNet, tc.wantNetNS)
+			if own := lines[2] != hostNet; own != tc.prespawned {
+				t.Errorf("net namespace %s (host %s), want one of its own: %v", lines[2], hostNet, tc.prespawned)
+			}
+			if got := strings.Replace(out.String(), lines[2], "%s", 1); got != want {
+				t.Errorf("output %q, want %q", out.String(), want)
+			}
+
+			// Which init it got: a created container's init is still
+			// the command that made it, or the re-executed "wharf init".
+			sleeper, id2 := r.bundle(tc.mutate, "sleep", "1000")
+			r.ok("create", "--bundle", sleeper, id2)
+			pid := int(r.state(id2)["pid"].(float64))
+			b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+			if err != nil {
+				t.Fatal(err)
+			}
+			argv := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+			if got := argv[len(argv)-1] == id2; got != tc.prespawned {
+				t.Errorf("the created init's command line is %q: prespawned %v, want %v", argv, got, tc.prespawned)
 			}
 		})
 	}

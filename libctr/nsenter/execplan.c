@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <signal.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stdarg.h>
@@ -391,6 +392,24 @@ static void cloexec_from(int first)
 	closedir(d);
 }
 
+/* reset_signals gives the program default dispositions and an empty
+ * signal mask, whatever the runtime's caller ignored or blocked (a systemd
+ * service ignores SIGPIPE, nohup SIGHUP, a background job SIGINT and
+ * SIGQUIT), as resetSignals does in the Go init. libc's own signals
+ * refuse, which is fine. */
+static void reset_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			(void)sigaction(s, &sa, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 static int load_seccomp(const struct plan *pl)
 {
 	struct sock_fprog prog = {.len = (unsigned short)pl->nfilter, .filter = pl->filter};
@@ -510,9 +529,11 @@ void plan_run(struct plan *pl, int fd, int init)
 	}
 
 	/* Whatever the caller leaked must not reach the program: everything
-	 * after the preserved fds closes on exec. Before any seccomp filter,
-	 * which need not allow close_range (runtime-tools' does not). */
+	 * after the preserved fds closes on exec, and no signal stays ignored
+	 * or blocked. Before any seccomp filter, which need not allow
+	 * close_range or rt_sigaction (runtime-tools' does not). */
 	cloexec_from((int)pl->first_fd);
+	reset_signals();
 	int nnp = (pl->flags & PLAN_NNP) != 0;
 	if (pl->nfilter > 0 && !nnp && load_seccomp(pl) < 0)
 		die(127, "seccomp(SET_MODE_FILTER)");

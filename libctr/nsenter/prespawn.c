@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -121,7 +123,8 @@ static void prespawned(int sock, pid_t parent)
 	// Out of the way first (a target may be a received descriptor's
 	// number), then into place; dup2 clears close-on-exec.
 	for (int j = 0; j < ngot; j++) {
-		int hi = fcntl(got[j], F_DUPFD_CLOEXEC, 1000);
+		// Above every target (0..count-1), however low RLIMIT_NOFILE.
+		int hi = fcntl(got[j], F_DUPFD_CLOEXEC, (int)count);
 		if (hi < 0)
 			_exit(1);
 		close(got[j]);
@@ -135,6 +138,7 @@ static void prespawned(int sock, pid_t parent)
 	}
 	for (int j = 0; j < ngot; j++)
 		close(got[j]);
+	clearenv(); // only what the init is given, as an exec'd one gets
 	for (char *kv = msg + sizeof count + count * sizeof(uint32_t); kv < msg + n; kv += strlen(kv) + 1)
 		if (*kv != '\0' && putenv(kv) != 0)
 			_exit(1);
@@ -151,7 +155,7 @@ static void prespawned(int sock, pid_t parent)
 		_exit(1);
 	}
 	int32_t pid = (int32_t)init;
-	if (write(sock, &pid, sizeof pid) != sizeof pid)
+	if (send(sock, &pid, sizeof pid, MSG_NOSIGNAL) != sizeof pid)
 		kill(init, SIGKILL);
 	_exit(0);
 }
@@ -161,6 +165,11 @@ static void prespawned(int sock, pid_t parent)
 // the init is started the usual way.
 void libctr_prespawn(void)
 {
+	// On cgroup v2 the init is cloned into its cgroup, which a prespawned
+	// one cannot be: it would only be let go.
+	struct statfs fs;
+	if (statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC)
+		return;
 	if (!is_runtime_create())
 		return;
 	int sv[2];
