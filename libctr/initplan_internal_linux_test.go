@@ -15,13 +15,13 @@ import (
 func TestPlanTooBigForC(t *testing.T) {
 	cfg := &configs.Config{Rootfs: "/", Namespaces: configs.Namespaces{{Type: configs.NEWNS}}, Sysctl: map[string]string{}}
 	proc := &configs.Process{Args: []string{"true"}, Cwd: "/"}
-	if _, err := encodeInitPlan(cfg, proc, nil, 3); err != nil {
+	if _, err := encodeInitPlan(cfg, proc, nil, nil, 3); err != nil {
 		t.Fatalf("a small plan: %v", err)
 	}
 	for i := range planMaxItems + 1 {
 		cfg.Sysctl[fmt.Sprintf("net.ipv4.x%d", i)] = "1"
 	}
-	if _, err := encodeInitPlan(cfg, proc, nil, 3); !errors.Is(err, errPlanTooBig) {
+	if _, err := encodeInitPlan(cfg, proc, nil, nil, 3); !errors.Is(err, errPlanTooBig) {
 		t.Errorf("%d sysctls: %v, want errPlanTooBig", len(cfg.Sysctl), err)
 	}
 	big := &configs.Process{Args: []string{"true"}, Cwd: "/", Env: []string{"X=" + strings.Repeat("x", planMax)}}

@@ -10,7 +10,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/wharf-project/wharf/libctr/cgroups"
 	"github.com/wharf-project/wharf/libctr/configs"
 	"github.com/wharf-project/wharf/libctr/nsenter"
 	"github.com/wharf-project/wharf/libctr/seccomp"
@@ -84,7 +83,7 @@ type planOp struct {
 
 // encodeInitPlan lays out cfg's container and p for initplan.c; firstFd
 // is the child's init pipe.
-func encodeInitPlan(cfg *configs.Config, p *configs.Process, filter []seccomp.Instruction, firstFd int) ([]byte, error) {
+func encodeInitPlan(cfg *configs.Config, p *configs.Process, cgroupPaths map[string]string, filter []seccomp.Instruction, firstFd int) ([]byte, error) {
 	var flags uint32
 	if ns, ok := cfg.Namespaces.Get(configs.NEWCGROUP); ok && ns.Path == "" {
 		flags |= initCgroupNS
@@ -98,10 +97,7 @@ func encodeInitPlan(cfg *configs.Config, p *configs.Process, filter []seccomp.In
 	if cfg.Readonlyfs {
 		flags |= initReadonlyRoot
 	}
-	ops, err := mountOps(cfg)
-	if err != nil {
-		return nil, err
-	}
+	ops := mountOps(cfg, cgroupPaths)
 	var devices []configs.Device
 	if slices.ContainsFunc(cfg.Mounts, func(m configs.Mount) bool { return m.Destination == "/dev" && m.Device != "bind" }) {
 		flags |= initDev
@@ -165,8 +161,10 @@ func encodeInitPlan(cfg *configs.Config, p *configs.Process, filter []seccomp.In
 	return b.bytes()
 }
 
-// mountOps spells out cfg's mounts as mountInRoot and mountCgroup do them.
-func mountOps(cfg *configs.Config) ([]planOp, error) {
+// mountOps spells out cfg's mounts as mountInRoot and mountCgroup do them,
+// the cgroup mount from the container's cgroup directories (the manager's
+// Paths: one per v1 controller, or "" for the v2 one).
+func mountOps(cfg *configs.Config, cgroupPaths map[string]string) []planOp {
 	var ops []planOp
 	for _, m := range cfg.Mounts {
 		dest := filepath.Clean("/" + m.Destination)
@@ -175,11 +173,7 @@ func mountOps(cfg *configs.Config) ([]planOp, error) {
 		case "bind":
 			ops = append(ops, planOp{kind: opBind, flags: flags, src: m.Source, dest: dest})
 		case "cgroup":
-			more, err := cgroupOps(&m, dest, cfg)
-			if err != nil {
-				return nil, fmt.Errorf("mount %s on %s: %w", m.Source, m.Destination, err)
-			}
-			ops = append(ops, more...)
+			ops = append(ops, cgroupOps(&m, dest, cfg, cgroupPaths)...)
 		default:
 			ops = append(ops, planOp{kind: opMount, flags: flags, src: m.Source, dest: dest, fstype: m.Device, data: m.Data})
 		}
@@ -187,36 +181,31 @@ func mountOps(cfg *configs.Config) ([]planOp, error) {
 			ops = append(ops, planOp{kind: opPropagate, flags: uint64(p), src: m.Source, dest: dest})
 		}
 	}
-	return ops, nil
+	return ops
 }
 
 // cgroupOps is mountCgroup's work as steps.
-func cgroupOps(m *configs.Mount, dest string, cfg *configs.Config) ([]planOp, error) {
+func cgroupOps(m *configs.Mount, dest string, cfg *configs.Config, paths map[string]string) []planOp {
 	ro := uint64(m.Flags) & unix.MS_RDONLY
 	base := uint64(m.Flags) &^ unix.MS_RDONLY
-	if cgroups.IsV2() {
+	if dir, v2 := paths[""]; v2 {
 		if cfg.Namespaces.Contains(configs.NEWCGROUP) {
-			return []planOp{{kind: opMount, flags: uint64(m.Flags), src: "cgroup2", dest: dest, fstype: "cgroup2"}}, nil
+			return []planOp{{kind: opMount, flags: uint64(m.Flags), src: "cgroup2", dest: dest, fstype: "cgroup2"}}
 		}
-		src := filepath.Join("/sys/fs/cgroup", cfg.Cgroups.Path)
 		return []planOp{
-			{kind: opBind, flags: unix.MS_BIND | unix.MS_REC, src: src, dest: dest},
-			{kind: opRemount, flags: uint64(m.Flags), src: src, dest: dest},
-		}, nil
-	}
-	mounts, err := cgroups.V1Mounts()
-	if err != nil {
-		return nil, err
+			{kind: opBind, flags: unix.MS_BIND | unix.MS_REC, src: dir, dest: dest},
+			{kind: opRemount, flags: uint64(m.Flags), src: dir, dest: dest},
+		}
 	}
 	ops := []planOp{{kind: opMount, flags: base, src: "tmpfs", dest: dest, fstype: "tmpfs", data: "mode=755"}}
-	for _, ctrl := range slices.Sorted(maps.Keys(mounts)) {
+	for _, ctrl := range slices.Sorted(maps.Keys(paths)) {
 		ops = append(ops, planOp{kind: opBind, flags: unix.MS_BIND | unix.MS_REC | base | ro,
-			src: filepath.Join(mounts[ctrl], cfg.Cgroups.Path), dest: filepath.Join(dest, ctrl)})
+			src: paths[ctrl], dest: filepath.Join(dest, ctrl)})
 	}
 	if ro != 0 {
 		ops = append(ops, planOp{kind: opRemount, flags: base | ro, src: "tmpfs", dest: dest})
 	}
-	return ops, nil
+	return ops
 }
 
 // parentMount is the mount point holding dir: the longest mount point in
