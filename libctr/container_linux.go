@@ -261,33 +261,11 @@ func (c *Container) Start(p *Process) error {
 	}
 	// The init may be waiting already, its namespaces made (see
 	// prespawn_linux.go); else it is started here.
-	prePid, pre := 0, takePrespawned(flags)
-	if pre != nil && (plan == nil || late == nil || mon != nil || len(joins) > 0 || c.factory.InitPath != "/proc/self/exe") {
-		pre.drop()
-		pre = nil
+	prespawned, err := c.startPrespawned(p, cmd, child, flags, late != nil && mon == nil && len(joins) == 0)
+	if err != nil {
+		return err
 	}
-	if pre != nil {
-		var used bool
-		if prePid, used, err = pre.start(cmd); err != nil {
-			for _, f := range child {
-				f.Close()
-			}
-			return err
-		} else if !used {
-			pre = nil // gone after all: started here instead
-		}
-	}
-	if pre != nil {
-		for _, f := range child {
-			f.Close()
-		}
-		proc, err := os.FindProcess(prePid)
-		if err != nil {
-			_ = syscall.Kill(prePid, syscall.SIGKILL)
-			return err
-		}
-		p.proc, p.pid, p.adopted = proc, prePid, pre.reaped
-	} else {
+	if !prespawned {
 		if err := startCmd(cmd, child); err != nil {
 			return fmt.Errorf("start container init: %w", err)
 		}

@@ -56,26 +56,51 @@ type prespawned struct {
 	reaped chan struct{} // closed once it is reaped, after start
 }
 
-// takePrespawned returns the prespawned process if it made exactly the
-// namespaces flags asks for, and lets it go otherwise (nil).
-func takePrespawned(flags uintptr) *prespawned {
-	pid, sock, ns, ok := nsenter.TakePrespawned()
+// prespawnNS are the namespaces a prespawned init has made (PRESPAWN_NS in
+// prespawn.c).
+const prespawnNS = unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET | unix.CLONE_NEWPID
+
+// startPrespawned starts p's init (cmd as prepared, with child the files
+// only it keeps) through the prespawned process, if there is one and the
+// container can use it: wanted (an init plan, cgroup v1 tasks files sent
+// with it, no monitor, no namespace joined by path), new namespaces flags
+// as it made them, and the standard init path. It lets the process go
+// otherwise, and reports whether the init was started.
+func (c *Container) startPrespawned(p *Process, cmd *exec.Cmd, child []*os.File, flags uintptr, wanted bool) (bool, error) {
+	pid, sock, ok := nsenter.TakePrespawned()
 	if !ok {
-		return nil
+		return false, nil
 	}
-	if ns != flags {
-		nsenter.DropPrespawned(pid, sock)
-		return nil
+	s := &prespawned{pid: pid, sock: sock}
+	if !wanted || flags != prespawnNS || c.factory.InitPath != "/proc/self/exe" {
+		s.drop()
+		return false, nil
 	}
 	warmPidfd()
-	return &prespawned{pid: pid, sock: sock}
+	initPid, used, err := s.start(cmd)
+	if !used && err == nil {
+		return false, nil // gone after all: started the usual way
+	}
+	for _, f := range child {
+		f.Close()
+	}
+	if err != nil {
+		return false, err
+	}
+	proc, err := os.FindProcess(initPid)
+	if err != nil {
+		_ = syscall.Kill(initPid, syscall.SIGKILL)
+		return false, err
+	}
+	p.proc, p.pid, p.adopted = proc, initPid, s.reaped
+	return true, nil
 }
 
-// drop lets it go unused.
+// drop lets it go unused: it reads end-of-file and exits, and is reaped
+// in the background.
 func (s *prespawned) drop() {
-	if s != nil {
-		nsenter.DropPrespawned(s.pid, s.sock)
-	}
+	s.sock.Close()
+	go s.reap()
 }
 
 // start hands cmd's descriptors and environment to the prespawned process

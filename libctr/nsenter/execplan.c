@@ -438,7 +438,7 @@ unsigned char *plan_read(int fd, const char *what, uint32_t *lenp)
 }
 
 /* libctr_exec_plan reads the plan from the init pipe and execs the
- * program; it returns only when the plan could not be read at all. */
+ * program, or reports why not and exits. */
 void libctr_exec_plan(int fd)
 {
 	uint32_t len;

@@ -125,8 +125,6 @@ static int hold(int *nheld)
 	return 0;
 }
 
-// libctr_monitor runs the monitor (see the top of this file) and returns
-// only in the process that becomes the container's init.
 // libctr_clone_into_cgroup is fork(2) into the cgroup v2 directory cgfd
 // (clone3's CLONE_INTO_CGROUP): the child starts in the container's
 // cgroup, and no process is ever moved there through cgroup.procs.
@@ -138,6 +136,8 @@ pid_t libctr_clone_into_cgroup(int cgfd)
 	return (pid_t)syscall(435 /* SYS_clone3 */, &args, sizeof args);
 }
 
+// libctr_monitor runs the monitor (see the top of this file) and returns
+// only in the process that becomes the container's init.
 void libctr_monitor(unsigned long flags, int sock, int exitfd, int cgfd)
 {
 	int kids[2];

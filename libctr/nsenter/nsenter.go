@@ -142,10 +142,9 @@ package nsenter
 
 #define MAX_NS 8
 
-void libctr_exec_plan(int fd); // execplan.c
-void libctr_init_plan(int fd); // initplan.c
+#include "plan.h" // libctr_exec_plan, libctr_init_plan
 void libctr_prespawn(void); // prespawn.c
-extern int libctr_prespawn_pid, libctr_prespawn_fd, libctr_prespawn_ns;
+extern int libctr_prespawn_pid, libctr_prespawn_fd;
 void libctr_monitor(unsigned long flags, int sock, int exitfd, int cgfd); // monitor.c
 pid_t libctr_clone_into_cgroup(int cgfd); // monitor.c
 
@@ -390,31 +389,16 @@ func CgroupJoined() (bool, error) {
 var prespawnMu sync.Mutex
 
 // TakePrespawned hands over the process the constructor forked for the
-// init of `wharf runtime run|create` (see "Prespawning"): its pid, the
-// socket to it, and the namespaces it has made. ok is false when there is
-// none, or it was taken already. The caller then either uses it or lets it
-// go with DropPrespawned.
-func TakePrespawned() (pid int, sock *os.File, nsFlags uintptr, ok bool) {
+// init of `wharf runtime run|create` (see "Prespawning"): its pid and the
+// socket to it. ok is false when there is none, or it was taken already.
+// The caller then uses it or lets it go (closes the socket, reaps it).
+func TakePrespawned() (pid int, sock *os.File, ok bool) {
 	prespawnMu.Lock()
 	defer prespawnMu.Unlock()
 	if C.libctr_prespawn_pid <= 0 {
-		return 0, nil, 0, false
+		return 0, nil, false
 	}
 	pid, fd := int(C.libctr_prespawn_pid), int(C.libctr_prespawn_fd)
 	C.libctr_prespawn_pid, C.libctr_prespawn_fd = 0, -1
-	return pid, os.NewFile(uintptr(fd), "prespawn"), uintptr(C.libctr_prespawn_ns), true
-}
-
-// DropPrespawned lets a prespawned process go: it reads end-of-file and
-// exits, and is reaped in the background.
-func DropPrespawned(pid int, sock *os.File) {
-	sock.Close()
-	go func() {
-		var ws syscall.WaitStatus
-		for {
-			if _, err := syscall.Wait4(pid, &ws, 0, nil); err != syscall.EINTR {
-				return
-			}
-		}
-	}()
+	return pid, os.NewFile(uintptr(fd), "prespawn"), true
 }

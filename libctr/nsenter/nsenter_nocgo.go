@@ -12,7 +12,4 @@ const Enabled = false
 func CgroupJoined() (bool, error) { return false, nil }
 
 // TakePrespawned has nothing to hand over without the constructor.
-func TakePrespawned() (pid int, sock *os.File, nsFlags uintptr, ok bool) { return 0, nil, 0, false }
-
-// DropPrespawned is never needed without the constructor.
-func DropPrespawned(pid int, sock *os.File) {}
+func TakePrespawned() (pid int, sock *os.File, ok bool) { return 0, nil, false }

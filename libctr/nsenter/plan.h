@@ -47,6 +47,10 @@ const char *plan_errstr(int e);
 /* plan_fail sends an error message on fd (the init pipe) and exits 1. */
 void plan_fail(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 
+/* The plans' entry points: they exec the program or exit. */
+void libctr_exec_plan(int fd) __attribute__((noreturn)); /* execplan.c */
+void libctr_init_plan(int fd) __attribute__((noreturn)); /* initplan.c */
+
 extern int libctr_cgroup_state; /* nsenter.go */
 
 #endif

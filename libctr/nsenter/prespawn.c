@@ -21,18 +21,17 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-void libctr_init_plan(int fd); // initplan.c
+#include "plan.h" // libctr_init_plan
 
 // The namespaces made ahead: those of `wharf runtime spec` and of most
-// runtime callers. A container that wants others lets the prespawned
-// process go (libctr_prespawn_* below stay for the Go side).
+// runtime callers (prespawnNS in prespawn_linux.go). A container that wants
+// others lets the prespawned process go.
 #define PRESPAWN_NS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID)
 #define PRESPAWN_MAX_FDS 64
 #define PRESPAWN_MSG (64 << 10)
 
 int libctr_prespawn_pid;      // 0: none
 int libctr_prespawn_fd = -1;  // the parent's end of the socket
-int libctr_prespawn_ns = PRESPAWN_NS;
 
 // is_runtime_create reports whether this process is `wharf runtime
 // [global flags] run|create ...` (and not asking for help).
@@ -152,7 +151,6 @@ static void prespawned(int sock, pid_t parent)
 		if (pipe == NULL)
 			_exit(1);
 		libctr_init_plan(atoi(pipe)); // execs the program or exits
-		_exit(1);
 	}
 	int32_t pid = (int32_t)init;
 	if (send(sock, &pid, sizeof pid, MSG_NOSIGNAL) != sizeof pid)
