@@ -99,9 +99,6 @@ func init() {
 			if !ro.detach {
 				relay = startSignalRelay()
 			}
-			if relay != nil {
-				<-relay.ready
-			}
 			c, p, err := ro.restore(args[0], o)
 			if err != nil {
 				return logged(err)

@@ -120,9 +120,6 @@ func init() {
 			for i := 0; i < o.preserveFds; i++ {
 				p.ExtraFiles = append(p.ExtraFiles, os.NewFile(uintptr(3+i), fmt.Sprintf("fd%d", 3+i)))
 			}
-			if relay != nil {
-				<-relay.ready // the process's signals go to it, from its start
-			}
 			if err := c.Enter(p); err != nil {
 				return logged(err)
 			}

@@ -144,9 +144,6 @@ func init() {
 					return logged(err)
 				}
 			}
-			if relay != nil {
-				<-relay.ready // the program's signals go to it, from its start
-			}
 			if err := c.Exec(); err != nil {
 				_ = c.Destroy()
 				return logged(err)
@@ -240,16 +237,15 @@ func init() {
 // signalRelay passes the signals this process gets on to the container
 // process it waits for (runc's foreground run, exec and restore). The
 // signals are caught by internal/sigfwd (os/signal's Notify of every
-// signal costs 1-5 ms here); the caller still waits for ready before the
-// process can run. Signals that arrive before the process runs are passed
-// on once it does.
+// signal costs 1-5 ms here) from the moment it returns, so the caller
+// starts it before the process can run. Signals that arrive before the
+// process runs are passed on once it does.
 type signalRelay struct {
-	sigs  <-chan syscall.Signal
-	ready chan struct{}
+	sigs <-chan syscall.Signal
 }
 
 func startSignalRelay() *signalRelay {
-	r := &signalRelay{ready: make(chan struct{})}
+	r := &signalRelay{}
 	sigs, err := sigfwd.Catch()
 	if err != nil {
 		// Not expected (a pipe and sigactions); relay the slow way.
@@ -267,14 +263,12 @@ func startSignalRelay() *signalRelay {
 		sigs = fwd
 	}
 	r.sigs = sigs
-	close(r.ready)
 	return r
 }
 
 // wait waits for p, passing the signals on, and returns the exit code the
 // shell would show.
 func (r *signalRelay) wait(p *libctr.Process) int {
-	<-r.ready
 	done := make(chan int, 1)
 	go func() {
 		st, err := p.Wait()
