@@ -201,6 +201,9 @@ func String[S ~string](r *Reader, v *S) {
 	}
 }
 
+// Strings reads an array of strings (or null) into v.
+func Strings(r *Reader, v *[]string) { Slice(r, v, String[string]) }
+
 // Bool reads true or false into *v; a null leaves it.
 func (r *Reader) Bool(v *bool) {
 	switch {

@@ -104,12 +104,6 @@ func boolean(w *jsonlite.Writer, key string, b bool) { // always omitempty here
 	}
 }
 
-func readString(r *jsonlite.Reader, s *string) { jsonlite.String(r, s) }
-func readInt(r *jsonlite.Reader, n *int)       { jsonlite.Int(r, n) }
-func readUint(r *jsonlite.Reader, n *uint)     { jsonlite.Uint(r, n) }
-func readUint32(r *jsonlite.Reader, n *uint32) { jsonlite.Uint(r, n) }
-func readInt64(r *jsonlite.Reader, n *int64)   { jsonlite.Int(r, n) }
-
 // WriteJSON appends c as json.Marshal would.
 func (c *Config) WriteJSON(w *jsonlite.Writer) {
 	w.Open('{')
@@ -191,17 +185,17 @@ func (c *Config) ReadJSON(r *jsonlite.Reader) {
 	for k := range r.Object() {
 		switch k {
 		case "rootfs":
-			readString(r, &c.Rootfs)
+			jsonlite.String(r, &c.Rootfs)
 		case "readonlyfs":
 			r.Bool(&c.Readonlyfs)
 		case "root_propagation":
-			readInt(r, &c.RootPropagation)
+			jsonlite.Int(r, &c.RootPropagation)
 		case "no_pivot_root":
 			r.Bool(&c.NoPivotRoot)
 		case "hostname":
-			readString(r, &c.Hostname)
+			jsonlite.String(r, &c.Hostname)
 		case "domainname":
-			readString(r, &c.Domainname)
+			jsonlite.String(r, &c.Domainname)
 		case "namespaces":
 			jsonlite.Slice(r, (*[]Namespace)(&c.Namespaces), func(r *jsonlite.Reader, n *Namespace) {
 				for k := range r.Object() {
@@ -209,7 +203,7 @@ func (c *Config) ReadJSON(r *jsonlite.Reader) {
 					case "type":
 						jsonlite.String(r, &n.Type)
 					case "path":
-						readString(r, &n.Path)
+						jsonlite.String(r, &n.Path)
 					default:
 						r.Fail()
 					}
@@ -228,30 +222,30 @@ func (c *Config) ReadJSON(r *jsonlite.Reader) {
 					case "type":
 						jsonlite.Int(r, &d.Type)
 					case "path":
-						readString(r, &d.Path)
+						jsonlite.String(r, &d.Path)
 					case "major":
-						readInt64(r, &d.Major)
+						jsonlite.Int(r, &d.Major)
 					case "minor":
-						readInt64(r, &d.Minor)
+						jsonlite.Int(r, &d.Minor)
 					case "file_mode":
-						readUint32(r, &d.FileMode)
+						jsonlite.Uint(r, &d.FileMode)
 					case "uid":
-						readUint32(r, &d.UID)
+						jsonlite.Uint(r, &d.UID)
 					case "gid":
-						readUint32(r, &d.GID)
+						jsonlite.Uint(r, &d.GID)
 					default:
 						r.Fail()
 					}
 				}
 			})
 		case "mask_paths":
-			jsonlite.Slice(r, &c.MaskPaths, readString)
+			jsonlite.Strings(r, &c.MaskPaths)
 		case "readonly_paths":
-			jsonlite.Slice(r, &c.ReadonlyPaths, readString)
+			jsonlite.Strings(r, &c.ReadonlyPaths)
 		case "sysctl":
-			jsonlite.Map(r, &c.Sysctl, readString)
+			jsonlite.Map(r, &c.Sysctl, jsonlite.String)
 		case "oom_score_adj":
-			jsonlite.Ptr(r, &c.OomScoreAdj, readInt)
+			jsonlite.Ptr(r, &c.OomScoreAdj, jsonlite.Int)
 		case "cgroups":
 			jsonlite.Ptr(r, &c.Cgroups, func(r *jsonlite.Reader, g *Cgroup) { g.read(r) })
 		case "seccomp":
@@ -259,21 +253,21 @@ func (c *Config) ReadJSON(r *jsonlite.Reader) {
 		case "hooks":
 			c.Hooks.read(r)
 		case "labels":
-			jsonlite.Map(r, &c.Labels, readString)
+			jsonlite.Map(r, &c.Labels, jsonlite.String)
 		case "version":
-			readString(r, &c.Version)
+			jsonlite.String(r, &c.Version)
 		case "mount_label":
-			readString(r, &c.MountLabel)
+			jsonlite.String(r, &c.MountLabel)
 		case "personality":
-			readString(r, &c.Personality)
+			jsonlite.String(r, &c.Personality)
 		case "time_offsets":
 			jsonlite.Map(r, &c.TimeOffsets, func(r *jsonlite.Reader, t *TimeOffset) {
 				for k := range r.Object() {
 					switch k {
 					case "secs":
-						readInt64(r, &t.Secs)
+						jsonlite.Int(r, &t.Secs)
 					case "nanosecs":
-						readUint32(r, &t.Nanosecs)
+						jsonlite.Uint(r, &t.Nanosecs)
 					default:
 						r.Fail()
 					}
@@ -303,11 +297,11 @@ func readIDMap(r *jsonlite.Reader, m *IDMap) {
 	for k := range r.Object() {
 		switch k {
 		case "container_id":
-			readInt64(r, &m.ContainerID)
+			jsonlite.Int(r, &m.ContainerID)
 		case "host_id":
-			readInt64(r, &m.HostID)
+			jsonlite.Int(r, &m.HostID)
 		case "size":
-			readInt64(r, &m.Size)
+			jsonlite.Int(r, &m.Size)
 		default:
 			r.Fail()
 		}
@@ -334,21 +328,21 @@ func (m *Mount) read(r *jsonlite.Reader) {
 	for k := range r.Object() {
 		switch k {
 		case "source":
-			readString(r, &m.Source)
+			jsonlite.String(r, &m.Source)
 		case "destination":
-			readString(r, &m.Destination)
+			jsonlite.String(r, &m.Destination)
 		case "device":
-			readString(r, &m.Device)
+			jsonlite.String(r, &m.Device)
 		case "flags":
-			readInt(r, &m.Flags)
+			jsonlite.Int(r, &m.Flags)
 		case "cleared_flags":
-			readInt(r, &m.ClearedFlags)
+			jsonlite.Int(r, &m.ClearedFlags)
 		case "propagation_flags":
-			jsonlite.Slice(r, &m.PropagationFlags, readInt)
+			jsonlite.Slice(r, &m.PropagationFlags, jsonlite.Int)
 		case "data":
-			readString(r, &m.Data)
+			jsonlite.String(r, &m.Data)
 		case "options":
-			jsonlite.Slice(r, &m.Options, readString)
+			jsonlite.Strings(r, &m.Options)
 		default:
 			r.Fail()
 		}
@@ -397,13 +391,13 @@ func (h *Hooks) read(r *jsonlite.Reader) {
 			for k := range r.Object() {
 				switch k {
 				case "path":
-					readString(r, &h.Path)
+					jsonlite.String(r, &h.Path)
 				case "args":
-					jsonlite.Slice(r, &h.Args, readString)
+					jsonlite.Strings(r, &h.Args)
 				case "env":
-					jsonlite.Slice(r, &h.Env, readString)
+					jsonlite.Strings(r, &h.Env)
 				case "timeout":
-					jsonlite.Ptr(r, &h.Timeout, readInt)
+					jsonlite.Ptr(r, &h.Timeout, jsonlite.Int)
 				default:
 					r.Fail()
 				}

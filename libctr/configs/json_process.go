@@ -20,7 +20,7 @@ func (c *Cgroup) read(r *jsonlite.Reader) {
 	for k := range r.Object() {
 		switch k {
 		case "path":
-			readString(r, &c.Path)
+			jsonlite.String(r, &c.Path)
 		case "resources":
 			jsonlite.Ptr(r, &c.Resources, func(r *jsonlite.Reader, res *Resources) { res.read(r) })
 		default:
@@ -110,31 +110,31 @@ func (c *Resources) read(r *jsonlite.Reader) {
 	for k := range r.Object() {
 		switch k {
 		case "memory":
-			readInt64(r, &c.Memory)
+			jsonlite.Int(r, &c.Memory)
 		case "memory_reservation":
-			readInt64(r, &c.MemoryReservation)
+			jsonlite.Int(r, &c.MemoryReservation)
 		case "memory_swap":
-			readInt64(r, &c.MemorySwap)
+			jsonlite.Int(r, &c.MemorySwap)
 		case "memory_swappiness":
-			jsonlite.Ptr(r, &c.MemorySwappiness, readInt64)
+			jsonlite.Ptr(r, &c.MemorySwappiness, jsonlite.Int)
 		case "kernel_memory":
-			readInt64(r, &c.KernelMemory)
+			jsonlite.Int(r, &c.KernelMemory)
 		case "disable_oom_killer":
 			r.Bool(&c.DisableOOMKiller)
 		case "cpu_shares":
 			jsonlite.Uint(r, &c.CPUShares)
 		case "cpu_quota":
-			readInt64(r, &c.CPUQuota)
+			jsonlite.Int(r, &c.CPUQuota)
 		case "cpu_period":
 			jsonlite.Uint(r, &c.CPUPeriod)
 		case "cpu_weight":
 			jsonlite.Uint(r, &c.CPUWeight)
 		case "cpuset_cpus":
-			readString(r, &c.CpusetCpus)
+			jsonlite.String(r, &c.CpusetCpus)
 		case "cpuset_mems":
-			readString(r, &c.CpusetMems)
+			jsonlite.String(r, &c.CpusetMems)
 		case "pids_limit":
-			readInt64(r, &c.PidsLimit)
+			jsonlite.Int(r, &c.PidsLimit)
 		case "blkio_weight":
 			jsonlite.Uint(r, &c.BlkioWeight)
 		case throttleKeys[0], throttleKeys[1], throttleKeys[2], throttleKeys[3]:
@@ -146,9 +146,9 @@ func (c *Resources) read(r *jsonlite.Reader) {
 				for k := range r.Object() {
 					switch k {
 					case "major":
-						readInt64(r, &d.Major)
+						jsonlite.Int(r, &d.Major)
 					case "minor":
-						readInt64(r, &d.Minor)
+						jsonlite.Int(r, &d.Minor)
 					case "rate":
 						jsonlite.Uint(r, &d.Rate)
 					default:
@@ -161,7 +161,7 @@ func (c *Resources) read(r *jsonlite.Reader) {
 				for k := range r.Object() {
 					switch k {
 					case "page_size":
-						readString(r, &h.Pagesize)
+						jsonlite.String(r, &h.Pagesize)
 					case "limit":
 						jsonlite.Uint(r, &h.Limit)
 					default:
@@ -176,11 +176,11 @@ func (c *Resources) read(r *jsonlite.Reader) {
 					case "type":
 						jsonlite.Int(r, &d.Type)
 					case "major":
-						readInt64(r, &d.Major)
+						jsonlite.Int(r, &d.Major)
 					case "minor":
-						readInt64(r, &d.Minor)
+						jsonlite.Int(r, &d.Minor)
 					case "access":
-						readString(r, &d.Access)
+						jsonlite.String(r, &d.Access)
 					case "allow":
 						r.Bool(&d.Allow)
 					default:
@@ -189,17 +189,17 @@ func (c *Resources) read(r *jsonlite.Reader) {
 				}
 			})
 		case "unified":
-			jsonlite.Map(r, &c.Unified, readString)
+			jsonlite.Map(r, &c.Unified, jsonlite.String)
 		case "net_cls_classid":
-			readUint32(r, &c.NetClsClassid)
+			jsonlite.Uint(r, &c.NetClsClassid)
 		case "net_prio":
 			jsonlite.Slice(r, &c.NetPrio, func(r *jsonlite.Reader, p *InterfacePrio) {
 				for k := range r.Object() {
 					switch k {
 					case "interface":
-						readString(r, &p.Interface)
+						jsonlite.String(r, &p.Interface)
 					case "priority":
-						readUint32(r, &p.Priority)
+						jsonlite.Uint(r, &p.Priority)
 					default:
 						r.Fail()
 					}
@@ -252,17 +252,17 @@ func (s *Seccomp) read(r *jsonlite.Reader) {
 	for k := range r.Object() {
 		switch k {
 		case "default_action":
-			readString(r, &s.DefaultAction)
+			jsonlite.String(r, &s.DefaultAction)
 		case "default_errno":
-			jsonlite.Ptr(r, &s.DefaultErrno, readUint)
+			jsonlite.Ptr(r, &s.DefaultErrno, jsonlite.Uint)
 		case "architectures":
-			jsonlite.Slice(r, &s.Architectures, readString)
+			jsonlite.Strings(r, &s.Architectures)
 		case "flags":
-			jsonlite.Slice(r, &s.Flags, readString)
+			jsonlite.Strings(r, &s.Flags)
 		case "syscalls":
 			jsonlite.Slice(r, &s.Syscalls, readSyscallRule)
 		case "listener_path":
-			readString(r, &s.ListenerPath)
+			jsonlite.String(r, &s.ListenerPath)
 		default:
 			r.Fail()
 		}
@@ -273,23 +273,23 @@ func readSyscallRule(r *jsonlite.Reader, c *SyscallRule) {
 	for k := range r.Object() {
 		switch k {
 		case "names":
-			jsonlite.Slice(r, &c.Names, readString)
+			jsonlite.Strings(r, &c.Names)
 		case "action":
-			readString(r, &c.Action)
+			jsonlite.String(r, &c.Action)
 		case "errno_ret":
-			jsonlite.Ptr(r, &c.ErrnoRet, readUint)
+			jsonlite.Ptr(r, &c.ErrnoRet, jsonlite.Uint)
 		case "args":
 			jsonlite.Slice(r, &c.Args, func(r *jsonlite.Reader, a *Arg) {
 				for k := range r.Object() {
 					switch k {
 					case "index":
-						readUint(r, &a.Index)
+						jsonlite.Uint(r, &a.Index)
 					case "value":
 						jsonlite.Uint(r, &a.Value)
 					case "value_two":
 						jsonlite.Uint(r, &a.ValueTwo)
 					case "op":
-						readString(r, &a.Op)
+						jsonlite.String(r, &a.Op)
 					default:
 						r.Fail()
 					}
@@ -351,19 +351,19 @@ func (p *Process) ReadJSON(r *jsonlite.Reader) {
 	for k := range r.Object() {
 		switch k {
 		case "args":
-			jsonlite.Slice(r, &p.Args, readString)
+			jsonlite.Strings(r, &p.Args)
 		case "env":
-			jsonlite.Slice(r, &p.Env, readString)
+			jsonlite.Strings(r, &p.Env)
 		case "cwd":
-			readString(r, &p.Cwd)
+			jsonlite.String(r, &p.Cwd)
 		case "uid":
-			readUint32(r, &p.UID)
+			jsonlite.Uint(r, &p.UID)
 		case "gid":
-			readUint32(r, &p.GID)
+			jsonlite.Uint(r, &p.GID)
 		case "additional_gids":
-			jsonlite.Slice(r, &p.AdditionalGids, readUint32)
+			jsonlite.Slice(r, &p.AdditionalGids, jsonlite.Uint)
 		case "umask":
-			jsonlite.Ptr(r, &p.Umask, readUint32)
+			jsonlite.Ptr(r, &p.Umask, jsonlite.Uint)
 		case "terminal":
 			r.Bool(&p.Terminal)
 		case "capabilities":
@@ -371,15 +371,15 @@ func (p *Process) ReadJSON(r *jsonlite.Reader) {
 				for k := range r.Object() {
 					switch k {
 					case "bounding":
-						jsonlite.Slice(r, &c.Bounding, readString)
+						jsonlite.Strings(r, &c.Bounding)
 					case "effective":
-						jsonlite.Slice(r, &c.Effective, readString)
+						jsonlite.Strings(r, &c.Effective)
 					case "inheritable":
-						jsonlite.Slice(r, &c.Inheritable, readString)
+						jsonlite.Strings(r, &c.Inheritable)
 					case "permitted":
-						jsonlite.Slice(r, &c.Permitted, readString)
+						jsonlite.Strings(r, &c.Permitted)
 					case "ambient":
-						jsonlite.Slice(r, &c.Ambient, readString)
+						jsonlite.Strings(r, &c.Ambient)
 					default:
 						r.Fail()
 					}
@@ -390,7 +390,7 @@ func (p *Process) ReadJSON(r *jsonlite.Reader) {
 				for k := range r.Object() {
 					switch k {
 					case "type":
-						readInt(r, &l.Type)
+						jsonlite.Int(r, &l.Type)
 					case "hard":
 						jsonlite.Uint(r, &l.Hard)
 					case "soft":
@@ -403,11 +403,11 @@ func (p *Process) ReadJSON(r *jsonlite.Reader) {
 		case "no_new_privileges":
 			r.Bool(&p.NoNewPrivileges)
 		case "oom_score_adj":
-			jsonlite.Ptr(r, &p.OomScoreAdj, readInt)
+			jsonlite.Ptr(r, &p.OomScoreAdj, jsonlite.Int)
 		case "apparmor_profile":
-			readString(r, &p.ApparmorProfile)
+			jsonlite.String(r, &p.ApparmorProfile)
 		case "selinux_label":
-			readString(r, &p.SelinuxLabel)
+			jsonlite.String(r, &p.SelinuxLabel)
 		default:
 			r.Fail()
 		}

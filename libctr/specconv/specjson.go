@@ -29,7 +29,7 @@ func readSpecFast(b []byte) (*specs.Spec, bool) {
 	for k := range r.Object() {
 		switch k {
 		case "ociVersion":
-			str(r, &s.Version)
+			jsonlite.String(r, &s.Version)
 		case "process":
 			jsonlite.Ptr(r, &s.Process, readProcess)
 		case "root":
@@ -37,7 +37,7 @@ func readSpecFast(b []byte) (*specs.Spec, bool) {
 				for k := range r.Object() {
 					switch k {
 					case "path":
-						str(r, &v.Path)
+						jsonlite.String(r, &v.Path)
 					case "readonly":
 						r.Bool(&v.Readonly)
 					default:
@@ -46,15 +46,15 @@ func readSpecFast(b []byte) (*specs.Spec, bool) {
 				}
 			})
 		case "hostname":
-			str(r, &s.Hostname)
+			jsonlite.String(r, &s.Hostname)
 		case "domainname":
-			str(r, &s.Domainname)
+			jsonlite.String(r, &s.Domainname)
 		case "mounts":
 			jsonlite.Slice(r, &s.Mounts, readMount)
 		case "hooks":
 			jsonlite.Ptr(r, &s.Hooks, readHooks)
 		case "annotations":
-			jsonlite.Map(r, &s.Annotations, str)
+			jsonlite.Map(r, &s.Annotations, jsonlite.String)
 		case "linux":
 			jsonlite.Ptr(r, &s.Linux, readLinux)
 		default:
@@ -63,18 +63,6 @@ func readSpecFast(b []byte) (*specs.Spec, bool) {
 	}
 	return &s, r.Err() == nil
 }
-
-func str[S ~string](r *jsonlite.Reader, v *S) { jsonlite.String(r, v) }
-func strs(r *jsonlite.Reader, v *[]string)    { jsonlite.Slice(r, v, str) }
-
-func u32(r *jsonlite.Reader, v *uint32) { jsonlite.Uint(r, v) }
-func u64(r *jsonlite.Reader, v *uint64) { jsonlite.Uint(r, v) }
-func i64(r *jsonlite.Reader, v *int64)  { jsonlite.Int(r, v) }
-func uns(r *jsonlite.Reader, v *uint)   { jsonlite.Uint(r, v) }
-func integer(r *jsonlite.Reader, v *int) {
-	jsonlite.Int(r, v)
-}
-func boolean(r *jsonlite.Reader, v *bool) { r.Bool(v) }
 
 func readProcess(r *jsonlite.Reader, p *specs.Process) {
 	for k := range r.Object() {
@@ -86,9 +74,9 @@ func readProcess(r *jsonlite.Reader, p *specs.Process) {
 				for k := range r.Object() {
 					switch k {
 					case "height":
-						uns(r, &b.Height)
+						jsonlite.Uint(r, &b.Height)
 					case "width":
-						uns(r, &b.Width)
+						jsonlite.Uint(r, &b.Width)
 					default:
 						r.Fail()
 					}
@@ -98,37 +86,37 @@ func readProcess(r *jsonlite.Reader, p *specs.Process) {
 			for k := range r.Object() {
 				switch k {
 				case "uid":
-					u32(r, &p.User.UID)
+					jsonlite.Uint(r, &p.User.UID)
 				case "gid":
-					u32(r, &p.User.GID)
+					jsonlite.Uint(r, &p.User.GID)
 				case "umask":
-					jsonlite.Ptr(r, &p.User.Umask, u32)
+					jsonlite.Ptr(r, &p.User.Umask, jsonlite.Uint)
 				case "additionalGids":
-					jsonlite.Slice(r, &p.User.AdditionalGids, u32)
+					jsonlite.Slice(r, &p.User.AdditionalGids, jsonlite.Uint)
 				default:
 					r.Fail()
 				}
 			}
 		case "args":
-			strs(r, &p.Args)
+			jsonlite.Strings(r, &p.Args)
 		case "env":
-			strs(r, &p.Env)
+			jsonlite.Strings(r, &p.Env)
 		case "cwd":
-			str(r, &p.Cwd)
+			jsonlite.String(r, &p.Cwd)
 		case "capabilities":
 			jsonlite.Ptr(r, &p.Capabilities, func(r *jsonlite.Reader, c *specs.LinuxCapabilities) {
 				for k := range r.Object() {
 					switch k {
 					case "bounding":
-						strs(r, &c.Bounding)
+						jsonlite.Strings(r, &c.Bounding)
 					case "effective":
-						strs(r, &c.Effective)
+						jsonlite.Strings(r, &c.Effective)
 					case "inheritable":
-						strs(r, &c.Inheritable)
+						jsonlite.Strings(r, &c.Inheritable)
 					case "permitted":
-						strs(r, &c.Permitted)
+						jsonlite.Strings(r, &c.Permitted)
 					case "ambient":
-						strs(r, &c.Ambient)
+						jsonlite.Strings(r, &c.Ambient)
 					default:
 						r.Fail()
 					}
@@ -139,11 +127,11 @@ func readProcess(r *jsonlite.Reader, p *specs.Process) {
 				for k := range r.Object() {
 					switch k {
 					case "type":
-						str(r, &l.Type)
+						jsonlite.String(r, &l.Type)
 					case "hard":
-						u64(r, &l.Hard)
+						jsonlite.Uint(r, &l.Hard)
 					case "soft":
-						u64(r, &l.Soft)
+						jsonlite.Uint(r, &l.Soft)
 					default:
 						r.Fail()
 					}
@@ -152,11 +140,11 @@ func readProcess(r *jsonlite.Reader, p *specs.Process) {
 		case "noNewPrivileges":
 			r.Bool(&p.NoNewPrivileges)
 		case "apparmorProfile":
-			str(r, &p.ApparmorProfile)
+			jsonlite.String(r, &p.ApparmorProfile)
 		case "oomScoreAdj":
-			jsonlite.Ptr(r, &p.OOMScoreAdj, integer)
+			jsonlite.Ptr(r, &p.OOMScoreAdj, jsonlite.Int)
 		case "selinuxLabel":
-			str(r, &p.SelinuxLabel)
+			jsonlite.String(r, &p.SelinuxLabel)
 		default:
 			r.Fail()
 		}
@@ -167,11 +155,11 @@ func readIDMapping(r *jsonlite.Reader, m *specs.LinuxIDMapping) {
 	for k := range r.Object() {
 		switch k {
 		case "containerID":
-			u32(r, &m.ContainerID)
+			jsonlite.Uint(r, &m.ContainerID)
 		case "hostID":
-			u32(r, &m.HostID)
+			jsonlite.Uint(r, &m.HostID)
 		case "size":
-			u32(r, &m.Size)
+			jsonlite.Uint(r, &m.Size)
 		default:
 			r.Fail()
 		}
@@ -182,13 +170,13 @@ func readMount(r *jsonlite.Reader, m *specs.Mount) {
 	for k := range r.Object() {
 		switch k {
 		case "destination":
-			str(r, &m.Destination)
+			jsonlite.String(r, &m.Destination)
 		case "type":
-			str(r, &m.Type)
+			jsonlite.String(r, &m.Type)
 		case "source":
-			str(r, &m.Source)
+			jsonlite.String(r, &m.Source)
 		case "options":
-			strs(r, &m.Options)
+			jsonlite.Strings(r, &m.Options)
 		case "uidMappings":
 			jsonlite.Slice(r, &m.UIDMappings, readIDMapping)
 		case "gidMappings":
@@ -223,13 +211,13 @@ func readHooks(r *jsonlite.Reader, h *specs.Hooks) {
 			for k := range r.Object() {
 				switch k {
 				case "path":
-					str(r, &h.Path)
+					jsonlite.String(r, &h.Path)
 				case "args":
-					strs(r, &h.Args)
+					jsonlite.Strings(r, &h.Args)
 				case "env":
-					strs(r, &h.Env)
+					jsonlite.Strings(r, &h.Env)
 				case "timeout":
-					jsonlite.Ptr(r, &h.Timeout, integer)
+					jsonlite.Ptr(r, &h.Timeout, jsonlite.Int)
 				default:
 					r.Fail()
 				}
@@ -246,19 +234,19 @@ func readLinux(r *jsonlite.Reader, l *specs.Linux) {
 		case "gidMappings":
 			jsonlite.Slice(r, &l.GIDMappings, readIDMapping)
 		case "sysctl":
-			jsonlite.Map(r, &l.Sysctl, str)
+			jsonlite.Map(r, &l.Sysctl, jsonlite.String)
 		case "resources":
 			jsonlite.Ptr(r, &l.Resources, readResources)
 		case "cgroupsPath":
-			str(r, &l.CgroupsPath)
+			jsonlite.String(r, &l.CgroupsPath)
 		case "namespaces":
 			jsonlite.Slice(r, &l.Namespaces, func(r *jsonlite.Reader, n *specs.LinuxNamespace) {
 				for k := range r.Object() {
 					switch k {
 					case "type":
-						str(r, &n.Type)
+						jsonlite.String(r, &n.Type)
 					case "path":
-						str(r, &n.Path)
+						jsonlite.String(r, &n.Path)
 					default:
 						r.Fail()
 					}
@@ -269,19 +257,19 @@ func readLinux(r *jsonlite.Reader, l *specs.Linux) {
 				for k := range r.Object() {
 					switch k {
 					case "path":
-						str(r, &d.Path)
+						jsonlite.String(r, &d.Path)
 					case "type":
-						str(r, &d.Type)
+						jsonlite.String(r, &d.Type)
 					case "major":
-						i64(r, &d.Major)
+						jsonlite.Int(r, &d.Major)
 					case "minor":
-						i64(r, &d.Minor)
+						jsonlite.Int(r, &d.Minor)
 					case "fileMode":
 						jsonlite.Ptr(r, &d.FileMode, jsonlite.Uint)
 					case "uid":
-						jsonlite.Ptr(r, &d.UID, u32)
+						jsonlite.Ptr(r, &d.UID, jsonlite.Uint)
 					case "gid":
-						jsonlite.Ptr(r, &d.GID, u32)
+						jsonlite.Ptr(r, &d.GID, jsonlite.Uint)
 					default:
 						r.Fail()
 					}
@@ -290,21 +278,21 @@ func readLinux(r *jsonlite.Reader, l *specs.Linux) {
 		case "seccomp":
 			jsonlite.Ptr(r, &l.Seccomp, readSeccomp)
 		case "rootfsPropagation":
-			str(r, &l.RootfsPropagation)
+			jsonlite.String(r, &l.RootfsPropagation)
 		case "maskedPaths":
-			strs(r, &l.MaskedPaths)
+			jsonlite.Strings(r, &l.MaskedPaths)
 		case "readonlyPaths":
-			strs(r, &l.ReadonlyPaths)
+			jsonlite.Strings(r, &l.ReadonlyPaths)
 		case "mountLabel":
-			str(r, &l.MountLabel)
+			jsonlite.String(r, &l.MountLabel)
 		case "personality":
 			jsonlite.Ptr(r, &l.Personality, func(r *jsonlite.Reader, p *specs.LinuxPersonality) {
 				for k := range r.Object() {
 					switch k {
 					case "domain":
-						str(r, &p.Domain)
+						jsonlite.String(r, &p.Domain)
 					case "flags":
-						jsonlite.Slice(r, &p.Flags, str)
+						jsonlite.Slice(r, &p.Flags, jsonlite.String)
 					default:
 						r.Fail()
 					}
@@ -315,9 +303,9 @@ func readLinux(r *jsonlite.Reader, l *specs.Linux) {
 				for k := range r.Object() {
 					switch k {
 					case "secs":
-						i64(r, &t.Secs)
+						jsonlite.Int(r, &t.Secs)
 					case "nanosecs":
-						u32(r, &t.Nanosecs)
+						jsonlite.Uint(r, &t.Nanosecs)
 					default:
 						r.Fail()
 					}
@@ -339,13 +327,13 @@ func readResources(r *jsonlite.Reader, res *specs.LinuxResources) {
 					case "allow":
 						r.Bool(&d.Allow)
 					case "type":
-						str(r, &d.Type)
+						jsonlite.String(r, &d.Type)
 					case "major":
-						jsonlite.Ptr(r, &d.Major, i64)
+						jsonlite.Ptr(r, &d.Major, jsonlite.Int)
 					case "minor":
-						jsonlite.Ptr(r, &d.Minor, i64)
+						jsonlite.Ptr(r, &d.Minor, jsonlite.Int)
 					case "access":
-						str(r, &d.Access)
+						jsonlite.String(r, &d.Access)
 					default:
 						r.Fail()
 					}
@@ -356,23 +344,23 @@ func readResources(r *jsonlite.Reader, res *specs.LinuxResources) {
 				for k := range r.Object() {
 					switch k {
 					case "limit":
-						jsonlite.Ptr(r, &m.Limit, i64)
+						jsonlite.Ptr(r, &m.Limit, jsonlite.Int)
 					case "reservation":
-						jsonlite.Ptr(r, &m.Reservation, i64)
+						jsonlite.Ptr(r, &m.Reservation, jsonlite.Int)
 					case "swap":
-						jsonlite.Ptr(r, &m.Swap, i64)
+						jsonlite.Ptr(r, &m.Swap, jsonlite.Int)
 					case "kernel":
-						jsonlite.Ptr(r, &m.Kernel, i64) //nolint:staticcheck // deprecated in the spec, still read
+						jsonlite.Ptr(r, &m.Kernel, jsonlite.Int) //nolint:staticcheck // deprecated in the spec, still read
 					case "kernelTCP":
-						jsonlite.Ptr(r, &m.KernelTCP, i64) //nolint:staticcheck // deprecated in the spec, still read
+						jsonlite.Ptr(r, &m.KernelTCP, jsonlite.Int) //nolint:staticcheck // deprecated in the spec, still read
 					case "swappiness":
-						jsonlite.Ptr(r, &m.Swappiness, u64)
+						jsonlite.Ptr(r, &m.Swappiness, jsonlite.Uint)
 					case "disableOOMKiller":
-						jsonlite.Ptr(r, &m.DisableOOMKiller, boolean)
+						jsonlite.Ptr(r, &m.DisableOOMKiller, (*jsonlite.Reader).Bool)
 					case "useHierarchy":
-						jsonlite.Ptr(r, &m.UseHierarchy, boolean)
+						jsonlite.Ptr(r, &m.UseHierarchy, (*jsonlite.Reader).Bool)
 					case "checkBeforeUpdate":
-						jsonlite.Ptr(r, &m.CheckBeforeUpdate, boolean)
+						jsonlite.Ptr(r, &m.CheckBeforeUpdate, (*jsonlite.Reader).Bool)
 					default:
 						r.Fail()
 					}
@@ -383,23 +371,23 @@ func readResources(r *jsonlite.Reader, res *specs.LinuxResources) {
 				for k := range r.Object() {
 					switch k {
 					case "shares":
-						jsonlite.Ptr(r, &c.Shares, u64)
+						jsonlite.Ptr(r, &c.Shares, jsonlite.Uint)
 					case "quota":
-						jsonlite.Ptr(r, &c.Quota, i64)
+						jsonlite.Ptr(r, &c.Quota, jsonlite.Int)
 					case "burst":
-						jsonlite.Ptr(r, &c.Burst, u64)
+						jsonlite.Ptr(r, &c.Burst, jsonlite.Uint)
 					case "period":
-						jsonlite.Ptr(r, &c.Period, u64)
+						jsonlite.Ptr(r, &c.Period, jsonlite.Uint)
 					case "realtimeRuntime":
-						jsonlite.Ptr(r, &c.RealtimeRuntime, i64)
+						jsonlite.Ptr(r, &c.RealtimeRuntime, jsonlite.Int)
 					case "realtimePeriod":
-						jsonlite.Ptr(r, &c.RealtimePeriod, u64)
+						jsonlite.Ptr(r, &c.RealtimePeriod, jsonlite.Uint)
 					case "cpus":
-						str(r, &c.Cpus)
+						jsonlite.String(r, &c.Cpus)
 					case "mems":
-						str(r, &c.Mems)
+						jsonlite.String(r, &c.Mems)
 					case "idle":
-						jsonlite.Ptr(r, &c.Idle, i64)
+						jsonlite.Ptr(r, &c.Idle, jsonlite.Int)
 					default:
 						r.Fail()
 					}
@@ -412,7 +400,7 @@ func readResources(r *jsonlite.Reader, res *specs.LinuxResources) {
 						r.Fail()
 						return
 					}
-					jsonlite.Ptr(r, &p.Limit, i64)
+					jsonlite.Ptr(r, &p.Limit, jsonlite.Int)
 				}
 			})
 		case "hugepageLimits":
@@ -420,16 +408,16 @@ func readResources(r *jsonlite.Reader, res *specs.LinuxResources) {
 				for k := range r.Object() {
 					switch k {
 					case "pageSize":
-						str(r, &h.Pagesize)
+						jsonlite.String(r, &h.Pagesize)
 					case "limit":
-						u64(r, &h.Limit)
+						jsonlite.Uint(r, &h.Limit)
 					default:
 						r.Fail()
 					}
 				}
 			})
 		case "unified":
-			jsonlite.Map(r, &res.Unified, str)
+			jsonlite.Map(r, &res.Unified, jsonlite.String)
 		default:
 			r.Fail() // blockIO, network, rdma: encoding/json's
 		}
@@ -440,39 +428,39 @@ func readSeccomp(r *jsonlite.Reader, s *specs.LinuxSeccomp) {
 	for k := range r.Object() {
 		switch k {
 		case "defaultAction":
-			str(r, &s.DefaultAction)
+			jsonlite.String(r, &s.DefaultAction)
 		case "defaultErrnoRet":
-			jsonlite.Ptr(r, &s.DefaultErrnoRet, uns)
+			jsonlite.Ptr(r, &s.DefaultErrnoRet, jsonlite.Uint)
 		case "architectures":
-			jsonlite.Slice(r, &s.Architectures, str)
+			jsonlite.Slice(r, &s.Architectures, jsonlite.String)
 		case "flags":
-			jsonlite.Slice(r, &s.Flags, str)
+			jsonlite.Slice(r, &s.Flags, jsonlite.String)
 		case "listenerPath":
-			str(r, &s.ListenerPath)
+			jsonlite.String(r, &s.ListenerPath)
 		case "listenerMetadata":
-			str(r, &s.ListenerMetadata)
+			jsonlite.String(r, &s.ListenerMetadata)
 		case "syscalls":
 			jsonlite.Slice(r, &s.Syscalls, func(r *jsonlite.Reader, c *specs.LinuxSyscall) {
 				for k := range r.Object() {
 					switch k {
 					case "names":
-						strs(r, &c.Names)
+						jsonlite.Strings(r, &c.Names)
 					case "action":
-						str(r, &c.Action)
+						jsonlite.String(r, &c.Action)
 					case "errnoRet":
-						jsonlite.Ptr(r, &c.ErrnoRet, uns)
+						jsonlite.Ptr(r, &c.ErrnoRet, jsonlite.Uint)
 					case "args":
 						jsonlite.Slice(r, &c.Args, func(r *jsonlite.Reader, a *specs.LinuxSeccompArg) {
 							for k := range r.Object() {
 								switch k {
 								case "index":
-									uns(r, &a.Index)
+									jsonlite.Uint(r, &a.Index)
 								case "value":
-									u64(r, &a.Value)
+									jsonlite.Uint(r, &a.Value)
 								case "valueTwo":
-									u64(r, &a.ValueTwo)
+									jsonlite.Uint(r, &a.ValueTwo)
 								case "op":
-									str(r, &a.Op)
+									jsonlite.String(r, &a.Op)
 								default:
 									r.Fail()
 								}
