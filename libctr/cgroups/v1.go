@@ -154,7 +154,9 @@ func (m *v1) openTasks() ([]*os.File, error) {
 }
 
 // mkdirCpuset creates each missing level and copies cpuset.cpus and
-// cpuset.mems down from its parent: an empty cpuset cannot take tasks.
+// cpuset.mems down from its parent: an empty cpuset cannot take tasks
+// (levels above the container's own directory: mkdirCpusetLevel with
+// parentOfNew).
 //
 // A level it creates above the container's own directory (/wharf) gets
 // cgroup.clone_children set, so that the kernel fills in each later
@@ -200,8 +202,10 @@ func mkdirCpusetLevel(dir string, parentOfNew bool) error {
 	case parentOfNew && created:
 		return writeFile(dir, "cgroup.clone_children", "1")
 	case !parentOfNew && created && cloned:
-		// The flag is inherited too: the container's own cgroup keeps
-		// the kernel's default, as before.
+		// The flag is inherited too: the container's own cgroup gets the
+		// kernel's default (0) back, also below a parent an administrator
+		// had set to 1 (before, it inherited that; it only matters to
+		// cgroups made inside the container's).
 		return writeFile(dir, "cgroup.clone_children", "0")
 	}
 	return nil
