@@ -90,14 +90,9 @@ func (s *Service) Rejoin(ctx context.Context, req JoinRequest) (_ *Joined, retEr
 		}
 	}
 	for _, nid := range rec.order() {
-		n, ok := s.nets[nid]
-		if !ok {
-			return nil, errNotFound(rec.Networks[nid].NetworkName)
-		}
-		if n.Default {
-			if err := s.defaultUp(ctx, n); err != nil {
-				return nil, errdefs.System(err)
-			}
+		n, err := s.networkUp(ctx, rec, nid)
+		if err != nil {
+			return nil, err
 		}
 		if ep := sb.Endpoints[nid]; ep != nil {
 			if err := s.keepEndpoint(sb, n, ep); err != nil {

@@ -84,14 +84,9 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (_ *Joined, retErr 
 	if s.closed {
 		return nil, errdefs.Unavailable(errors.New("the network service is closed"))
 	}
-	if _, ok := s.sandboxes[req.ContainerID]; ok {
-		s.leaveLocked(req.ContainerID)
-	}
-	if sb := s.stale[req.ContainerID]; sb != nil {
-		// A new start of a container whose last run outlived a daemon
-		// and was not rejoined: what that run left goes first.
-		s.dropStaleLocked(sb)
-	}
+	// A sandbox left from an earlier run goes first, and so does what a
+	// run that outlived a daemon and was not rejoined left.
+	s.leaveLocked(req.ContainerID)
 	rec, err := s.ctrRecord(req.ContainerID)
 	if err != nil {
 		return nil, err
@@ -109,14 +104,8 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (_ *Joined, retErr 
 	}
 	order := rec.order()
 	for _, nid := range order {
-		n, ok := s.nets[nid]
-		if !ok {
-			return nil, errNotFound(rec.Networks[nid].NetworkName)
-		}
-		if n.Default {
-			if err := s.defaultUp(ctx, n); err != nil {
-				return nil, errdefs.System(err)
-			}
+		if _, err := s.networkUp(ctx, rec, nid); err != nil {
+			return nil, err
 		}
 	}
 	sb := &sandbox{ContainerID: req.ContainerID, Name: req.Name, Endpoints: map[string]*sbEndpoint{},
@@ -251,6 +240,21 @@ func (s *Service) joined(sb *sandbox, req JoinRequest) (*Joined, error) {
 // sandbox of the container (see Open) is undone as well.
 func (s *Service) Leave(ctx context.Context, containerID string) {
 	s.leave(containerID)
+}
+
+// networkUp returns the network nid of a container's record, with the
+// default bridge brought up when it is that one. Call with s.mu held.
+func (s *Service) networkUp(ctx context.Context, rec *ctrRecord, nid string) (*netRecord, error) {
+	n, ok := s.nets[nid]
+	if !ok {
+		return nil, errNotFound(rec.Networks[nid].NetworkName)
+	}
+	if n.Default {
+		if err := s.defaultUp(ctx, n); err != nil {
+			return nil, errdefs.System(err)
+		}
+	}
+	return n, nil
 }
 
 func (s *Service) leave(containerID string) {
