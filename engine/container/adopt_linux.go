@@ -95,20 +95,18 @@ func (s *Service) adopt(ctx context.Context, c *Container, rs Restorer) error {
 		c.mounted[mp.Name] = true
 	}
 	c.mu.Unlock()
-	if c.State.Pid != pid {
-		c.State.mu.Lock()
-		c.State.Pid = pid
-		c.State.mu.Unlock()
-	}
+	c.State.mu.Lock()
+	c.State.Pid = pid
+	c.State.mu.Unlock()
 	var netErr error
 	if ownNetwork(c.HostConfig) {
-		if rj, ok := s.cfg.Networks.(rejoiner); ok {
+		if s.cfg.Networks == nil {
+			netErr = errors.New("no network service to take the sandbox back")
+		} else {
 			var j *network.Joined
-			if j, netErr = rj.Rejoin(ctx, joinRequest(c)); netErr == nil {
+			if j, netErr = s.cfg.Networks.Rejoin(ctx, joinRequest(c)); netErr == nil {
 				s.setJoined(c.ID, j)
 			}
-		} else {
-			netErr = errors.New("the network service cannot take sandboxes back")
 		}
 	}
 	l.mu.Lock()
@@ -180,10 +178,11 @@ func (s *Service) recordNotAdopted(ctx context.Context, killed []string) {
 			continue
 		}
 		s.CleanupStop(ctx, id) // the rootfs a dead daemon left mounted
-		c.State.SetStopped(255, false, time.Now())
 		if wasKilled[id] {
 			c.State.SetStopped(137, false, time.Now())
 			c.State.SetError(137, errors.New("container was running when its daemon stopped without stopping it; killed at daemon start"))
+		} else {
+			c.State.SetStopped(255, false, time.Now())
 		}
 		if err := c.Save(); err != nil {
 			s.log.Warn("container record not saved", "container", c.ID, "error", err)

@@ -29,6 +29,9 @@ import (
 type Networking interface {
 	Register(ctx context.Context, containerID, mode string, endpoints map[string]*networktypes.EndpointSettings) error
 	Join(ctx context.Context, req network.JoinRequest) (*network.Joined, error)
+	// Rejoin takes back the sandbox of a container a daemon that died
+	// left running.
+	Rejoin(ctx context.Context, req network.JoinRequest) (*network.Joined, error)
 	Leave(ctx context.Context, containerID string)
 	Forget(ctx context.Context, containerID string)
 	Settings(containerID string, exposed nat.PortSet, bindings nat.PortMap) (map[string]*networktypes.EndpointSettings, nat.PortMap, string)
@@ -85,12 +88,6 @@ func joinRequest(c *Container) network.JoinRequest {
 		MacAddress:   cfg.MacAddress, //nolint:staticcheck // API < 1.44 sends it here
 		PortBindings: hc.PortBindings, ExposedPorts: cfg.ExposedPorts, PublishAll: hc.PublishAllPorts, DNS: hc.DNS,
 	}
-}
-
-// rejoiner is a network service that can take back the sandbox of a
-// container a daemon that died left running.
-type rejoiner interface {
-	Rejoin(ctx context.Context, req network.JoinRequest) (*network.Joined, error)
 }
 
 func (s *Service) leaveNetworks(ctx context.Context, id string) {
