@@ -28,6 +28,8 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/wharf-project/wharf/engine/ident"
 )
 
 const (
@@ -132,7 +134,7 @@ func repoOf(n Named) repository {
 // ParseNormalizedNamed parses s as the docker CLI does: a name without a
 // domain is on docker.io, an official image's gets "library/".
 func ParseNormalizedNamed(s string) (Named, error) {
-	if len(s) == 64 && isLowerHex(s) {
+	if ident.IsFullID(s) {
 		return nil, fmt.Errorf("invalid repository name (%s), cannot specify 64-byte hexadecimal strings", s)
 	}
 	domain, remainder := splitDockerDomain(s)
@@ -349,15 +351,6 @@ func isDigits(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		if !isDigit(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func isLowerHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !isDigit(c) && (c < 'a' || c > 'f') {
 			return false
 		}
 	}

@@ -19,7 +19,7 @@ func validateName(name string) error {
 	if len(name) == 1 {
 		return invalidf("volume name is too short, names should be at least two alphanumeric characters")
 	}
-	if len(name) < 2 || !ident.IsName(name) {
+	if !ident.IsName(name) { // "" too
 		return invalidf("%q includes invalid characters for a local volume name, only %q are allowed. If you intended to pass a host directory, use absolute path", name, ident.NameChars)
 	}
 	return nil
