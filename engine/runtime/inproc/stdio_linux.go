@@ -106,6 +106,12 @@ func receiveMaster(ln *net.UnixListener) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	return pollableMaster(f)
+}
+
+// pollableMaster is a non-blocking copy of a pty master f (which it
+// closes), so that the runtime poller serves it and Close ends a read.
+func pollableMaster(f *os.File) (*os.File, error) {
 	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
 	f.Close()
 	if err != nil {
@@ -116,6 +122,20 @@ func receiveMaster(ln *net.UnixListener) (*os.File, error) {
 		return nil, err
 	}
 	return os.NewFile(uintptr(fd), "pty-master"), nil
+}
+
+// useConsole makes f the process's terminal: its output goes to stdout,
+// stdin goes to it.
+func (s *stdio) useConsole(f *os.File) {
+	s.consMu.Lock()
+	s.console = f
+	s.consMu.Unlock()
+	if s.want.Stdout != nil {
+		s.copy(s.want.Stdout, f)
+	}
+	if s.want.Stdin != nil {
+		go func() { _, _ = io.Copy(f, s.want.Stdin) }()
+	}
 }
 
 // started runs once libctr started the process: the parent's copies of
@@ -135,15 +155,7 @@ func (s *stdio) started() error {
 		if r.err != nil {
 			return r.err
 		}
-		s.consMu.Lock()
-		s.console = r.f
-		s.consMu.Unlock()
-		if s.want.Stdout != nil {
-			s.copy(s.want.Stdout, r.f)
-		}
-		if s.want.Stdin != nil {
-			go func() { _, _ = io.Copy(r.f, s.want.Stdin) }()
-		}
+		s.useConsole(r.f)
 		return nil
 	}
 	if s.out != nil {
@@ -266,25 +278,11 @@ func adoptStdio(want container.IO, held []*os.File) (*stdio, error) {
 		if len(held) == 0 {
 			return s, nil
 		}
-		// A non-blocking copy, so that the runtime poller serves it and
-		// close ends a read.
-		fd, err := unix.FcntlInt(held[0].Fd(), unix.F_DUPFD_CLOEXEC, 0)
-		held[0].Close()
+		f, err := pollableMaster(held[0])
 		if err != nil {
 			return nil, err
 		}
-		if err := unix.SetNonblock(fd, true); err != nil {
-			unix.Close(fd)
-			return nil, err
-		}
-		f := os.NewFile(uintptr(fd), "pty-master")
-		s.console = f
-		if want.Stdout != nil {
-			s.copy(want.Stdout, f)
-		}
-		if want.Stdin != nil {
-			go func() { _, _ = io.Copy(f, want.Stdin) }()
-		}
+		s.useConsole(f)
 		return s, nil
 	}
 	for _, w := range []struct {
