@@ -5,7 +5,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // The daemon is killed (SIGKILL) while containers run, one of them paused,
@@ -56,10 +55,7 @@ func TestContainerDaemonKilled(t *testing.T) {
 				t.Errorf("signal %s: %v", n, err)
 			}
 		}
-		deadline := time.Now().Add(30 * time.Second)
-		for processIn(before["crexit"].pid, before["crexit"].id) && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
+		poll(t, "crexit's process gone", func() bool { return !processIn(before["crexit"].pid, before["crexit"].id) })
 	})
 
 	for n, want := range map[string]string{"crplain": "running", "crpaused": "paused", "cralways": "running"} {

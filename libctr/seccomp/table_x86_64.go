@@ -3,7 +3,7 @@
 package seccomp
 
 // syscallsAmd64 maps the amd64 system call names to their numbers; it is
-// built on first use (see syscalls), not at package init.
+// built on first use (see arches), not at package init.
 func syscallsAmd64() map[string]uint32 {
 	return map[string]uint32{
 		"read":                    0,
