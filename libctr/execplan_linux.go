@@ -87,8 +87,12 @@ func encodeExecPlan(cfg *configs.Config, p *configs.Process, filter []seccomp.In
 	return b.bytes()
 }
 
-// planBuf lays out a plan in the wire format both plans share.
-type planBuf struct{ bytes.Buffer }
+// planBuf lays out a plan in the wire format both plans share. A string
+// C cannot carry (with a NUL byte) makes bytes fail.
+type planBuf struct {
+	bytes.Buffer
+	err error
+}
 
 func (b *planBuf) put(vs ...any) {
 	for _, v := range vs {
@@ -97,6 +101,9 @@ func (b *planBuf) put(vs ...any) {
 }
 
 func (b *planBuf) str(s string) {
+	if b.err == nil && strings.IndexByte(s, 0) >= 0 {
+		b.err = fmt.Errorf("%q contains a NUL byte: %w", s, configs.ErrInvalid)
+	}
 	b.put(uint32(len(s)))
 	b.WriteString(s)
 }
@@ -110,6 +117,9 @@ func (b *planBuf) strs(ss []string) {
 
 // bytes is the plan with its length in front.
 func (b *planBuf) bytes() ([]byte, error) {
+	if b.err != nil {
+		return nil, b.err
+	}
 	if b.Len() > planMax {
 		return nil, errPlanTooBig
 	}
@@ -151,9 +161,6 @@ func (b *planBuf) process(cfg *configs.Config, p *configs.Process, filter []secc
 	if p.Terminal {
 		flags |= planTerminal
 	}
-	if err := noNUL(append(append([]string{p.Cwd, rootfs}, p.Args...), p.Env...)...); err != nil {
-		return fmt.Errorf("process: %w", err)
-	}
 	b.put(uint32(planMagic), flags, p.UID, p.GID, umask, oom, uint32(lastCap()), uint32(firstFd))
 	b.put(uint32(len(p.AdditionalGids)), p.AdditionalGids)
 	b.put(uint64(c.bounding), uint64(c.effective), uint64(c.inheritable), uint64(c.permitted), uint64(c.ambient))
@@ -166,16 +173,6 @@ func (b *planBuf) process(cfg *configs.Config, p *configs.Process, filter []secc
 	b.str(rootfs)
 	b.strs(p.Args)
 	b.strs(p.Env)
-	return nil
-}
-
-// noNUL refuses strings that C cannot carry.
-func noNUL(ss ...string) error {
-	for _, s := range ss {
-		if strings.IndexByte(s, 0) >= 0 {
-			return fmt.Errorf("%q contains a NUL byte: %w", s, configs.ErrInvalid)
-		}
-	}
 	return nil
 }
 

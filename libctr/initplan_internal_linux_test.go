@@ -29,3 +29,18 @@ func TestPlanTooBigForC(t *testing.T) {
 		t.Errorf("a %d-byte environment: %v, want errPlanTooBig", len(big.Env[0]), err)
 	}
 }
+
+// TestPlanRefusesNUL: a string C cannot carry is refused by either plan
+// as invalid input, whichever field holds it.
+func TestPlanRefusesNUL(t *testing.T) {
+	cfg := &configs.Config{Rootfs: "/", Namespaces: configs.Namespaces{{Type: configs.NEWNS}}}
+	proc := &configs.Process{Args: []string{"true"}, Cwd: "/", Env: []string{"A=b\x00c"}}
+	if _, err := encodeExecPlan(cfg, proc, nil, 3); !errors.Is(err, configs.ErrInvalid) {
+		t.Errorf("exec plan with a NUL in the environment: %v", err)
+	}
+	proc.Env = nil
+	cfg.MaskPaths = []string{"/proc/x\x00"}
+	if _, err := encodeInitPlan(cfg, proc, nil, nil, 3); !errors.Is(err, configs.ErrInvalid) {
+		t.Errorf("init plan with a NUL in a masked path: %v", err)
+	}
+}

@@ -1,7 +1,6 @@
 package libctr
 
 import (
-	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -112,8 +111,7 @@ func encodeInitPlan(cfg *configs.Config, p *configs.Process, cgroupPaths map[str
 	}
 	var b planBuf
 	b.put(uint32(initMagic), flags, uint64(cfg.RootPropagation))
-	strs := []string{cfg.Rootfs, parent, cfg.Hostname, cfg.Domainname}
-	for _, s := range strs {
+	for _, s := range []string{cfg.Rootfs, parent, cfg.Hostname, cfg.Domainname} {
 		b.str(s)
 	}
 	b.put(uint32(len(ops)))
@@ -122,7 +120,6 @@ func encodeInitPlan(cfg *configs.Config, p *configs.Process, cgroupPaths map[str
 		for _, s := range []string{o.src, o.dest, o.fstype, o.data} {
 			b.str(s)
 		}
-		strs = append(strs, o.src, o.dest, o.fstype, o.data)
 	}
 	b.put(uint32(len(devices)))
 	for _, d := range devices {
@@ -138,7 +135,6 @@ func encodeInitPlan(cfg *configs.Config, p *configs.Process, cgroupPaths map[str
 		path := filepath.Clean("/" + d.Path)
 		b.str(path)
 		b.put(mode, unix.Mkdev(uint32(d.Major), uint32(d.Minor)), d.UID, d.GID)
-		strs = append(strs, path)
 	}
 	keys := slices.Sorted(maps.Keys(cfg.Sysctl))
 	b.put(uint32(len(keys)))
@@ -147,14 +143,9 @@ func encodeInitPlan(cfg *configs.Config, p *configs.Process, cgroupPaths map[str
 		b.str(k)
 		b.str(path)
 		b.str(cfg.Sysctl[k])
-		strs = append(strs, k, cfg.Sysctl[k])
 	}
 	b.strs(cfg.ReadonlyPaths)
 	b.strs(cfg.MaskPaths)
-	strs = append(append(strs, cfg.ReadonlyPaths...), cfg.MaskPaths...)
-	if err := noNUL(strs...); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
 	if err := b.process(cfg, p, filter, firstFd); err != nil {
 		return nil, err
 	}
