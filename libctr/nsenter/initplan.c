@@ -500,33 +500,13 @@ static void setup_container(int fd, const struct init *in)
 static void recv_cgroups(int fd)
 {
 	char byte;
-	union {
-		char buf[CMSG_SPACE(64 * sizeof(int))];
-		struct cmsghdr align;
-	} cbuf;
-	struct iovec iov = {&byte, 1};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf, .msg_controllen = sizeof cbuf.buf};
-	ssize_t n;
-	do
-		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n != 1)
-		plan_fail(fd, "init plan: no cgroup files from the parent");
-	if (msg.msg_flags & MSG_CTRUNC)
+	int fds[LIBCTR_MAX_FDS], n;
+	ssize_t r = libctr_recv_fds(fd, &byte, 1, fds, LIBCTR_MAX_FDS, &n);
+	if (r < 0 && errno == EMSGSIZE)
 		plan_fail(fd, "init plan: too many cgroup files");
-	libctr_cgroup_state = 1;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < nfds; i++) {
-			int cg;
-			memcpy(&cg, CMSG_DATA(cm) + i * sizeof(int), sizeof cg);
-			if (libctr_cgroup_state == 1 && write(cg, "0", 1) != 1)
-				libctr_cgroup_state = -errno;
-			close(cg);
-		}
-	}
+	if (r != 1)
+		plan_fail(fd, "init plan: no cgroup files from the parent");
+	libctr_join_cgroups(fds, n);
 }
 
 /* libctr_init_plan reads the plan from the init pipe, sets the container

@@ -31,6 +31,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "plan.h"
+
 // Where the monitor keeps its descriptors once it has closed the rest:
 // far above what the parent passes (fds 0 to ~20).
 enum { MON_SOCK = 90, MON_EXIT, MON_SIG, MON_KID, HOLD_BASE = 100, HOLD_MAX = 16 };
@@ -103,24 +105,13 @@ static void start_init(unsigned long flags, int kid, int refork)
 static int hold(int *nheld)
 {
 	char byte;
-	char ctl[CMSG_SPACE(HOLD_MAX * sizeof(int))];
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
-	ssize_t n = recvmsg(MON_SOCK, &msg, MSG_CMSG_CLOEXEC);
-	if (n < 0 && errno == EINTR)
-		return 0;
-	if (n <= 0)
+	int fds[LIBCTR_MAX_FDS], nfd;
+	if (libctr_recv_fds(MON_SOCK, &byte, 1, fds, LIBCTR_MAX_FDS, &nfd) <= 0)
 		return -1;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		int nfd = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		int *fds = (int *)CMSG_DATA(c);
-		for (int i = 0; i < nfd; i++) {
-			if (*nheld < HOLD_MAX && dup3(fds[i], HOLD_BASE + *nheld, O_CLOEXEC) >= 0)
-				(*nheld)++;
-			close(fds[i]);
-		}
+	for (int i = 0; i < nfd; i++) {
+		if (*nheld < HOLD_MAX && dup3(fds[i], HOLD_BASE + *nheld, O_CLOEXEC) >= 0)
+			(*nheld)++;
+		close(fds[i]);
 	}
 	return 0;
 }

@@ -217,14 +217,8 @@ static void parse_cgroup_fds(void)
 // container's cgroups: see "Joining the cgroups" in nsenter.go.
 static void join_cgroups(void)
 {
-	if (ncgfds == 0)
-		return;
-	libctr_cgroup_state = 1;
-	for (int i = 0; i < ncgfds; i++) {
-		if (libctr_cgroup_state == 1 && write(cgfds[i], "0", 1) != 1)
-			libctr_cgroup_state = -errno;
-		close(cgfds[i]);
-	}
+	if (ncgfds > 0)
+		libctr_join_cgroups(cgfds, ncgfds);
 }
 
 static void close_cgroup_fds(void)

@@ -53,4 +53,16 @@ void libctr_init_plan(int fd) __attribute__((noreturn)); /* initplan.c */
 
 extern int libctr_cgroup_state; /* nsenter.go */
 
+/* fds.c. libctr_recv_fds receives one message of up to len bytes into buf,
+ * with up to max descriptors (close-on-exec; more are closed) into fds and
+ * their count into *nfds. It returns the bytes read, 0 at end-of-file, -1
+ * on an error or a truncated message (nothing kept then). */
+#define LIBCTR_MAX_FDS 64
+ssize_t libctr_recv_fds(int sock, void *buf, size_t len, int *fds, int max, int *nfds);
+/* libctr_join_cgroups moves the calling, still single-threaded process
+ * into the cgroups whose v1 "tasks" files fds are, by writing "0" to each
+ * (see "Joining the cgroups" in nsenter.go), and closes them; the outcome
+ * is in libctr_cgroup_state (1, or -errno). */
+void libctr_join_cgroups(const int *fds, int n);
+
 #endif

@@ -27,7 +27,7 @@
 // runtime callers (prespawnNS in prespawn_linux.go). A container that wants
 // others lets the prespawned process go.
 #define PRESPAWN_NS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID)
-#define PRESPAWN_MAX_FDS 64
+#define PRESPAWN_MAX_FDS LIBCTR_MAX_FDS
 #define PRESPAWN_MSG (64 << 10)
 
 int libctr_prespawn_pid;      // 0: none
@@ -87,18 +87,10 @@ static void prespawned(int sock, pid_t parent)
 		_exit(1);
 
 	static char msg[PRESPAWN_MSG];
-	union {
-		char buf[CMSG_SPACE(PRESPAWN_MAX_FDS * sizeof(int))];
-		struct cmsghdr align;
-	} cbuf;
-	struct iovec iov = {msg, sizeof msg - 1};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf, .msg_controllen = sizeof cbuf.buf};
-	ssize_t n;
-	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
-		_exit(0);
+	int got[PRESPAWN_MAX_FDS], ngot;
+	ssize_t n = libctr_recv_fds(sock, msg, sizeof msg - 1, got, PRESPAWN_MAX_FDS, &ngot);
+	if (n <= 0)
+		_exit(0); // let go, or a message that did not fit
 	msg[n] = '\0';
 
 	// The message: u32 count, count × u32 target fd, then NUL-separated
@@ -109,14 +101,6 @@ static void prespawned(int sock, pid_t parent)
 	memcpy(&count, msg, sizeof count);
 	if (count > PRESPAWN_MAX_FDS || (size_t)n < sizeof count + count * sizeof(uint32_t))
 		_exit(1);
-	int got[PRESPAWN_MAX_FDS], ngot = 0;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t j = 0; j < k && ngot < PRESPAWN_MAX_FDS; j++)
-			memcpy(&got[ngot++], CMSG_DATA(cm) + j * sizeof(int), sizeof(int));
-	}
 	if ((uint32_t)ngot != count)
 		_exit(1);
 	// Out of the way first (a target may be a received descriptor's
