@@ -30,6 +30,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/wharf-project/wharf/engine/ident"
+	"github.com/wharf-project/wharf/internal/refgrammar"
 )
 
 const (
@@ -208,54 +209,19 @@ func split(s string) (repo repository, tag, dgst string, ok bool) {
 	// A ":" after the last "/" starts the tag (one before it is a port).
 	if i := strings.LastIndexByte(name, ':'); i > strings.LastIndexByte(name, '/') {
 		name, tag = name[:i], name[i+1:]
-		if !isTag(tag) {
+		if !refgrammar.IsTag(tag) {
 			return repo, "", "", false
 		}
 	}
 	// The first element is a domain if it can be one and the rest is a
 	// path; otherwise the whole is a path.
-	if first, rest, cut := strings.Cut(name, "/"); cut && isDomain(first) && isPath(rest) {
+	if first, rest, cut := strings.Cut(name, "/"); cut && isDomain(first) && refgrammar.IsPath(rest) {
 		return repository{first, rest}, tag, dgst, true
 	}
-	if isPath(name) {
+	if refgrammar.IsPath(name) {
 		return repository{"", name}, tag, dgst, true
 	}
 	return repo, "", "", false
-}
-
-// isPath: component ( "/" component )*.
-func isPath(s string) bool {
-	for _, c := range strings.Split(s, "/") {
-		if !isComponent(c) {
-			return false
-		}
-	}
-	return true
-}
-
-// isComponent: alnum ( separator alnum )*, separator "." | "_" | "__" | "-"+.
-func isComponent(s string) bool {
-	if s == "" || !isLowerAlnum(s[0]) || !isLowerAlnum(s[len(s)-1]) {
-		return false
-	}
-	for i := 0; i < len(s); {
-		if isLowerAlnum(s[i]) {
-			i++
-			continue
-		}
-		j := i
-		for j < len(s) && !isLowerAlnum(s[j]) {
-			j++
-		}
-		switch sep := s[i:j]; {
-		case sep == "." || sep == "_" || sep == "__":
-		case strings.Trim(sep, "-") == "":
-		default:
-			return false
-		}
-		i = j
-	}
-	return true
 }
 
 // isDomain: host [ ":" port ].
@@ -287,19 +253,6 @@ func isDomain(s string) bool {
 			if !isAlnum(l[i]) && l[i] != '-' {
 				return false
 			}
-		}
-	}
-	return true
-}
-
-// isTag: [\w][\w.-]{0,127}.
-func isTag(s string) bool {
-	if s == "" || len(s) > 128 || !isWord(s[0]) {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if !isWord(s[i]) && s[i] != '.' && s[i] != '-' {
-			return false
 		}
 	}
 	return true
@@ -338,12 +291,10 @@ func isAlgorithm(s string) bool {
 	return !start
 }
 
-func isLowerAlnum(c byte) bool { return c >= 'a' && c <= 'z' || isDigit(c) }
-func isAlnum(c byte) bool      { return isLetter(c) || isDigit(c) }
-func isLetter(c byte) bool     { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
-func isDigit(c byte) bool      { return c >= '0' && c <= '9' }
-func isWord(c byte) bool       { return isAlnum(c) || c == '_' }
-func isHex(c byte) bool        { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+func isAlnum(c byte) bool  { return isLetter(c) || isDigit(c) }
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
+func isHex(c byte) bool    { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
 func isDigits(s string) bool {
 	if s == "" {
@@ -359,7 +310,7 @@ func isDigits(s string) bool {
 
 // splitName cuts a name at its domain as the grammar does.
 func splitName(name string) (domain, path string) {
-	if first, rest, ok := strings.Cut(name, "/"); ok && isDomain(first) && isPath(rest) {
+	if first, rest, ok := strings.Cut(name, "/"); ok && isDomain(first) && refgrammar.IsPath(rest) {
 		return first, rest
 	}
 	return "", name
@@ -388,7 +339,7 @@ func TagNameOnly(n Named) Named {
 
 // WithTag is n with tag (and n's digest, if it has one).
 func WithTag(n Named, tag string) (NamedTagged, error) {
-	if !isTag(tag) {
+	if !refgrammar.IsTag(tag) {
 		return nil, ErrTagInvalidFormat
 	}
 	if c, ok := n.(Canonical); ok {

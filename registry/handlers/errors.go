@@ -8,6 +8,8 @@ import (
 
 	"github.com/wharf-project/wharf/registry/api/errcode"
 	"github.com/wharf-project/wharf/registry/storage"
+
+	"github.com/wharf-project/wharf/internal/refgrammar"
 )
 
 // maxNameLength is distribution's limit on a repository name.
@@ -17,7 +19,7 @@ func validateName(name string) error {
 	if len(name) > maxNameLength {
 		return errcode.ErrorCodeNameInvalid.With("repository name must not be more than 255 characters", name)
 	}
-	if !isRepoName(name) {
+	if !refgrammar.IsPath(name) {
 		return errcode.ErrorCodeNameInvalid.With("invalid repository name", name)
 	}
 	return nil

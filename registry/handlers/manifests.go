@@ -14,6 +14,8 @@ import (
 
 	"github.com/wharf-project/wharf/registry/api/errcode"
 	"github.com/wharf-project/wharf/registry/storage"
+
+	"github.com/wharf-project/wharf/internal/refgrammar"
 )
 
 // checkReference refuses a reference that is neither a tag nor a digest.
@@ -22,7 +24,7 @@ func checkReference(ref string) error {
 		_, err := parseDigest(ref)
 		return err
 	}
-	if !isTag(ref) {
+	if !refgrammar.IsTag(ref) {
 		return errcode.ErrorCodeTagInvalid.WithDetail(ref)
 	}
 	return nil
@@ -129,7 +131,7 @@ func (a *App) putManifest(ctx context.Context, w http.ResponseWriter, r *http.Re
 	// Tags to apply along with a push by digest (?tag=a&tag=b, spec draft).
 	tags := r.URL.Query()["tag"]
 	for _, t := range tags {
-		if !isTag(t) {
+		if !refgrammar.IsTag(t) {
 			return errcode.ErrorCodeTagInvalid.WithDetail(t)
 		}
 	}

@@ -1,25 +1,26 @@
-package handlers
+// Package refgrammar is the distribution spec's grammar for repository
+// names (path components) and tags, which the registry and the engine's
+// image references share. It is checked by hand rather than as
+// package-level regexps: every start of the wharf binary (each `wharf
+// runtime ...` call, each container init) would otherwise compile them
+// again, for nothing. The comments give the regexps these are equal to;
+// refgrammar_test.go checks that on every short string.
+package refgrammar
 
-// The distribution spec's grammar for repository names and tags, checked by
-// hand rather than as package-level regexps: every start of the wharf binary
-// (each `wharf runtime ...` call, each container init) would otherwise
-// compile them again, for nothing. The comments give the regexps these are
-// equal to; grammar_test.go checks that on every short string.
-
-// isRepoName reports whether name matches
+// IsPath reports whether name matches
 //
 //	^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$
 //
 // that is, one or more path components separated by "/", each a run of
 // lower-case letters and digits broken by single separators: ".", "_",
 // "__" or any number of "-".
-func isRepoName(name string) bool {
+func IsPath(name string) bool {
 	for {
 		i := 0
 		for i < len(name) && name[i] != '/' {
 			i++
 		}
-		if !isNameComponent(name[:i]) {
+		if !IsComponent(name[:i]) {
 			return false
 		}
 		if i == len(name) {
@@ -29,7 +30,9 @@ func isRepoName(name string) bool {
 	}
 }
 
-func isNameComponent(c string) bool {
+// IsComponent reports whether c is one path component:
+// [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*.
+func IsComponent(c string) bool {
 	if c == "" || !isLowerAlnum(c[0]) || !isLowerAlnum(c[len(c)-1]) {
 		return false
 	}
@@ -59,12 +62,12 @@ func allDashes(s string) bool {
 	return true
 }
 
-// maxTagLength is the spec's limit on a tag.
-const maxTagLength = 128
+// MaxTagLength is the spec's limit on a tag.
+const MaxTagLength = 128
 
-// isTag reports whether tag matches ^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$.
-func isTag(tag string) bool {
-	if tag == "" || len(tag) > maxTagLength || tag[0] == '.' || tag[0] == '-' {
+// IsTag reports whether tag matches ^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$.
+func IsTag(tag string) bool {
+	if tag == "" || len(tag) > MaxTagLength || tag[0] == '.' || tag[0] == '-' {
 		return false
 	}
 	for i := 0; i < len(tag); i++ {

@@ -1,4 +1,4 @@
-package handlers
+package refgrammar
 
 import (
 	"regexp"
@@ -14,8 +14,8 @@ func TestIsRepoNameEqualsRegexp(t *testing.T) {
 		"library/alpine", "a/b/c/d", "my-org/my--app", "foo__bar", "foo___bar", "foo._bar",
 		"foo.bar-baz_qux/x", "a\n", "a/\nb", "\xffa", "Alpine", "a//b", "/a", "a/")
 	for _, s := range names {
-		if got, want := isRepoName(s), re.MatchString(s); got != want {
-			t.Errorf("isRepoName(%q) = %v, regexp says %v", s, got, want)
+		if got, want := IsPath(s), re.MatchString(s); got != want {
+			t.Errorf("IsPath(%q) = %v, regexp says %v", s, got, want)
 		}
 	}
 }
@@ -26,8 +26,8 @@ func TestIsTagEqualsRegexp(t *testing.T) {
 		strings.Repeat("a", 127), strings.Repeat("a", 128), strings.Repeat("a", 129),
 		"_"+strings.Repeat(".", 127), "latest", "v1.2.3-rc.1", "sha256:abc")
 	for _, s := range tags {
-		if got, want := isTag(s), re.MatchString(s); got != want {
-			t.Errorf("isTag(%q) = %v, regexp says %v", s, got, want)
+		if got, want := IsTag(s), re.MatchString(s); got != want {
+			t.Errorf("IsTag(%q) = %v, regexp says %v", s, got, want)
 		}
 	}
 }
