@@ -85,14 +85,9 @@ func (s *Service) adopt(ctx context.Context, c *Container, rs Restorer) error {
 		if mp.Type != mount.TypeVolume || mp.Name == "" || c.mounted[mp.Name] {
 			continue
 		}
-		if _, err := s.cfg.Volumes.Mount(ctx, mp.Name, c.ID); err != nil {
+		if _, err := s.mountVolume(ctx, c, mp.Name); err != nil {
 			s.log.Warn("volume of an adopted container", "container", c.ID, "volume", mp.Name, "error", err)
-			continue
 		}
-		if c.mounted == nil {
-			c.mounted = map[string]bool{}
-		}
-		c.mounted[mp.Name] = true
 	}
 	c.mu.Unlock()
 	c.State.mu.Lock()

@@ -83,15 +83,11 @@ func (s *Service) PrepareStart(ctx context.Context, id string) (_ *specs.Spec, r
 				sources[mp.Destination] = mp.Source
 				continue
 			}
-			p, err := s.cfg.Volumes.Mount(ctx, mp.Name, c.ID)
+			p, err := s.mountVolume(ctx, c, mp.Name)
 			if err != nil {
 				return nil, err
 			}
 			sources[mp.Destination] = p
-			if c.mounted == nil {
-				c.mounted = map[string]bool{}
-			}
-			c.mounted[mp.Name] = true
 			s.volumeEvent(ctx, eventtypes.ActionMount, mp.Name, map[string]string{"container": c.ID, "destination": mp.Destination,
 				"driver": mp.Driver, "propagation": string(mp.Propagation), "read/write": fmt.Sprint(mp.RW)})
 			if mp.CopyData {
@@ -186,6 +182,20 @@ func makeBindSource(mp *MountPoint) error {
 }
 
 // volumeEvent publishes a volume's mount or unmount, as dockerd does.
+// mountVolume mounts volume name for c and records it in c.mounted, so
+// that the container's cleanup unmounts it. Call with c.mu held.
+func (s *Service) mountVolume(ctx context.Context, c *Container, name string) (string, error) {
+	p, err := s.cfg.Volumes.Mount(ctx, name, c.ID)
+	if err != nil {
+		return "", err
+	}
+	if c.mounted == nil {
+		c.mounted = map[string]bool{}
+	}
+	c.mounted[name] = true
+	return p, nil
+}
+
 func (s *Service) volumeEvent(ctx context.Context, action eventtypes.Action, name string, attrs map[string]string) {
 	if s.cfg.Events != nil {
 		s.cfg.Events.Log(ctx, eventtypes.VolumeEventType, action, eventtypes.Actor{ID: name, Attributes: attrs})
