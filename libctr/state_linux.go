@@ -119,43 +119,44 @@ func (s State) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON is json.Unmarshal of the struct tags, without reflection
 // for what MarshalJSON writes (anything else goes to encoding/json).
 func (s *State) UnmarshalJSON(b []byte) error {
-	r := jsonlite.NewReader(b)
-	tmp := *s
+	if jsonlite.Decode(b, s, (*State).readJSON) {
+		return nil
+	}
+	return json.Unmarshal(b, (*plainState)(s))
+}
+
+// readJSON reads what MarshalJSON writes.
+func (s *State) readJSON(r *jsonlite.Reader) {
 	for k := range r.Object() {
 		switch k {
 		case "id":
-			jsonlite.String(r, &tmp.ID)
+			jsonlite.String(r, &s.ID)
 		case "init_pid":
-			jsonlite.Int(r, &tmp.InitPid)
+			jsonlite.Int(r, &s.InitPid)
 		case "init_start_time":
-			jsonlite.Uint(r, &tmp.InitStartTime)
+			jsonlite.Uint(r, &s.InitStartTime)
 		case "created":
-			if raw := r.Raw(); r.Err() == nil && tmp.Created.UnmarshalJSON(raw) != nil {
+			if raw := r.Raw(); r.Err() == nil && s.Created.UnmarshalJSON(raw) != nil {
 				r.Fail()
 			}
 		case "config":
-			tmp.Config.ReadJSON(r)
+			s.Config.ReadJSON(r)
 		case "bundle":
-			jsonlite.String(r, &tmp.Bundle)
+			jsonlite.String(r, &s.Bundle)
 		case "init_process":
-			jsonlite.Ptr(r, &tmp.InitProcess, func(r *jsonlite.Reader, p *configs.Process) { p.ReadJSON(r) })
+			jsonlite.Ptr(r, &s.InitProcess, func(r *jsonlite.Reader, p *configs.Process) { p.ReadJSON(r) })
 		case "owner":
-			jsonlite.String(r, &tmp.Owner)
+			jsonlite.String(r, &s.Owner)
 		case "monitor_pid":
-			jsonlite.Int(r, &tmp.MonitorPid)
+			jsonlite.Int(r, &s.MonitorPid)
 		case "monitor_start_time":
-			jsonlite.Uint(r, &tmp.MonitorStartTime)
+			jsonlite.Uint(r, &s.MonitorStartTime)
 		case "cgroup_paths":
-			jsonlite.Map(r, &tmp.CgroupPaths, jsonlite.String[string])
+			jsonlite.Map(r, &s.CgroupPaths, jsonlite.String[string])
 		default:
 			r.Fail()
 		}
 	}
-	if r.End() == nil {
-		*s = tmp
-		return nil
-	}
-	return json.Unmarshal(b, (*plainState)(s))
 }
 
 func (c *Container) save() error {

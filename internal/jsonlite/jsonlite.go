@@ -201,6 +201,22 @@ func String[S ~string](r *Reader, v *S) {
 	}
 }
 
+// Decode reads all of b into *v with read (a method expression such as
+// (*Config).ReadJSON), and reports whether it could;
+// if not, *v is left as it was, for the caller to decode b with
+// encoding/json (which gives the result, or the error, this package is
+// not sure of).
+func Decode[T any](b []byte, v *T, read func(*T, *Reader)) bool {
+	r := NewReader(b)
+	tmp := *v
+	read(&tmp, r)
+	if r.End() != nil {
+		return false
+	}
+	*v = tmp
+	return true
+}
+
 // Strings reads an array of strings (or null) into v.
 func Strings(r *Reader, v *[]string) { Slice(r, v, String[string]) }
 

@@ -32,11 +32,7 @@ func (c Config) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON is json.Unmarshal of the struct tags, without reflection
 // for what json.Marshal writes.
 func (c *Config) UnmarshalJSON(b []byte) error {
-	r := jsonlite.NewReader(b)
-	tmp := *c
-	tmp.ReadJSON(r)
-	if r.End() == nil {
-		*c = tmp
+	if jsonlite.Decode(b, c, (*Config).ReadJSON) {
 		return nil
 	}
 	return json.Unmarshal(b, (*plainConfig)(c))
@@ -52,11 +48,7 @@ func (p Process) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON is json.Unmarshal of the struct tags, without reflection
 // for what json.Marshal writes.
 func (p *Process) UnmarshalJSON(b []byte) error {
-	r := jsonlite.NewReader(b)
-	tmp := *p
-	tmp.ReadJSON(r)
-	if r.End() == nil {
-		*p = tmp
+	if jsonlite.Decode(b, p, (*Process).ReadJSON) {
 		return nil
 	}
 	return json.Unmarshal(b, (*plainProcess)(p))
