@@ -1,5 +1,6 @@
 # bench/lib.sh: what the side-by-side benchmarks against Debian's dockerd
-# share. Sourced (never run) by bench/engine.sh and bench/container.sh:
+# share. Sourced (never run) by bench/engine.sh and bench/container.sh
+# (bench/runtime.sh takes only bench_wharf):
 #
 #   . bench/lib.sh
 #   bench_init cbench             # $tmp, and the exit trap that undoes all below

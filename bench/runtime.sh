@@ -98,12 +98,8 @@ trap 'rm -rf "$tmp"' EXIT
 if [ -n "${BENCH_WHARF_OLD:-}" ]; then
 	cp "$BENCH_WHARF_OLD" "$tmp/wharf-old"
 fi
-if [ -n "${BENCH_WHARF:-}" ]; then
-	cp "$BENCH_WHARF" "$tmp/wharf"
-else
-	. bench/lib.sh
-	bench_build_wharf "$tmp/wharf"
-fi
+. bench/lib.sh
+WHARF=${BENCH_WHARF:-} bench_wharf # $tmp/wharf: copied, or the release build
 
 # Two bundles sharing one rootfs: `true` and `sleep 100000`.
 mkdir -p "$tmp/rootfs/bin" "$tmp/rootfs/proc" "$tmp/rootfs/dev" "$tmp/rootfs/sys" "$tmp/rootfs/tmp"
