@@ -33,11 +33,10 @@ type Container struct {
 	state   State
 	init    *Process // set in the process that called Start
 
-	// filter is the config's seccomp filter compiled for exec plans,
-	// once per Container value (a daemon execs into the same one often).
-	filterMu sync.Mutex
-	filter   []seccomp.Instruction
-	compiled bool
+	// seccompFilter is the config's seccomp filter compiled for the
+	// plans, once per Container value (a daemon execs into the same one
+	// often): compileFilter behind a sync.OnceValues, set by the Factory.
+	seccompFilter func() ([]seccomp.Instruction, error)
 
 	// tasks are the cgroup task files execs join through (enterTaskFiles).
 	tasksMu   sync.Mutex
@@ -46,19 +45,12 @@ type Container struct {
 	destroyed bool
 }
 
-// seccompFilter compiles the config's seccomp filter on first use.
-func (c *Container) seccompFilter() ([]seccomp.Instruction, error) {
-	c.filterMu.Lock()
-	defer c.filterMu.Unlock()
-	if c.compiled || c.state.Config.Seccomp == nil {
-		return c.filter, nil
+// compileFilter compiles the config's seccomp filter (nil without one).
+func (c *Container) compileFilter() ([]seccomp.Instruction, error) {
+	if c.state.Config.Seccomp == nil {
+		return nil, nil
 	}
-	f, err := seccomp.Compile(c.state.Config.Seccomp)
-	if err != nil {
-		return nil, err
-	}
-	c.filter, c.compiled = f, true
-	return f, nil
+	return seccomp.Compile(c.state.Config.Seccomp)
 }
 
 // ID is the container's id.

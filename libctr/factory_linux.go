@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 
 	"github.com/wharf-project/wharf/libctr/cgroups"
 	"github.com/wharf-project/wharf/libctr/configs"
@@ -92,6 +93,7 @@ func (f *Factory) Create(id string, cfg *configs.Config) (*Container, error) {
 		return nil, err
 	}
 	c := &Container{id: id, dir: dir, factory: f, cgroup: mgr, state: State{ID: id, Config: *cfg, CgroupPaths: mgr.Paths()}}
+	c.seccompFilter = sync.OnceValues(c.compileFilter)
 	if err := c.save(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -113,6 +115,7 @@ func (f *Factory) Load(id string) (*Container, error) {
 		return nil, err
 	}
 	c := &Container{id: id, dir: dir, factory: f}
+	c.seccompFilter = sync.OnceValues(c.compileFilter)
 	if err := c.state.UnmarshalJSON(b); err != nil {
 		return nil, fmt.Errorf("container %q: corrupt state: %w", id, err)
 	}
