@@ -201,6 +201,11 @@ void libctr_monitor(unsigned long flags, int sock, int exitfd, int cgfd)
 	int started = 0; // the init got the go-ahead: it may outlive the parent
 	if (read_full(MON_KID, &pid, sizeof pid) == 0 && pid > 0) {
 		init = (pid_t)pid;
+		// A first fork that forked the init is on its way out; reaped
+		// before the parent hears of the init, so that nobody (ps, a
+		// pids limit) finds it in the container's cgroup meanwhile.
+		while (init != first && waitpid(first, NULL, 0) < 0 && errno == EINTR)
+			;
 		if (write(MON_SOCK, &pid, sizeof pid) == sizeof pid) {
 			char go;
 			if (read_full(MON_SOCK, &go, 1) == 0)
