@@ -159,14 +159,16 @@ func (c *Container) Start(p *Process) error {
 	}
 	// On cgroup v1 the init moves itself into the cgroups through their
 	// tasks files; an init with a plan takes them with its plan, so that
-	// the cgroups (a mkdir in every hierarchy, ~0.8 ms) are made while the
-	// plan is written and the init starts.
+	// the cgroups (a mkdir in every hierarchy, ~0.8 ms) are made and their
+	// limits written while the plan is written and the init starts.
 	usePlan := useInitPlan(cfg, &p.Process)
 	var cgFiles []*os.File
 	var late *lateTaskFiles
+	resources := withoutPids(cfg.Cgroups.Resources)
 	if _, v1 := c.cgroup.(taskFiler); v1 && usePlan && !joinPid && nsenter.Enabled {
-		late = c.taskFilesLate()
+		late = c.taskFilesLate(resources)
 		defer late.drop() // no cgroup is made behind a start that failed
+		resources = nil   // set by then
 	} else if cgFiles, err = c.taskFiles(); err != nil {
 		return err
 	}
@@ -323,25 +325,30 @@ func (c *Container) Start(p *Process) error {
 			return fail(err)
 		}
 	}
-	if err := c.cgroup.Set(withoutPids(cfg.Cgroups.Resources)); err != nil {
-		return fail(err)
+	if resources != nil {
+		if err := c.cgroup.Set(resources); err != nil {
+			return fail(err)
+		}
 	}
 	c.state.InitPid = p.pid
-	_, c.state.InitStartTime, _ = procStat(p.pid)
 	initProc := p.Process
 	c.state.InitProcess = &initProc
 	c.state.Created = time.Now().UTC()
+	record := func() error {
+		_, c.state.InitStartTime, _ = procStat(p.pid)
+		return c.save()
+	}
 	if plan != nil {
-		err = sendPlan(parent, plan, false, late.take())
+		// The state is written while the init carries out its plan.
+		err = sendPlan(parent, plan, false, late.take(), record)
 	} else {
 		hookState := c.OCIState()
 		hookState.Status, hookState.Pid = "created", c.state.InitPid
-		err = c.handshake(parent, &initMessage{ID: c.id, Config: cfg, Process: &p.Process, State: hookState})
+		if err = c.handshake(parent, &initMessage{ID: c.id, Config: cfg, Process: &p.Process, State: hookState}); err == nil {
+			err = record()
+		}
 	}
 	if err != nil {
-		return fail(err)
-	}
-	if err := c.save(); err != nil {
 		return fail(err)
 	}
 	return nil
@@ -414,11 +421,13 @@ type lateTaskFiles struct {
 	taken bool
 }
 
-func (c *Container) taskFilesLate() *lateTaskFiles {
+func (c *Container) taskFilesLate(r *configs.Resources) *lateTaskFiles {
 	l := &lateTaskFiles{done: make(chan struct{})}
 	go func() {
 		defer close(l.done)
-		l.files, l.err = c.taskFiles()
+		if l.files, l.err = c.taskFiles(); l.err == nil {
+			l.err = c.cgroup.Set(r)
+		}
 	}()
 	return l
 }

@@ -114,7 +114,7 @@ func (c *Container) Enter(p *Process) error {
 		}
 	}
 	if plan != nil {
-		err = sendPlan(parent, plan, true, nil)
+		err = sendPlan(parent, plan, true, nil, nil)
 	} else {
 		err = c.handshake(parent, &initMessage{Exec: true, ID: c.id, Config: &cfg, Process: &p.Process})
 	}

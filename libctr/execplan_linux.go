@@ -178,10 +178,11 @@ func (b *planBuf) process(cfg *configs.Config, p *configs.Process, filter []secc
 
 // sendPlan hands an exec or init plan to the child, after files when they
 // are not nil (the cgroup tasks files of an init, which come first: one
-// byte with the descriptors attached; closed here), and waits until the
-// program runs (an exec: see awaitExec) or the container is set up and
-// waits for `start` (an init: "ready").
-func sendPlan(parent *os.File, plan []byte, exec bool, files []*os.File) error {
+// byte with the descriptors attached; closed here), runs meanwhile (when
+// not nil: the parent's own work, done while the child carries the plan
+// out), and waits until the program runs (an exec: see awaitExec) or the
+// container is set up and waits for `start` (an init: "ready").
+func sendPlan(parent *os.File, plan []byte, exec bool, files []*os.File, meanwhile func() error) error {
 	dec := json.NewDecoder(parent)
 	err := sendFiles(parent, files)
 	if err == nil {
@@ -194,6 +195,11 @@ func sendPlan(parent *os.File, plan []byte, exec bool, files []*os.File) error {
 			return rerr
 		}
 		return fmt.Errorf("send plan: %w", err)
+	}
+	if meanwhile != nil {
+		if err := meanwhile(); err != nil {
+			return err
+		}
 	}
 	if exec {
 		return awaitExec(dec)
