@@ -30,7 +30,9 @@ import (
 // A plugin registers its own cleanup with d.OnShutdown.
 var daemonPlugins []func(ctx context.Context, d *daemon.Daemon) ([]router.Router, error)
 
-func init() {
+func init() { addCommand("daemon", addDaemonCmd) }
+
+func addDaemonCmd() {
 	var cfg daemon.Config
 	var configFile string
 	cmd := &cobra.Command{

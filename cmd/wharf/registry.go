@@ -10,7 +10,9 @@ import (
 	"github.com/wharf-project/wharf/registry/storage/driver/factory"
 )
 
-func init() {
+func init() { addCommand("registry", addRegistryCmd) }
+
+func addRegistryCmd() {
 	reg := &cobra.Command{
 		Use:   "registry",
 		Short: "An image registry (Docker Registry HTTP API v2, OCI distribution spec 1.1)",

@@ -53,7 +53,9 @@ func (f *criuFlags) resolved() (*libctr.CriuOpts, error) {
 	return &o, nil
 }
 
-func init() {
+func init() { addCommand("runtime", addCheckpointCmds) }
+
+func addCheckpointCmds() {
 	var cf criuFlags
 	var leaveRunning bool
 	checkpoint := &cobra.Command{

@@ -97,7 +97,9 @@ func initProcessOf(c *libctr.Container) (*configs.Process, error) {
 	return specconv.ToProcess(spec.Process)
 }
 
-func init() {
+func init() { addCommand("runtime", addExecCmds) }
+
+func addExecCmds() {
 	var o execOpts
 	execCmd := &cobra.Command{
 		Use:   "exec [flags] <container-id> <command> [args...]",

@@ -11,7 +11,9 @@ import (
 
 // `wharf runtime features` answers what containerd asks runc with
 // `runc features`: which spec fields this runtime implements.
-func init() {
+func init() { addCommand("runtime", addFeaturesCmd) }
+
+func addFeaturesCmd() {
 	yes, no := true, false
 	runtimeCmd.AddCommand(&cobra.Command{
 		Use:   "features",

@@ -76,7 +76,9 @@ func (o *createOpts) create(id string, b *bundleSpec) (*libctr.Container, *libct
 	return c, p, nil
 }
 
-func init() {
+func init() { addCommand("runtime", addLifecycleCmds) }
+
+func addLifecycleCmds() {
 	var co createOpts
 	create := &cobra.Command{
 		Use:   "create [flags] <container-id>",

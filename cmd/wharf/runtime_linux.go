@@ -57,7 +57,9 @@ var runtimeCmd = &cobra.Command{
 	},
 }
 
-func init() {
+func init() { addCommand("runtime", addRuntimeCmd) }
+
+func addRuntimeCmd() {
 	f := runtimeCmd.PersistentFlags()
 	f.StringVar(&runtimeOpts.root, "root", "/run/wharf/runtime", "directory for the containers' state")
 	f.StringVar(&runtimeOpts.log, "log", "", "also write errors (and --debug messages) to this file, as runc does for containerd")

@@ -39,7 +39,9 @@ func statsEvent(c *libctr.Container) (runcEvent, error) {
 	return runcEvent{Type: "stats", ID: c.ID(), Data: runcStats{libctrCgroupStats: s.Cgroup, NetworkInterfaces: s.Interfaces}}, nil
 }
 
-func init() {
+func init() { addCommand("runtime", addOpsCmds) }
+
+func addOpsCmds() {
 	simple := func(use, short string, op func(*libctr.Container) error) *cobra.Command {
 		return &cobra.Command{
 			Use: use + " <container-id>", Short: short, Args: cobra.ExactArgs(1),

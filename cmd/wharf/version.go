@@ -9,7 +9,9 @@ import (
 	"github.com/wharf-project/wharf/internal/buildinfo"
 )
 
-func init() {
+func init() { addCommand("version", addVersionCmd) }
+
+func addVersionCmd() {
 	rootCmd.AddCommand(&cobra.Command{
 		Use:   "version",
 		Short: "Print the version of wharf",
