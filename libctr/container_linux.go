@@ -334,12 +334,16 @@ func (c *Container) Start(p *Process) error {
 	initProc := p.Process
 	c.state.InitProcess = &initProc
 	c.state.Created = time.Now().UTC()
-	record := func() error {
+	// The state (with the init's pid) is written while the init carries
+	// out its plan, and put in place once it is "ready": not before, or
+	// an exec could join its mount namespace before pivot_root.
+	var commit func() error
+	record := func() (err error) {
 		_, c.state.InitStartTime, _ = procStat(p.pid)
-		return c.save()
+		commit, err = c.prepareSave()
+		return err
 	}
 	if plan != nil {
-		// The state is written while the init carries out its plan.
 		err = sendPlan(parent, plan, false, late.take(), record)
 	} else {
 		hookState := c.OCIState()
@@ -347,6 +351,9 @@ func (c *Container) Start(p *Process) error {
 		if err = c.handshake(parent, &initMessage{ID: c.id, Config: cfg, Process: &p.Process, State: hookState}); err == nil {
 			err = record()
 		}
+	}
+	if err == nil {
+		err = commit()
 	}
 	if err != nil {
 		return fail(err)

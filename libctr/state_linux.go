@@ -160,15 +160,26 @@ func (s *State) readJSON(r *jsonlite.Reader) {
 }
 
 func (c *Container) save() error {
-	b, err := c.state.MarshalJSON()
+	commit, err := c.prepareSave()
 	if err != nil {
 		return err
 	}
+	return commit()
+}
+
+// prepareSave writes the state to a file beside state.json and returns
+// what puts it in place, atomically: the writing can happen before the
+// state may be seen (while the init sets up).
+func (c *Container) prepareSave() (commit func() error, err error) {
+	b, err := c.state.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
 	tmp := filepath.Join(c.dir, stateFile+".tmp")
 	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
+		return nil, err
 	}
-	return os.Rename(tmp, filepath.Join(c.dir, stateFile))
+	return func() error { return os.Rename(tmp, filepath.Join(c.dir, stateFile)) }, nil
 }
 
 // procStat returns the state letter and start time (field 22) of pid.
