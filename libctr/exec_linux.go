@@ -29,7 +29,8 @@ const execTimeout = 5 * time.Second
 // what follows (a pause, say) meets the user's program and not the init
 // halfway through execve. runc's start reads the fifo the same way.
 func (c *Container) Exec() error {
-	if c.Status() == Paused {
+	// (Only the freezer: the fifo below tells the rest of Status.)
+	if st, _ := c.cgroup.FreezerState(); st == configs.Frozen {
 		return fmt.Errorf("container %s is paused: %w", c.id, ErrBadState)
 	}
 	fifo := filepath.Join(c.dir, fifoName)

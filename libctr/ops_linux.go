@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -211,10 +212,26 @@ func (c *Container) Destroy() error {
 			errs = append(errs, err)
 		}
 	}
-	if err := os.RemoveAll(c.dir); err != nil {
+	if err := removeStateDir(c.dir); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// removeStateDir removes a container's state directory. By then it holds
+// state.json only (Exec removed the fifo; a state.json.tmp is renamed away
+// as soon as written), so an unlink and an rmdir do it, where os.RemoveAll's probing,
+// reading of the directory and retries take ten system calls (~0.15 ms on
+// ext4 here, on the way out of every `run`). Anything else there falls back
+// to os.RemoveAll.
+func removeStateDir(dir string) error {
+	if err := unix.Unlink(filepath.Join(dir, stateFile)); err != nil && err != unix.ENOENT {
+		return os.RemoveAll(dir)
+	}
+	if err := unix.Rmdir(dir); err != nil && err != unix.ENOENT {
+		return os.RemoveAll(dir)
+	}
+	return nil
 }
 
 // openInit returns a pidfd of the container's init, or -1 when it is gone.
