@@ -72,7 +72,7 @@ var execPlanOff bool
 
 // useExecPlan reports whether p can be exec'd into the container from an
 // exec plan.
-func useExecPlan(cfg *configs.Config, p *configs.Process) bool {
+func useExecPlan(cfg *configs.Config) bool {
 	return nsenter.Enabled && !execPlanOff && (cfg.Seccomp == nil || cfg.Seccomp.ListenerPath == "")
 }
 

@@ -189,7 +189,7 @@ func initMain(pipe *os.File) error {
 // a process joining it later does not: the cgroup namespace, the rootfs,
 // hostname, sysctls, masked and readonly paths.
 func setupContainer(cfg *configs.Config, state OCIState, dec *json.Decoder, enc *json.Encoder) error {
-	if ns, ok := cfg.Namespaces.Get(configs.NEWCGROUP); ok && ns.Path == "" {
+	if unshareCgroupNS(cfg) {
 		// Made here rather than by clone(2): the parent has moved us into
 		// the container's cgroup by now, so it becomes the namespace root.
 		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {

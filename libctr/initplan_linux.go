@@ -64,7 +64,7 @@ var initPlanOff bool
 
 // useInitPlan reports whether cfg's container can be set up by an init
 // plan (see above).
-func useInitPlan(cfg *configs.Config, p *configs.Process) bool {
+func useInitPlan(cfg *configs.Config) bool {
 	ns, ok := cfg.Namespaces.Get(configs.NEWNS)
 	h := cfg.Hooks
 	return nsenter.Enabled && !initPlanOff && ok && ns.Path == "" &&
@@ -84,7 +84,7 @@ type planOp struct {
 // is the child's init pipe.
 func encodeInitPlan(cfg *configs.Config, p *configs.Process, cgroupPaths map[string]string, filter []seccomp.Instruction, firstFd int) ([]byte, error) {
 	var flags uint32
-	if ns, ok := cfg.Namespaces.Get(configs.NEWCGROUP); ok && ns.Path == "" {
+	if unshareCgroupNS(cfg) {
 		flags |= initCgroupNS
 	}
 	if cfg.Namespaces.Contains(configs.NEWUTS) {
@@ -98,7 +98,7 @@ func encodeInitPlan(cfg *configs.Config, p *configs.Process, cgroupPaths map[str
 	}
 	ops := mountOps(cfg, cgroupPaths)
 	var devices []configs.Device
-	if slices.ContainsFunc(cfg.Mounts, func(m configs.Mount) bool { return m.Destination == "/dev" && m.Device != "bind" }) {
+	if freshDev(cfg) {
 		flags |= initDev
 		devices = cfg.Devices
 	}
@@ -123,25 +123,14 @@ func encodeInitPlan(cfg *configs.Config, p *configs.Process, cgroupPaths map[str
 	}
 	b.put(uint32(len(devices)))
 	for _, d := range devices {
-		mode := d.FileMode
-		switch d.Type {
-		case 'c', 'u':
-			mode |= unix.S_IFCHR
-		case 'b':
-			mode |= unix.S_IFBLK
-		case 'p':
-			mode |= unix.S_IFIFO
-		}
-		path := filepath.Clean("/" + d.Path)
-		b.str(path)
-		b.put(mode, unix.Mkdev(uint32(d.Major), uint32(d.Minor)), d.UID, d.GID)
+		b.str(filepath.Clean("/" + d.Path))
+		b.put(deviceMode(&d), unix.Mkdev(uint32(d.Major), uint32(d.Minor)), d.UID, d.GID)
 	}
 	keys := slices.Sorted(maps.Keys(cfg.Sysctl))
 	b.put(uint32(len(keys)))
 	for _, k := range keys {
-		path := filepath.Join("/proc/sys", strings.ReplaceAll(k, ".", "/"))
 		b.str(k)
-		b.str(path)
+		b.str(sysctlPath(k))
 		b.str(cfg.Sysctl[k])
 	}
 	b.strs(cfg.ReadonlyPaths)

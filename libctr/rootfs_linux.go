@@ -46,17 +46,13 @@ func prepareRootfs(cfg *configs.Config, userns bool, hooks func() error) error {
 	if err := unix.Mount("", rootfs, "", unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make rootfs private: %w", err)
 	}
-	devMounted := false
 	for i := range cfg.Mounts {
 		m := &cfg.Mounts[i]
 		if err := mountInRoot(m, rootfs, cfg); err != nil {
 			return fmt.Errorf("mount %s on %s: %w", m.Source, m.Destination, err)
 		}
-		if m.Destination == "/dev" && m.Device != "bind" {
-			devMounted = true
-		}
 	}
-	if devMounted {
+	if freshDev(cfg) {
 		if err := setupDev(rootfs, cfg, userns); err != nil {
 			return err
 		}
@@ -255,17 +251,8 @@ func setupDev(rootfs string, cfg *configs.Config, userns bool) error {
 			}
 			continue
 		}
-		mode := d.FileMode
-		switch d.Type {
-		case 'c', 'u':
-			mode |= unix.S_IFCHR
-		case 'b':
-			mode |= unix.S_IFBLK
-		case 'p':
-			mode |= unix.S_IFIFO
-		}
 		_ = os.Remove(dest)
-		if err := unix.Mknod(dest, mode, int(unix.Mkdev(uint32(d.Major), uint32(d.Minor)))); err != nil {
+		if err := unix.Mknod(dest, deviceMode(&d), int(unix.Mkdev(uint32(d.Major), uint32(d.Minor)))); err != nil {
 			return fmt.Errorf("mknod %s: %w", d.Path, err)
 		}
 		if err := unix.Chown(dest, int(d.UID), int(d.GID)); err != nil {
@@ -389,12 +376,44 @@ func readonlyPaths(paths []string) error {
 	return nil
 }
 
+// deviceMode is d's mknod(2) mode: its permission bits and file type.
+func deviceMode(d *configs.Device) uint32 {
+	mode := d.FileMode
+	switch d.Type {
+	case 'c', 'u':
+		mode |= unix.S_IFCHR
+	case 'b':
+		mode |= unix.S_IFBLK
+	case 'p':
+		mode |= unix.S_IFIFO
+	}
+	return mode
+}
+
+// sysctlPath is where the sysctl named k ("net.ipv4.ip_forward") is set.
+func sysctlPath(k string) string {
+	return filepath.Join("/proc/sys", strings.ReplaceAll(k, ".", "/"))
+}
+
+// writeSysctls sets them in key order, as the init plan does.
 func writeSysctls(sysctl map[string]string) error {
-	for k, v := range sysctl {
-		p := filepath.Join("/proc/sys", strings.ReplaceAll(k, ".", "/"))
-		if err := os.WriteFile(p, []byte(v), 0o644); err != nil {
+	for _, k := range slices.Sorted(maps.Keys(sysctl)) {
+		if err := os.WriteFile(sysctlPath(k), []byte(sysctl[k]), 0o644); err != nil {
 			return fmt.Errorf("sysctl %s: %w", k, err)
 		}
 	}
 	return nil
+}
+
+// freshDev reports whether cfg mounts a new /dev (not a bind of one),
+// which then gets the default device nodes and the config's devices.
+func freshDev(cfg *configs.Config) bool {
+	return slices.ContainsFunc(cfg.Mounts, func(m configs.Mount) bool { return m.Destination == "/dev" && m.Device != "bind" })
+}
+
+// unshareCgroupNS reports whether the init makes a cgroup namespace of its
+// own (after joining its cgroups, so that they are the namespace's root).
+func unshareCgroupNS(cfg *configs.Config) bool {
+	ns, ok := cfg.Namespaces.Get(configs.NEWCGROUP)
+	return ok && ns.Path == ""
 }
