@@ -161,7 +161,7 @@ func (c *Container) Start(p *Process) error {
 	// tasks files; an init with a plan takes them with its plan, so that
 	// the cgroups (a mkdir in every hierarchy, ~0.8 ms) are made and their
 	// limits written while the plan is written and the init starts.
-	usePlan := useInitPlan(cfg, &p.Process)
+	usePlan := useInitPlan(cfg)
 	var cgFiles []*os.File
 	var late *lateTaskFiles
 	resources := withoutPids(cfg.Cgroups.Resources)
@@ -276,6 +276,9 @@ func (c *Container) Start(p *Process) error {
 		_, _ = p.Wait()
 		return err
 	}
+	// Otherwise the init joins its cgroups by itself or is cloned into
+	// them; a joined pid namespace rules out both.
+	moveHere := !joinsItself && cgDir == nil
 	switch {
 	case mon != nil:
 		mon.closeChild()
@@ -291,7 +294,7 @@ func (c *Container) Start(p *Process) error {
 		if err := c.save(); err != nil {
 			return fail(err)
 		}
-		if !joinsItself && cgDir == nil {
+		if moveHere {
 			if err := c.cgroup.Apply(pid); err != nil {
 				return fail(err)
 			}
@@ -300,7 +303,7 @@ func (c *Container) Start(p *Process) error {
 			return fail(fmt.Errorf("monitor go-ahead: %w", err))
 		}
 	case joinPid:
-		if cgFiles == nil {
+		if moveHere {
 			if err := c.cgroup.Apply(cmd.Process.Pid); err != nil {
 				return fail(err)
 			}
@@ -310,12 +313,12 @@ func (c *Container) Start(p *Process) error {
 			return fail(err)
 		}
 		p.pid, p.detached = pid, true
-		if cgFiles == nil {
+		if moveHere {
 			if err := c.cgroup.Apply(pid); err != nil {
 				return fail(err)
 			}
 		}
-	case !joinsItself && cgDir == nil:
+	case moveHere:
 		if err := c.cgroup.Apply(cmd.Process.Pid); err != nil {
 			return fail(err)
 		}

@@ -37,7 +37,7 @@ func (c *Container) Enter(p *Process) error {
 	}
 	cfg := c.state.Config
 	var plan []byte
-	if useExecPlan(&cfg, &p.Process) {
+	if useExecPlan(&cfg) {
 		filter, err := c.seccompFilter()
 		if err != nil {
 			return err
@@ -69,13 +69,13 @@ func (c *Container) Enter(p *Process) error {
 		return err
 	}
 	defer parent.Close()
-	fd := strconv.Itoa(3 + len(p.ExtraFiles))
-	cmd.Env = append(cmd.Env, "_LIBCTR_NSENTER_PATHS="+strings.Join(paths, ","), "_LIBCTR_SYNCFD="+fd)
+	base := 3 + len(p.ExtraFiles) // the init pipe; then more (see initCmd)
+	cmd.Env = append(cmd.Env, "_LIBCTR_NSENTER_PATHS="+strings.Join(paths, ","), "_LIBCTR_SYNCFD="+strconv.Itoa(base))
 	if plan != nil {
 		cmd.Env = append(cmd.Env, "_LIBCTR_EXECPLAN=1")
 	}
 	if len(more) > 0 {
-		cmd.Env = append(cmd.Env, "_LIBCTR_CGROUPDIRFD="+strconv.Itoa(3+len(p.ExtraFiles)+1))
+		cmd.Env = append(cmd.Env, "_LIBCTR_CGROUPDIRFD="+strconv.Itoa(base+1))
 	}
 	if err := startCmd(cmd, child); err != nil {
 		return fmt.Errorf("start exec process: %w", err)
@@ -144,14 +144,14 @@ func (c *Container) enterTaskFiles() ([]*os.File, error) {
 	}
 	dups := make([]*os.File, 0, len(c.tasks))
 	for _, f := range c.tasks {
-		fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+		d, err := dupFile(f)
 		if err != nil {
 			for _, d := range dups {
 				d.Close()
 			}
 			return nil, fmt.Errorf("cgroup task file: %w", err)
 		}
-		dups = append(dups, os.NewFile(uintptr(fd), f.Name()))
+		dups = append(dups, d)
 	}
 	return dups, nil
 }
@@ -176,11 +176,21 @@ func (c *Container) enterCgroupDir() (*os.File, error) {
 		}
 		c.cgDir = f
 	}
-	fd, err := unix.FcntlInt(c.cgDir.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	dir, err := dupFile(c.cgDir)
 	if err != nil {
 		return nil, fmt.Errorf("cgroup directory: %w", err)
 	}
-	return os.NewFile(uintptr(fd), c.cgDir.Name()), nil
+	return dir, nil
+}
+
+// dupFile is a close-on-exec copy of f, for a child to get and the parent
+// to close, while f stays.
+func dupFile(f *os.File) (*os.File, error) {
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), f.Name()), nil
 }
 
 // closeTaskFiles closes what enterTaskFiles kept, for good: an Enter

@@ -59,10 +59,7 @@ func (c *Container) Exec() error {
 	if err := c.setPidsLimit(); err != nil {
 		return err
 	}
-	if hooks := c.state.Config.Hooks.Poststart; len(hooks) > 0 { // OCIState reads /proc and the cgroup
-		return runHooks(hooks, c.OCIState())
-	}
-	return nil
+	return c.runStateHooks(c.state.Config.Hooks.Poststart)
 }
 
 // readExecFifo reads the init's byte and then waits for end-of-file (see

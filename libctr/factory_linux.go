@@ -92,13 +92,21 @@ func (f *Factory) Create(id string, cfg *configs.Config) (*Container, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	c := &Container{id: id, dir: dir, factory: f, cgroup: mgr, state: State{ID: id, Config: *cfg, CgroupPaths: mgr.Paths()}}
-	c.seccompFilter = sync.OnceValues(c.compileFilter)
+	c := f.newContainer(id, dir)
+	c.cgroup, c.state = mgr, State{ID: id, Config: *cfg, CgroupPaths: mgr.Paths()}
 	if err := c.save(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
 	return c, nil
+}
+
+// newContainer is the Container value of id, state kept in dir, for
+// Create and Load to fill in.
+func (f *Factory) newContainer(id, dir string) *Container {
+	c := &Container{id: id, dir: dir, factory: f}
+	c.seccompFilter = sync.OnceValues(c.compileFilter)
+	return c
 }
 
 // Load finds a container created earlier, by this process or another.
@@ -114,8 +122,7 @@ func (f *Factory) Load(id string) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Container{id: id, dir: dir, factory: f}
-	c.seccompFilter = sync.OnceValues(c.compileFilter)
+	c := f.newContainer(id, dir)
 	if err := c.state.UnmarshalJSON(b); err != nil {
 		return nil, fmt.Errorf("container %q: corrupt state: %w", id, err)
 	}

@@ -11,6 +11,15 @@ import (
 	"github.com/wharf-project/wharf/libctr/configs"
 )
 
+// runStateHooks runs hooks with the container's state, which is read
+// (from /proc and the cgroup) only when there is a hook to give it to.
+func (c *Container) runStateHooks(hooks []configs.Hook) error {
+	if len(hooks) == 0 {
+		return nil
+	}
+	return runHooks(hooks, c.OCIState())
+}
+
 // runHooks runs each hook with the state JSON on stdin, in order, and
 // stops at the first failure. A hook without a timeout gets a minute.
 func runHooks(hooks []configs.Hook, st OCIState) error {

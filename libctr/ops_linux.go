@@ -207,8 +207,8 @@ func (c *Container) Destroy() error {
 	if c.init != nil && (c.init.cmd != nil || c.init.proc != nil) {
 		_, _ = c.init.Wait() // reap our own child
 	}
-	if hooks := c.state.Config.Hooks.Poststop; c.state.InitPid != 0 && len(hooks) > 0 { // OCIState reads /proc and the cgroup
-		if err := runHooks(hooks, c.OCIState()); err != nil {
+	if c.state.InitPid != 0 {
+		if err := c.runStateHooks(c.state.Config.Hooks.Poststop); err != nil {
 			errs = append(errs, err)
 		}
 	}
