@@ -14,8 +14,9 @@ import (
 // makes of the struct tags.
 type plainState libctr.State
 
-// State's hand-written JSON is encoding/json's, byte for byte, and reads
-// back what it wrote (configs' tests hold Config and Process to the same).
+// State's hand-written JSON is encoding/json's, byte for byte, and its
+// fast reader alone reads back what it wrote (configs' tests hold Config
+// and Process to the same).
 func TestStateJSONMatchesEncodingJSON(t *testing.T) {
 	if n := reflect.TypeFor[libctr.State]().NumField(); n != 11 {
 		t.Fatalf("State has %d fields: add the new ones to its MarshalJSON and UnmarshalJSON (state_linux.go), then update this count", n)
@@ -37,6 +38,15 @@ func TestStateJSONMatchesEncodingJSON(t *testing.T) {
 			Owner: "root", MonitorPid: 7, MonitorStartTime: 99, CgroupPaths: map[string]string{"memory": "/sys/fs/cgroup/memory/wharf/c1", "cpu": "/sys/fs/cgroup/cpu/wharf/c1"},
 		},
 	}
+	// c1's strings need escapes ("h<&>", a quote, a newline), which the
+	// fast reader leaves to encoding/json; c2 is c1 with plain strings,
+	// every field still set, and must take the fast path.
+	escaped := map[string]bool{"c1": true}
+	c2 := states[1]
+	c2.ID = "c2"
+	c2.Config.Hostname = "h"
+	c2.InitProcess = &configs.Process{Args: []string{"sh", "-c", "echo hi"}, Env: []string{"A=1"}, Cwd: "/", Capabilities: &configs.Capabilities{Bounding: []string{"CAP_KILL"}}}
+	states = append(states, c2)
 	for _, st := range states {
 		got, err := json.Marshal(st)
 		if err != nil {
@@ -48,6 +58,17 @@ func TestStateJSONMatchesEncodingJSON(t *testing.T) {
 		}
 		if string(got) != string(want) {
 			t.Fatalf("State %s: MarshalJSON differs from encoding/json:\n got %s\nwant %s", st.ID, got, want)
+		}
+		// What MarshalJSON writes, the fast reader must take alone: one
+		// that gave up would send every Factory.Load to encoding/json.
+		if !escaped[st.ID] {
+			var fast libctr.State
+			if !libctr.DecodeStateFast(want, &fast) {
+				t.Fatalf("State %s: the fast reader gave up on MarshalJSON's own output %s (a field missing from readJSON?)", st.ID, want)
+			}
+			if !reflect.DeepEqual(fast, st) {
+				t.Fatalf("State %s: fast read %+v, want %+v", st.ID, fast, st)
+			}
 		}
 		var back libctr.State
 		if err := json.Unmarshal(want, &back); err != nil {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // A string the Reader takes is the one encoding/json decodes; Writer
@@ -39,13 +40,28 @@ func TestStringsMatchEncodingJSON(t *testing.T) {
 			var got string
 			String(r, &got)
 			if r.End() != nil {
-				continue // left to encoding/json
+				// Left to encoding/json, which may only be for escapes
+				// and invalid UTF-8: a plain string is the Reader's to take.
+				if plainToken(tok) {
+					t.Fatalf("Reader gave up on %q, a string without escapes", tok)
+				}
+				continue
 			}
 			if stdErr != nil || got != std {
 				t.Fatalf("Reader on %q: %q, want %q (%v)", tok, got, std, stdErr)
 			}
 		}
 	}
+}
+
+// plainToken reports whether tok is one quoted string of valid UTF-8
+// with no escape and no control character: what the Reader reads itself.
+func plainToken(tok string) bool {
+	if len(tok) < 2 || tok[0] != '"' || tok[len(tok)-1] != '"' {
+		return false
+	}
+	in := tok[1 : len(tok)-1]
+	return utf8.ValidString(in) && !strings.ContainsFunc(in, func(c rune) bool { return c < 0x20 || c == '"' || c == '\\' })
 }
 
 // Numbers, booleans and nulls: the Reader takes what encoding/json takes
@@ -58,10 +74,15 @@ func TestScalars(t *testing.T) {
 			t.Helper()
 			r := NewReader([]byte(in))
 			got := fast(r)
+			want, err := std()
 			if r.End() != nil {
+				// Every one of these inputs that encoding/json takes
+				// into the type is plain enough for the Reader.
+				if err == nil {
+					t.Errorf("%s(%q): the Reader gave up on what encoding/json reads as %v", name, in, want)
+				}
 				return
 			}
-			want, err := std()
 			if err != nil || got != want {
 				t.Errorf("%s(%q) = %v, want %v (%v)", name, in, got, want, err)
 			}

@@ -12,6 +12,7 @@ package configs
 
 import (
 	"encoding/json"
+	"slices"
 
 	"github.com/wharf-project/wharf/internal/jsonlite"
 )
@@ -371,11 +372,8 @@ func (h *Hooks) write(w *jsonlite.Writer) {
 func (h *Hooks) read(r *jsonlite.Reader) {
 	lists := h.lists()
 	for k := range r.Object() {
-		i := 0
-		for i < len(hookKeys) && hookKeys[i] != k {
-			i++
-		}
-		if i == len(hookKeys) {
+		i := slices.Index(hookKeys[:], k)
+		if i < 0 {
 			r.Fail()
 			return
 		}

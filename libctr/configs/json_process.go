@@ -2,7 +2,11 @@ package configs
 
 // The reflection-free JSON of Cgroup, Seccomp and Process (see json.go).
 
-import "github.com/wharf-project/wharf/internal/jsonlite"
+import (
+	"slices"
+
+	"github.com/wharf-project/wharf/internal/jsonlite"
+)
 
 func (c *Cgroup) write(w *jsonlite.Writer) {
 	w.Open('{')
@@ -137,25 +141,6 @@ func (c *Resources) read(r *jsonlite.Reader) {
 			jsonlite.Int(r, &c.PidsLimit)
 		case "blkio_weight":
 			jsonlite.Uint(r, &c.BlkioWeight)
-		case throttleKeys[0], throttleKeys[1], throttleKeys[2], throttleKeys[3]:
-			i := 0
-			for throttleKeys[i] != k {
-				i++
-			}
-			jsonlite.Slice(r, c.throttles()[i], func(r *jsonlite.Reader, d *ThrottleDevice) {
-				for k := range r.Object() {
-					switch k {
-					case "major":
-						jsonlite.Int(r, &d.Major)
-					case "minor":
-						jsonlite.Int(r, &d.Minor)
-					case "rate":
-						jsonlite.Uint(r, &d.Rate)
-					default:
-						r.Fail()
-					}
-				}
-			})
 		case "hugetlb_limit":
 			jsonlite.Slice(r, &c.HugetlbLimit, func(r *jsonlite.Reader, h *HugepageLimit) {
 				for k := range r.Object() {
@@ -207,6 +192,26 @@ func (c *Resources) read(r *jsonlite.Reader) {
 			})
 		case "freezer":
 			jsonlite.String(r, &c.Freezer)
+		default: // the four blkio_throttle_* lists, or a key of encoding/json's
+			i := slices.Index(throttleKeys[:], k)
+			if i < 0 {
+				r.Fail()
+				return
+			}
+			jsonlite.Slice(r, c.throttles()[i], readThrottleDevice)
+		}
+	}
+}
+
+func readThrottleDevice(r *jsonlite.Reader, d *ThrottleDevice) {
+	for k := range r.Object() {
+		switch k {
+		case "major":
+			jsonlite.Int(r, &d.Major)
+		case "minor":
+			jsonlite.Int(r, &d.Minor)
+		case "rate":
+			jsonlite.Uint(r, &d.Rate)
 		default:
 			r.Fail()
 		}

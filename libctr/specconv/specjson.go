@@ -19,13 +19,11 @@ import (
 )
 
 // readSpecFast decodes the first JSON value of b, as json.Decoder.Decode
-// would; ok is false when encoding/json must do it instead.
+// would; ok is false when encoding/json must do it instead. A null reads
+// as no object at all, so it gives a zero Spec, as encoding/json does.
 func readSpecFast(b []byte) (*specs.Spec, bool) {
 	r := jsonlite.NewReader(b)
 	var s specs.Spec
-	if r.Null() {
-		return nil, false // a literal null: left to encoding/json
-	}
 	for k := range r.Object() {
 		switch k {
 		case "ociVersion":
@@ -481,15 +479,10 @@ func readSeccomp(r *jsonlite.Reader, s *specs.LinuxSeccomp) {
 // --process file, as containerd writes it for every exec), with the fast
 // reader for the fields it knows.
 func DecodeProcess(b []byte) (*specs.Process, error) {
-	r := jsonlite.NewReader(b)
 	var p specs.Process
-	if !r.Null() {
-		readProcess(r, &p)
-		if r.End() == nil {
-			return &p, nil
-		}
+	if jsonlite.Decode(b, &p, func(p *specs.Process, r *jsonlite.Reader) { readProcess(r, p) }) {
+		return &p, nil
 	}
-	p = specs.Process{}
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, err
 	}

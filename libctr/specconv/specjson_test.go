@@ -146,6 +146,8 @@ func TestDecodeSpecEdgeCases(t *testing.T) {
 		`{"ociVersion":"1.0.2"`,
 		``,
 		`null`,
+		" null\ntrailing garbage after the first value",
+		`nul`,
 		`  {"annotations":{"a":"1","b":null}}  `,
 	} {
 		want, wantErr := decodeStd(t, []byte(in))
