@@ -4,10 +4,10 @@
 // C by the process the nsenter constructor forked, so that no Go runtime
 // starts for a process whose only job is to become the user's program.
 // The parent prepared everything that needs thought (the capability masks,
-// the compiled seccomp filter, the groups); see "The exec plan" in
-// nsenter.go for the wire format and libctr/execplan_linux.go for the
-// writer. The steps and their order are those of libctr's Go init for an
-// exec (initMain, finalize): whatever this file does differently is a bug.
+// the compiled seccomp filter, the groups); the wire format is described
+// with its writer in libctr/execplan_linux.go. The steps and their order
+// are those of libctr's Go init for an exec (initMain, finalize): whatever
+// this file does differently is a bug.
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -420,19 +420,13 @@ static int load_seccomp(const struct plan *pl)
 unsigned char *plan_read(int fd, const char *what, uint32_t *lenp)
 {
 	uint32_t len;
-	if (read(fd, &len, sizeof len) != (ssize_t)sizeof len || len > PLAN_MAX)
+	if (libctr_read_full(fd, &len, sizeof len) < 0 || len > PLAN_MAX)
 		plan_fail(fd, "%s: bad length", what);
 	unsigned char *buf = malloc(len);
 	if (buf == NULL)
 		plan_fail(fd, "%s: out of memory", what);
-	for (size_t got = 0; got < len;) {
-		ssize_t n = read(fd, buf + got, len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			plan_fail(fd, "%s: short read", what);
-		got += (size_t)n;
-	}
+	if (libctr_read_full(fd, buf, len) < 0)
+		plan_fail(fd, "%s: short read", what);
 	*lenp = len;
 	return buf;
 }

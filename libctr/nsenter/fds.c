@@ -1,8 +1,8 @@
 //go:build linux && cgo
 
 // fds.c: what the constructor's C parts (the monitor, the plans, the
-// prespawned init) share for descriptors: receiving them from the parent,
-// and joining cgroups through them.
+// prespawned init) share for descriptors: reading a whole message,
+// receiving descriptors from the parent, and joining cgroups through them.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
@@ -10,6 +10,21 @@
 #include <unistd.h>
 
 #include "plan.h"
+
+int libctr_read_full(int fd, void *buf, size_t n)
+{
+	char *p = buf;
+	while (n > 0) {
+		ssize_t r = read(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
 
 ssize_t libctr_recv_fds(int sock, void *buf, size_t len, int *fds, int max, int *nfds)
 {

@@ -37,21 +37,6 @@
 // far above what the parent passes (fds 0 to ~20).
 enum { MON_SOCK = 90, MON_EXIT, MON_SIG, MON_KID, HOLD_BASE = 100, HOLD_MAX = 16 };
 
-static int read_full(int fd, void *buf, size_t n)
-{
-	char *p = buf;
-	while (n > 0) {
-		ssize_t r = read(fd, p, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
 // report sends "-1, then an error line" to fd (the parent reads a pid).
 static void report(int fd, const char *what)
 {
@@ -95,7 +80,7 @@ static void start_init(unsigned long flags, int kid, int refork)
 		(void)!write(kid, &pid, sizeof pid);
 	}
 	char go;
-	if (read_full(kid, &go, 1) < 0)
+	if (libctr_read_full(kid, &go, 1) < 0)
 		_exit(1); // the monitor gave up: the parent failed
 	close(kid);
 }
@@ -199,7 +184,7 @@ void libctr_monitor(unsigned long flags, int sock, int exitfd, int cgfd)
 	int32_t pid;
 	pid_t init = -1;
 	int started = 0; // the init got the go-ahead: it may outlive the parent
-	if (read_full(MON_KID, &pid, sizeof pid) == 0 && pid > 0) {
+	if (libctr_read_full(MON_KID, &pid, sizeof pid) == 0 && pid > 0) {
 		init = (pid_t)pid;
 		// A first fork that forked the init is on its way out; reaped
 		// before the parent hears of the init, so that nobody (ps, a
@@ -208,7 +193,7 @@ void libctr_monitor(unsigned long flags, int sock, int exitfd, int cgfd)
 			;
 		if (write(MON_SOCK, &pid, sizeof pid) == sizeof pid) {
 			char go;
-			if (read_full(MON_SOCK, &go, 1) == 0)
+			if (libctr_read_full(MON_SOCK, &go, 1) == 0)
 				started = write(MON_KID, &go, 1) == 1;
 		}
 	} else {

@@ -1,6 +1,8 @@
 // plan.h: what execplan.c and initplan.c share: the reader of the wire
 // format both plans use, and the process half that both end with. See
-// "The exec plan" and "The init plan" in nsenter.go.
+// "The exec plan" and "The init plan" in nsenter.go; the formats are
+// described with their writers, libctr/execplan_linux.go and
+// libctr/initplan_linux.go.
 #ifndef LIBCTR_PLAN_H
 #define LIBCTR_PLAN_H
 
@@ -53,7 +55,11 @@ void libctr_init_plan(int fd) __attribute__((noreturn)); /* initplan.c */
 
 extern int libctr_cgroup_state; /* nsenter.go */
 
-/* fds.c. libctr_recv_fds receives one message of up to len bytes into buf,
+/* fds.c. libctr_read_full reads exactly n bytes from fd into buf, again
+ * after EINTR and after a short read; 0, or -1 on an error or at an
+ * end-of-file before n bytes. */
+int libctr_read_full(int fd, void *buf, size_t n);
+/* libctr_recv_fds receives one message of up to len bytes into buf,
  * with up to max descriptors (close-on-exec; more are closed) into fds and
  * their count into *nfds. It returns the bytes read, 0 at end-of-file, -1
  * on an error or a truncated message (nothing kept then). */
