@@ -5,10 +5,10 @@
 // is to set up the container and become its program. The parent prepared
 // everything that needs thought (which mounts, in which order, with which
 // flags; the cgroup mounts expanded; the capability masks and the seccomp
-// filter); see "The init plan" in nsenter.go for the wire format and
-// libctr/initplan_linux.go for the writer. The steps and their order are
-// those of libctr's Go init (setupContainer, prepareRootfs, initMain):
-// whatever this file does differently is a bug.
+// filter); the wire format is described with its writer in
+// libctr/initplan_linux.go. The steps and their order are those of
+// libctr's Go init (setupContainer, prepareRootfs, initMain): whatever
+// this file does differently is a bug.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -71,6 +71,17 @@ struct init {
 	char **readonly, **masked;
 };
 
+/* read_items reads the count of a list of the plan into *n and returns a
+ * zeroed array of *n + 1 items of size bytes for it; NULL when the count
+ * is unreadable, above PLAN_MAX_ITEMS, or out of memory. */
+static void *read_items(struct cursor *c, uint32_t *n, size_t size)
+{
+	*n = plan_u32(c);
+	if (c->bad || *n > PLAN_MAX_ITEMS)
+		return NULL;
+	return calloc((size_t)*n + 1, size);
+}
+
 static int init_parse(struct init *in, struct cursor *c)
 {
 	if (plan_u32(c) != INIT_MAGIC)
@@ -81,8 +92,7 @@ static int init_parse(struct init *in, struct cursor *c)
 	in->parent_mount = plan_str(c);
 	in->hostname = plan_str(c);
 	in->domainname = plan_str(c);
-	in->nops = plan_u32(c);
-	if (c->bad || in->nops > PLAN_MAX_ITEMS || (in->ops = calloc(in->nops + 1, sizeof *in->ops)) == NULL)
+	if ((in->ops = read_items(c, &in->nops, sizeof *in->ops)) == NULL)
 		return -1;
 	for (uint32_t i = 0; i < in->nops && !c->bad; i++) {
 		struct op *o = &in->ops[i];
@@ -93,8 +103,7 @@ static int init_parse(struct init *in, struct cursor *c)
 		o->fstype = plan_str(c);
 		o->data = plan_str(c);
 	}
-	in->ndevs = plan_u32(c);
-	if (c->bad || in->ndevs > PLAN_MAX_ITEMS || (in->devs = calloc(in->ndevs + 1, sizeof *in->devs)) == NULL)
+	if ((in->devs = read_items(c, &in->ndevs, sizeof *in->devs)) == NULL)
 		return -1;
 	for (uint32_t i = 0; i < in->ndevs && !c->bad; i++) {
 		struct device *d = &in->devs[i];
@@ -104,8 +113,7 @@ static int init_parse(struct init *in, struct cursor *c)
 		d->uid = plan_u32(c);
 		d->gid = plan_u32(c);
 	}
-	in->nsysctls = plan_u32(c);
-	if (c->bad || in->nsysctls > PLAN_MAX_ITEMS || (in->sysctls = calloc(in->nsysctls + 1, sizeof *in->sysctls)) == NULL)
+	if ((in->sysctls = read_items(c, &in->nsysctls, sizeof *in->sysctls)) == NULL)
 		return -1;
 	for (uint32_t i = 0; i < in->nsysctls && !c->bad; i++) {
 		in->sysctls[i].key = plan_str(c);
@@ -203,9 +211,27 @@ static char *secure_path(const char *root, const char *unsafe)
 	return out;
 }
 
+static int mkdir_all(char *path);
+
+/* mkdir_parent makes the directory holding path, with mkdir_all of path
+ * up to its last slash (nothing when that is the leading one, or when
+ * there is none). path is cut there meanwhile and put back before it
+ * returns, errno intact. */
+static int mkdir_parent(char *path)
+{
+	char *slash = strrchr(path, '/');
+	if (slash == NULL || slash == path)
+		return 0;
+	*slash = '\0';
+	int r = mkdir_all(path);
+	*slash = '/';
+	return r;
+}
+
 /* mkdir_all is os.MkdirAll(path, 0755): the missing directories are made
- * from the deepest existing one down. */
-static int mkdir_all(const char *path)
+ * from the deepest existing one down. path is changed while it runs (see
+ * mkdir_parent) and put back. */
+static int mkdir_all(char *path)
 {
 	struct stat st;
 	if (stat(path, &st) == 0) {
@@ -214,17 +240,8 @@ static int mkdir_all(const char *path)
 		errno = ENOTDIR;
 		return -1;
 	}
-	char *parent = strdup(path), *slash = parent ? strrchr(parent, '/') : NULL;
-	if (parent == NULL)
+	if (mkdir_parent(path) < 0)
 		return -1;
-	if (slash != NULL && slash != parent) {
-		*slash = '\0';
-		if (mkdir_all(parent) < 0) {
-			free(parent);
-			return -1;
-		}
-	}
-	free(parent);
 	if (mkdir(path, 0755) < 0) {
 		int e = errno;
 		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
@@ -237,19 +254,12 @@ static int mkdir_all(const char *path)
 
 /* mkdir_for makes dest ready to be mounted on: a directory, or a file
  * in a directory (mkdirFor). */
-static int mkdir_for(const char *dest, int dir)
+static int mkdir_for(char *dest, int dir)
 {
 	if (dir)
 		return mkdir_all(dest);
-	char *parent = strdup(dest), *slash = parent ? strrchr(parent, '/') : NULL;
-	if (slash != NULL && slash != parent) {
-		*slash = '\0';
-		if (mkdir_all(parent) < 0) {
-			free(parent);
-			return -1;
-		}
-	}
-	free(parent);
+	if (mkdir_parent(dest) < 0)
+		return -1;
 	int fd = open(dest, O_CREAT | O_RDONLY | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		int e = errno;
@@ -287,7 +297,7 @@ static void do_op(int fd, const char *rootfs, const struct op *o)
 	const char *step = "";
 	switch (o->kind) {
 	case OP_MOUNT:
-		if (mkdir_for(dest, 1) < 0) {
+		if (mkdir_all(dest) < 0) {
 			step = "mkdir: ";
 			r = -1;
 			break;
@@ -348,13 +358,8 @@ static void setup_dev(int fd, const struct init *in)
 		char *dest = secure_path(in->rootfs, d->path);
 		if (dest == NULL)
 			plan_fail(fd, "device %s: %s", d->path, plan_errstr(errno));
-		char *slash = strrchr(dest, '/');
-		if (slash != NULL && slash != dest) {
-			*slash = '\0';
-			if (mkdir_all(dest) < 0)
-				plan_fail(fd, "mkdir %s: %s", dest, plan_errstr(errno));
-			*slash = '/';
-		}
+		if (mkdir_parent(dest) < 0) /* the message names the parent */
+			plan_fail(fd, "mkdir %.*s: %s", (int)(strrchr(dest, '/') - dest), dest, plan_errstr(errno));
 		(void)remove(dest);
 		if (mknod(dest, (mode_t)d->mode, (dev_t)d->dev) < 0)
 			plan_fail(fd, "mknod %s: %s", d->path, plan_errstr(errno));
@@ -439,8 +444,12 @@ static void setup_container(int fd, const struct init *in)
 	if (mount("", "/", NULL, prop, NULL) < 0)
 		plan_fail(fd, "make / %#lx: %s", prop, plan_errstr(errno));
 	/* pivot_root refuses a shared new root or a shared parent of it:
-	 * make both private; the wanted propagation comes after the pivot. */
-	if (mount("", in->parent_mount, NULL, MS_PRIVATE, NULL) < 0)
+	 * make both private; the wanted propagation comes after the pivot.
+	 * An empty parent_mount means the parent needs nothing: / was just
+	 * made rprivate or rslave, which leaves no mount under it shared.
+	 * (The writer, libctr/initplan_linux.go, sends a path every time for
+	 * now; the empty string is for when it learns to leave it out.) */
+	if (in->parent_mount[0] && mount("", in->parent_mount, NULL, MS_PRIVATE, NULL) < 0)
 		plan_fail(fd, "make %s private: %s", in->parent_mount, plan_errstr(errno));
 	if (mount(in->rootfs, in->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		plan_fail(fd, "bind rootfs: %s", plan_errstr(errno));
