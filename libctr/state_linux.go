@@ -74,12 +74,9 @@ type plainState State
 func (s State) MarshalJSON() ([]byte, error) {
 	w := &jsonlite.Writer{B: make([]byte, 0, 4096)}
 	w.Open('{')
-	w.Key("id")
-	w.String(s.ID)
-	w.Key("init_pid")
-	w.Int(int64(s.InitPid))
-	w.Key("init_start_time")
-	w.Uint(s.InitStartTime)
+	w.StringMember("id", s.ID, jsonlite.KeepEmpty)
+	w.IntMember("init_pid", int64(s.InitPid), jsonlite.KeepEmpty)
+	w.UintMember("init_start_time", s.InitStartTime, jsonlite.KeepEmpty)
 	created, err := s.Created.MarshalJSON()
 	if err != nil {
 		return nil, err
@@ -88,26 +85,14 @@ func (s State) MarshalJSON() ([]byte, error) {
 	w.Raw(created)
 	w.Key("config")
 	s.Config.WriteJSON(w)
-	if s.Bundle != "" {
-		w.Key("bundle")
-		w.String(s.Bundle)
-	}
+	w.StringMember("bundle", s.Bundle, jsonlite.OmitEmpty)
 	if s.InitProcess != nil {
 		w.Key("init_process")
 		s.InitProcess.WriteJSON(w)
 	}
-	if s.Owner != "" {
-		w.Key("owner")
-		w.String(s.Owner)
-	}
-	if s.MonitorPid != 0 {
-		w.Key("monitor_pid")
-		w.Int(int64(s.MonitorPid))
-	}
-	if s.MonitorStartTime != 0 {
-		w.Key("monitor_start_time")
-		w.Uint(s.MonitorStartTime)
-	}
+	w.StringMember("owner", s.Owner, jsonlite.OmitEmpty)
+	w.IntMember("monitor_pid", int64(s.MonitorPid), jsonlite.OmitEmpty)
+	w.UintMember("monitor_start_time", s.MonitorStartTime, jsonlite.OmitEmpty)
 	if len(s.CgroupPaths) > 0 {
 		w.Key("cgroup_paths")
 		jsonlite.WriteMap(w, s.CgroupPaths, (*jsonlite.Writer).String)

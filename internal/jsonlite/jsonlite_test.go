@@ -94,3 +94,48 @@ func TestScalars(t *testing.T) {
 		check("Bool", func(r *Reader) any { v := true; r.Bool(&v); return v }, func() (any, error) { v := true; err := json.Unmarshal([]byte(in), &v); return v, err })
 	}
 }
+
+// The member writers are encoding/json's fields, with and without
+// omitempty, for empty values and others.
+func TestMembersMatchEncodingJSON(t *testing.T) {
+	type fields struct {
+		S   string   `json:"s"`
+		SO  string   `json:"so,omitempty"`
+		L   []string `json:"l"`
+		LO  []string `json:"lo,omitempty"`
+		I   int64    `json:"i"`
+		IO  int64    `json:"io,omitempty"`
+		U   uint64   `json:"u"`
+		UO  uint64   `json:"uo,omitempty"`
+		B   bool     `json:"b"`
+		BO  bool     `json:"bo,omitempty"`
+		End string   `json:"end"`
+	}
+	for _, v := range []fields{
+		{},
+		{L: []string{}, LO: []string{}},
+		{S: "a<b", SO: "x", L: []string{"1", ""}, LO: []string{"\n"}, I: -3, IO: 9, U: 1 << 63, UO: 1, B: true, BO: true, End: "e"},
+	} {
+		want, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &Writer{}
+		w.Open('{')
+		w.StringMember("s", v.S, KeepEmpty)
+		w.StringMember("so", v.SO, OmitEmpty)
+		w.StringsMember("l", v.L, KeepEmpty)
+		w.StringsMember("lo", v.LO, OmitEmpty)
+		w.IntMember("i", v.I, KeepEmpty)
+		w.IntMember("io", v.IO, OmitEmpty)
+		w.UintMember("u", v.U, KeepEmpty)
+		w.UintMember("uo", v.UO, OmitEmpty)
+		w.BoolMember("b", v.B, KeepEmpty)
+		w.BoolMember("bo", v.BO, OmitEmpty)
+		w.StringMember("end", v.End, KeepEmpty)
+		w.Close('}')
+		if string(w.B) != string(want) {
+			t.Errorf("members of %+v:\n got %s\nwant %s", v, w.B, want)
+		}
+	}
+}

@@ -55,62 +55,24 @@ func (p *Process) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, (*plainProcess)(p))
 }
 
-// Writers of the values the types hold.
-func writeString(w *jsonlite.Writer, s string) { w.String(s) }
+// Writers of the values the types hold, for jsonlite.WriteSlice.
 func writeInt(w *jsonlite.Writer, n int)       { w.Int(int64(n)) }
 func writeUint32(w *jsonlite.Writer, n uint32) { w.Uint(uint64(n)) }
-
-// strs writes a []string member, leaving it out when omitempty and empty.
-func strs(w *jsonlite.Writer, key string, s []string, omitempty bool) {
-	if omitempty && len(s) == 0 {
-		return
-	}
-	w.Key(key)
-	jsonlite.WriteSlice(w, s, writeString)
-}
-
-func str(w *jsonlite.Writer, key, s string, omitempty bool) {
-	if !omitempty || s != "" {
-		w.Key(key)
-		w.String(s)
-	}
-}
-
-func integer(w *jsonlite.Writer, key string, n int64, omitempty bool) {
-	if !omitempty || n != 0 {
-		w.Key(key)
-		w.Int(n)
-	}
-}
-
-func unsigned(w *jsonlite.Writer, key string, n uint64, omitempty bool) {
-	if !omitempty || n != 0 {
-		w.Key(key)
-		w.Uint(n)
-	}
-}
-
-func boolean(w *jsonlite.Writer, key string, b bool) { // always omitempty here
-	if b {
-		w.Key(key)
-		w.Bool(b)
-	}
-}
 
 // WriteJSON appends c as json.Marshal would.
 func (c *Config) WriteJSON(w *jsonlite.Writer) {
 	w.Open('{')
-	str(w, "rootfs", c.Rootfs, false)
-	boolean(w, "readonlyfs", c.Readonlyfs)
-	integer(w, "root_propagation", int64(c.RootPropagation), true)
-	boolean(w, "no_pivot_root", c.NoPivotRoot)
-	str(w, "hostname", c.Hostname, true)
-	str(w, "domainname", c.Domainname, true)
+	w.StringMember("rootfs", c.Rootfs, jsonlite.KeepEmpty)
+	w.BoolMember("readonlyfs", c.Readonlyfs, jsonlite.OmitEmpty)
+	w.IntMember("root_propagation", int64(c.RootPropagation), jsonlite.OmitEmpty)
+	w.BoolMember("no_pivot_root", c.NoPivotRoot, jsonlite.OmitEmpty)
+	w.StringMember("hostname", c.Hostname, jsonlite.OmitEmpty)
+	w.StringMember("domainname", c.Domainname, jsonlite.OmitEmpty)
 	w.Key("namespaces")
 	jsonlite.WriteSlice(w, c.Namespaces, func(w *jsonlite.Writer, n Namespace) {
 		w.Open('{')
-		str(w, "type", string(n.Type), false)
-		str(w, "path", n.Path, true)
+		w.StringMember("type", string(n.Type), jsonlite.KeepEmpty)
+		w.StringMember("path", n.Path, jsonlite.OmitEmpty)
 		w.Close('}')
 	})
 	idMaps(w, "uid_mappings", c.UIDMappings)
@@ -123,24 +85,24 @@ func (c *Config) WriteJSON(w *jsonlite.Writer) {
 		w.Key("devices")
 		jsonlite.WriteSlice(w, c.Devices, func(w *jsonlite.Writer, d Device) {
 			w.Open('{')
-			integer(w, "type", int64(d.Type), false)
-			str(w, "path", d.Path, false)
-			integer(w, "major", d.Major, false)
-			integer(w, "minor", d.Minor, false)
-			unsigned(w, "file_mode", uint64(d.FileMode), false)
-			unsigned(w, "uid", uint64(d.UID), false)
-			unsigned(w, "gid", uint64(d.GID), false)
+			w.IntMember("type", int64(d.Type), jsonlite.KeepEmpty)
+			w.StringMember("path", d.Path, jsonlite.KeepEmpty)
+			w.IntMember("major", d.Major, jsonlite.KeepEmpty)
+			w.IntMember("minor", d.Minor, jsonlite.KeepEmpty)
+			w.UintMember("file_mode", uint64(d.FileMode), jsonlite.KeepEmpty)
+			w.UintMember("uid", uint64(d.UID), jsonlite.KeepEmpty)
+			w.UintMember("gid", uint64(d.GID), jsonlite.KeepEmpty)
 			w.Close('}')
 		})
 	}
-	strs(w, "mask_paths", c.MaskPaths, true)
-	strs(w, "readonly_paths", c.ReadonlyPaths, true)
+	w.StringsMember("mask_paths", c.MaskPaths, jsonlite.OmitEmpty)
+	w.StringsMember("readonly_paths", c.ReadonlyPaths, jsonlite.OmitEmpty)
 	if len(c.Sysctl) > 0 {
 		w.Key("sysctl")
-		jsonlite.WriteMap(w, c.Sysctl, writeString)
+		jsonlite.WriteMap(w, c.Sysctl, (*jsonlite.Writer).String)
 	}
 	if c.OomScoreAdj != nil {
-		integer(w, "oom_score_adj", int64(*c.OomScoreAdj), false)
+		w.IntMember("oom_score_adj", int64(*c.OomScoreAdj), jsonlite.KeepEmpty)
 	}
 	w.Key("cgroups")
 	if c.Cgroups == nil {
@@ -156,17 +118,17 @@ func (c *Config) WriteJSON(w *jsonlite.Writer) {
 	c.Hooks.write(w)
 	if len(c.Labels) > 0 {
 		w.Key("labels")
-		jsonlite.WriteMap(w, c.Labels, writeString)
+		jsonlite.WriteMap(w, c.Labels, (*jsonlite.Writer).String)
 	}
-	str(w, "version", c.Version, false)
-	str(w, "mount_label", c.MountLabel, true)
-	str(w, "personality", c.Personality, true)
+	w.StringMember("version", c.Version, jsonlite.KeepEmpty)
+	w.StringMember("mount_label", c.MountLabel, jsonlite.OmitEmpty)
+	w.StringMember("personality", c.Personality, jsonlite.OmitEmpty)
 	if len(c.TimeOffsets) > 0 {
 		w.Key("time_offsets")
 		jsonlite.WriteMap(w, c.TimeOffsets, func(w *jsonlite.Writer, t TimeOffset) {
 			w.Open('{')
-			integer(w, "secs", t.Secs, false)
-			unsigned(w, "nanosecs", uint64(t.Nanosecs), false)
+			w.IntMember("secs", t.Secs, jsonlite.KeepEmpty)
+			w.UintMember("nanosecs", uint64(t.Nanosecs), jsonlite.KeepEmpty)
 			w.Close('}')
 		})
 	}
@@ -279,9 +241,9 @@ func idMaps(w *jsonlite.Writer, key string, m []IDMap) {
 	w.Key(key)
 	jsonlite.WriteSlice(w, m, func(w *jsonlite.Writer, m IDMap) {
 		w.Open('{')
-		integer(w, "container_id", m.ContainerID, false)
-		integer(w, "host_id", m.HostID, false)
-		integer(w, "size", m.Size, false)
+		w.IntMember("container_id", m.ContainerID, jsonlite.KeepEmpty)
+		w.IntMember("host_id", m.HostID, jsonlite.KeepEmpty)
+		w.IntMember("size", m.Size, jsonlite.KeepEmpty)
 		w.Close('}')
 	})
 }
@@ -303,17 +265,17 @@ func readIDMap(r *jsonlite.Reader, m *IDMap) {
 
 func (m *Mount) write(w *jsonlite.Writer) {
 	w.Open('{')
-	str(w, "source", m.Source, false)
-	str(w, "destination", m.Destination, false)
-	str(w, "device", m.Device, false)
-	integer(w, "flags", int64(m.Flags), true)
-	integer(w, "cleared_flags", int64(m.ClearedFlags), true)
+	w.StringMember("source", m.Source, jsonlite.KeepEmpty)
+	w.StringMember("destination", m.Destination, jsonlite.KeepEmpty)
+	w.StringMember("device", m.Device, jsonlite.KeepEmpty)
+	w.IntMember("flags", int64(m.Flags), jsonlite.OmitEmpty)
+	w.IntMember("cleared_flags", int64(m.ClearedFlags), jsonlite.OmitEmpty)
 	if len(m.PropagationFlags) > 0 {
 		w.Key("propagation_flags")
 		jsonlite.WriteSlice(w, m.PropagationFlags, writeInt)
 	}
-	str(w, "data", m.Data, true)
-	strs(w, "options", m.Options, true)
+	w.StringMember("data", m.Data, jsonlite.OmitEmpty)
+	w.StringsMember("options", m.Options, jsonlite.OmitEmpty)
 	w.Close('}')
 }
 
@@ -357,11 +319,11 @@ func (h *Hooks) write(w *jsonlite.Writer) {
 		w.Key(hookKeys[i])
 		jsonlite.WriteSlice(w, *l, func(w *jsonlite.Writer, h Hook) {
 			w.Open('{')
-			str(w, "path", h.Path, false)
-			strs(w, "args", h.Args, true)
-			strs(w, "env", h.Env, true)
+			w.StringMember("path", h.Path, jsonlite.KeepEmpty)
+			w.StringsMember("args", h.Args, jsonlite.OmitEmpty)
+			w.StringsMember("env", h.Env, jsonlite.OmitEmpty)
 			if h.Timeout != nil {
-				integer(w, "timeout", int64(*h.Timeout), false)
+				w.IntMember("timeout", int64(*h.Timeout), jsonlite.KeepEmpty)
 			}
 			w.Close('}')
 		})

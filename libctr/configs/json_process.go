@@ -10,7 +10,7 @@ import (
 
 func (c *Cgroup) write(w *jsonlite.Writer) {
 	w.Open('{')
-	str(w, "path", c.Path, false)
+	w.StringMember("path", c.Path, jsonlite.KeepEmpty)
 	w.Key("resources")
 	if c.Resources == nil {
 		w.Null()
@@ -41,22 +41,22 @@ func (c *Resources) throttles() [4]*[]ThrottleDevice {
 
 func (c *Resources) write(w *jsonlite.Writer) {
 	w.Open('{')
-	integer(w, "memory", c.Memory, true)
-	integer(w, "memory_reservation", c.MemoryReservation, true)
-	integer(w, "memory_swap", c.MemorySwap, true)
+	w.IntMember("memory", c.Memory, jsonlite.OmitEmpty)
+	w.IntMember("memory_reservation", c.MemoryReservation, jsonlite.OmitEmpty)
+	w.IntMember("memory_swap", c.MemorySwap, jsonlite.OmitEmpty)
 	if c.MemorySwappiness != nil {
-		integer(w, "memory_swappiness", *c.MemorySwappiness, false)
+		w.IntMember("memory_swappiness", *c.MemorySwappiness, jsonlite.KeepEmpty)
 	}
-	integer(w, "kernel_memory", c.KernelMemory, true)
-	boolean(w, "disable_oom_killer", c.DisableOOMKiller)
-	unsigned(w, "cpu_shares", c.CPUShares, true)
-	integer(w, "cpu_quota", c.CPUQuota, true)
-	unsigned(w, "cpu_period", c.CPUPeriod, true)
-	unsigned(w, "cpu_weight", c.CPUWeight, true)
-	str(w, "cpuset_cpus", c.CpusetCpus, true)
-	str(w, "cpuset_mems", c.CpusetMems, true)
-	integer(w, "pids_limit", c.PidsLimit, true)
-	unsigned(w, "blkio_weight", uint64(c.BlkioWeight), true)
+	w.IntMember("kernel_memory", c.KernelMemory, jsonlite.OmitEmpty)
+	w.BoolMember("disable_oom_killer", c.DisableOOMKiller, jsonlite.OmitEmpty)
+	w.UintMember("cpu_shares", c.CPUShares, jsonlite.OmitEmpty)
+	w.IntMember("cpu_quota", c.CPUQuota, jsonlite.OmitEmpty)
+	w.UintMember("cpu_period", c.CPUPeriod, jsonlite.OmitEmpty)
+	w.UintMember("cpu_weight", c.CPUWeight, jsonlite.OmitEmpty)
+	w.StringMember("cpuset_cpus", c.CpusetCpus, jsonlite.OmitEmpty)
+	w.StringMember("cpuset_mems", c.CpusetMems, jsonlite.OmitEmpty)
+	w.IntMember("pids_limit", c.PidsLimit, jsonlite.OmitEmpty)
+	w.UintMember("blkio_weight", uint64(c.BlkioWeight), jsonlite.OmitEmpty)
 	for i, l := range c.throttles() {
 		if len(*l) == 0 {
 			continue
@@ -64,9 +64,9 @@ func (c *Resources) write(w *jsonlite.Writer) {
 		w.Key(throttleKeys[i])
 		jsonlite.WriteSlice(w, *l, func(w *jsonlite.Writer, d ThrottleDevice) {
 			w.Open('{')
-			integer(w, "major", d.Major, false)
-			integer(w, "minor", d.Minor, false)
-			unsigned(w, "rate", d.Rate, false)
+			w.IntMember("major", d.Major, jsonlite.KeepEmpty)
+			w.IntMember("minor", d.Minor, jsonlite.KeepEmpty)
+			w.UintMember("rate", d.Rate, jsonlite.KeepEmpty)
 			w.Close('}')
 		})
 	}
@@ -74,8 +74,8 @@ func (c *Resources) write(w *jsonlite.Writer) {
 		w.Key("hugetlb_limit")
 		jsonlite.WriteSlice(w, c.HugetlbLimit, func(w *jsonlite.Writer, h HugepageLimit) {
 			w.Open('{')
-			str(w, "page_size", h.Pagesize, false)
-			unsigned(w, "limit", h.Limit, false)
+			w.StringMember("page_size", h.Pagesize, jsonlite.KeepEmpty)
+			w.UintMember("limit", h.Limit, jsonlite.KeepEmpty)
 			w.Close('}')
 		})
 	}
@@ -83,30 +83,29 @@ func (c *Resources) write(w *jsonlite.Writer) {
 		w.Key("devices")
 		jsonlite.WriteSlice(w, c.Devices, func(w *jsonlite.Writer, d DeviceRule) {
 			w.Open('{')
-			integer(w, "type", int64(d.Type), false)
-			integer(w, "major", d.Major, false)
-			integer(w, "minor", d.Minor, false)
-			str(w, "access", d.Access, false)
-			w.Key("allow")
-			w.Bool(d.Allow)
+			w.IntMember("type", int64(d.Type), jsonlite.KeepEmpty)
+			w.IntMember("major", d.Major, jsonlite.KeepEmpty)
+			w.IntMember("minor", d.Minor, jsonlite.KeepEmpty)
+			w.StringMember("access", d.Access, jsonlite.KeepEmpty)
+			w.BoolMember("allow", d.Allow, jsonlite.KeepEmpty)
 			w.Close('}')
 		})
 	}
 	if len(c.Unified) > 0 {
 		w.Key("unified")
-		jsonlite.WriteMap(w, c.Unified, writeString)
+		jsonlite.WriteMap(w, c.Unified, (*jsonlite.Writer).String)
 	}
-	unsigned(w, "net_cls_classid", uint64(c.NetClsClassid), true)
+	w.UintMember("net_cls_classid", uint64(c.NetClsClassid), jsonlite.OmitEmpty)
 	if len(c.NetPrio) > 0 {
 		w.Key("net_prio")
 		jsonlite.WriteSlice(w, c.NetPrio, func(w *jsonlite.Writer, p InterfacePrio) {
 			w.Open('{')
-			str(w, "interface", p.Interface, false)
-			unsigned(w, "priority", uint64(p.Priority), false)
+			w.StringMember("interface", p.Interface, jsonlite.KeepEmpty)
+			w.UintMember("priority", uint64(p.Priority), jsonlite.KeepEmpty)
 			w.Close('}')
 		})
 	}
-	str(w, "freezer", string(c.Freezer), true)
+	w.StringMember("freezer", string(c.Freezer), jsonlite.OmitEmpty)
 	w.Close('}')
 }
 
@@ -220,36 +219,36 @@ func readThrottleDevice(r *jsonlite.Reader, d *ThrottleDevice) {
 
 func (s *Seccomp) write(w *jsonlite.Writer) {
 	w.Open('{')
-	str(w, "default_action", s.DefaultAction, false)
+	w.StringMember("default_action", s.DefaultAction, jsonlite.KeepEmpty)
 	if s.DefaultErrno != nil {
-		unsigned(w, "default_errno", uint64(*s.DefaultErrno), false)
+		w.UintMember("default_errno", uint64(*s.DefaultErrno), jsonlite.KeepEmpty)
 	}
-	strs(w, "architectures", s.Architectures, true)
-	strs(w, "flags", s.Flags, true)
+	w.StringsMember("architectures", s.Architectures, jsonlite.OmitEmpty)
+	w.StringsMember("flags", s.Flags, jsonlite.OmitEmpty)
 	if len(s.Syscalls) > 0 {
 		w.Key("syscalls")
 		jsonlite.WriteSlice(w, s.Syscalls, func(w *jsonlite.Writer, c SyscallRule) {
 			w.Open('{')
-			strs(w, "names", c.Names, false)
-			str(w, "action", c.Action, false)
+			w.StringsMember("names", c.Names, jsonlite.KeepEmpty)
+			w.StringMember("action", c.Action, jsonlite.KeepEmpty)
 			if c.ErrnoRet != nil {
-				unsigned(w, "errno_ret", uint64(*c.ErrnoRet), false)
+				w.UintMember("errno_ret", uint64(*c.ErrnoRet), jsonlite.KeepEmpty)
 			}
 			if len(c.Args) > 0 {
 				w.Key("args")
 				jsonlite.WriteSlice(w, c.Args, func(w *jsonlite.Writer, a Arg) {
 					w.Open('{')
-					unsigned(w, "index", uint64(a.Index), false)
-					unsigned(w, "value", a.Value, false)
-					unsigned(w, "value_two", a.ValueTwo, true)
-					str(w, "op", a.Op, false)
+					w.UintMember("index", uint64(a.Index), jsonlite.KeepEmpty)
+					w.UintMember("value", a.Value, jsonlite.KeepEmpty)
+					w.UintMember("value_two", a.ValueTwo, jsonlite.OmitEmpty)
+					w.StringMember("op", a.Op, jsonlite.KeepEmpty)
 					w.Close('}')
 				})
 			}
 			w.Close('}')
 		})
 	}
-	str(w, "listener_path", s.ListenerPath, true)
+	w.StringMember("listener_path", s.ListenerPath, jsonlite.OmitEmpty)
 	w.Close('}')
 }
 
@@ -309,45 +308,45 @@ func readSyscallRule(r *jsonlite.Reader, c *SyscallRule) {
 // WriteJSON appends p as json.Marshal would.
 func (p *Process) WriteJSON(w *jsonlite.Writer) {
 	w.Open('{')
-	strs(w, "args", p.Args, false)
-	strs(w, "env", p.Env, true)
-	str(w, "cwd", p.Cwd, false)
-	unsigned(w, "uid", uint64(p.UID), false)
-	unsigned(w, "gid", uint64(p.GID), false)
+	w.StringsMember("args", p.Args, jsonlite.KeepEmpty)
+	w.StringsMember("env", p.Env, jsonlite.OmitEmpty)
+	w.StringMember("cwd", p.Cwd, jsonlite.KeepEmpty)
+	w.UintMember("uid", uint64(p.UID), jsonlite.KeepEmpty)
+	w.UintMember("gid", uint64(p.GID), jsonlite.KeepEmpty)
 	if len(p.AdditionalGids) > 0 {
 		w.Key("additional_gids")
 		jsonlite.WriteSlice(w, p.AdditionalGids, writeUint32)
 	}
 	if p.Umask != nil {
-		unsigned(w, "umask", uint64(*p.Umask), false)
+		w.UintMember("umask", uint64(*p.Umask), jsonlite.KeepEmpty)
 	}
-	boolean(w, "terminal", p.Terminal)
+	w.BoolMember("terminal", p.Terminal, jsonlite.OmitEmpty)
 	if c := p.Capabilities; c != nil {
 		w.Key("capabilities")
 		w.Open('{')
-		strs(w, "bounding", c.Bounding, true)
-		strs(w, "effective", c.Effective, true)
-		strs(w, "inheritable", c.Inheritable, true)
-		strs(w, "permitted", c.Permitted, true)
-		strs(w, "ambient", c.Ambient, true)
+		w.StringsMember("bounding", c.Bounding, jsonlite.OmitEmpty)
+		w.StringsMember("effective", c.Effective, jsonlite.OmitEmpty)
+		w.StringsMember("inheritable", c.Inheritable, jsonlite.OmitEmpty)
+		w.StringsMember("permitted", c.Permitted, jsonlite.OmitEmpty)
+		w.StringsMember("ambient", c.Ambient, jsonlite.OmitEmpty)
 		w.Close('}')
 	}
 	if len(p.Rlimits) > 0 {
 		w.Key("rlimits")
 		jsonlite.WriteSlice(w, p.Rlimits, func(w *jsonlite.Writer, l Rlimit) {
 			w.Open('{')
-			integer(w, "type", int64(l.Type), false)
-			unsigned(w, "hard", l.Hard, false)
-			unsigned(w, "soft", l.Soft, false)
+			w.IntMember("type", int64(l.Type), jsonlite.KeepEmpty)
+			w.UintMember("hard", l.Hard, jsonlite.KeepEmpty)
+			w.UintMember("soft", l.Soft, jsonlite.KeepEmpty)
 			w.Close('}')
 		})
 	}
-	boolean(w, "no_new_privileges", p.NoNewPrivileges)
+	w.BoolMember("no_new_privileges", p.NoNewPrivileges, jsonlite.OmitEmpty)
 	if p.OomScoreAdj != nil {
-		integer(w, "oom_score_adj", int64(*p.OomScoreAdj), false)
+		w.IntMember("oom_score_adj", int64(*p.OomScoreAdj), jsonlite.KeepEmpty)
 	}
-	str(w, "apparmor_profile", p.ApparmorProfile, true)
-	str(w, "selinux_label", p.SelinuxLabel, true)
+	w.StringMember("apparmor_profile", p.ApparmorProfile, jsonlite.OmitEmpty)
+	w.StringMember("selinux_label", p.SelinuxLabel, jsonlite.OmitEmpty)
 	w.Close('}')
 }
 
