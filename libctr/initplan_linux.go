@@ -105,7 +105,7 @@ func encodeInitPlan(cfg *configs.Config, p *configs.Process, cgroupPaths map[str
 	if max(len(ops), len(devices), len(cfg.Sysctl)) > planMaxItems {
 		return nil, errPlanTooBig
 	}
-	parent, err := parentMount(cfg.Rootfs)
+	parent, err := privateParent(cfg)
 	if err != nil {
 		return nil, err
 	}

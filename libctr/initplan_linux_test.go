@@ -196,3 +196,32 @@ func TestDevSymlinkStaysInTheRootfs(t *testing.T) {
 		return strings.Join(names, " ")
 	})
 }
+
+// TestRootfsPropagation: rootfsPropagation is applied to the new root
+// whichever init sets it up, including the values for which the mount
+// holding the rootfs must be made private before pivot_root (shared, and
+// a non-recursive private: privateParent), and the default, which skips
+// that step.
+func TestRootfsPropagation(t *testing.T) {
+	rootLine := regexp.MustCompile(`(?m)^\S+ \S+ \S+ \S+ / .*$`)
+	for _, tc := range []struct{ prop, want string }{{"shared", "shared:"}, {"private", ""}, {"rslave", ""}, {"", ""}} {
+		t.Run("propagation="+tc.prop, func(t *testing.T) {
+			initPaths(t, func(t *testing.T) string {
+				c := testContainer(t, func(s *specs.Spec) { s.Linux.RootfsPropagation = tc.prop }, "cat", "/proc/self/mountinfo")
+				out, errb, code := c.run(t)
+				if code != 0 {
+					t.Fatalf("exit %d; stderr %q", code, errb)
+				}
+				root := rootLine.FindString(out)
+				if root == "" {
+					t.Fatalf("no root mount in:\n%s", out)
+				}
+				if shared := strings.Contains(root, " shared:"); shared != (tc.want != "") {
+					t.Errorf("root mount %q, want shared: %v", root, tc.want != "")
+				}
+				root = strings.ReplaceAll(mountIDs.ReplaceAllString(root, ""), c.rootfs, "<rootfs>")
+				return regexp.MustCompile(`shared:\d+`).ReplaceAllString(root, "shared:N")
+			})
+		})
+	}
+}

@@ -37,8 +37,12 @@ func prepareRootfs(cfg *configs.Config, userns bool, hooks func() error) error {
 	// pivot_root refuses a shared new root or a shared parent of it (as
 	// with rootfsPropagation "shared"): make both private; the wanted
 	// propagation is applied to the new / after the pivot.
-	if err := makeParentPrivate(rootfs); err != nil {
+	if parent, err := privateParent(cfg); err != nil {
 		return err
+	} else if parent != "" {
+		if err := unix.Mount("", parent, "", unix.MS_PRIVATE, ""); err != nil {
+			return fmt.Errorf("make %s private: %w", parent, err)
+		}
 	}
 	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind rootfs: %w", err)
@@ -77,16 +81,16 @@ func prepareRootfs(cfg *configs.Config, userns bool, hooks func() error) error {
 	return nil
 }
 
-// makeParentPrivate makes the mount holding dir private.
-func makeParentPrivate(dir string) error {
-	best, err := parentMount(dir)
-	if err != nil {
-		return err
+// privateParent is the mount to make private before pivot_root, which
+// refuses a shared parent of the new root: the mount that holds cfg's
+// rootfs, or "" when / was just made non-shared all through (rprivate,
+// the default, rslave or runbindable), which spares every start a read of
+// the host's mountinfo.
+func privateParent(cfg *configs.Config) (string, error) {
+	if prop := cfg.RootPropagation; prop != 0 && (prop&unix.MS_REC == 0 || prop&unix.MS_SHARED != 0) {
+		return parentMount(cfg.Rootfs)
 	}
-	if err := unix.Mount("", best, "", unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("make %s private: %w", best, err)
-	}
-	return nil
+	return "", nil
 }
 
 func mkdirFor(dest string, dir bool) error {
