@@ -149,26 +149,19 @@ func (s runcState) MarshalJSON() ([]byte, error) {
 	}
 	w := &jsonlite.Writer{B: make([]byte, 0, 512)}
 	w.Open('{')
-	w.Key("ociVersion")
-	w.String(s.Version)
-	w.Key("id")
-	w.String(s.ID)
-	w.Key("pid")
-	w.Int(int64(s.Pid))
-	w.Key("status")
-	w.String(s.Status)
-	w.Key("bundle")
-	w.String(s.Bundle)
-	w.Key("rootfs")
-	w.String(s.Rootfs)
+	w.StringMember("ociVersion", s.Version, jsonlite.KeepEmpty)
+	w.StringMember("id", s.ID, jsonlite.KeepEmpty)
+	w.IntMember("pid", int64(s.Pid), jsonlite.KeepEmpty)
+	w.StringMember("status", s.Status, jsonlite.KeepEmpty)
+	w.StringMember("bundle", s.Bundle, jsonlite.KeepEmpty)
+	w.StringMember("rootfs", s.Rootfs, jsonlite.KeepEmpty)
 	w.Key("created")
 	w.Raw(created)
 	if len(s.Annotations) > 0 {
 		w.Key("annotations")
 		jsonlite.WriteMap(w, s.Annotations, (*jsonlite.Writer).String)
 	}
-	w.Key("owner")
-	w.String(s.Owner)
+	w.StringMember("owner", s.Owner, jsonlite.KeepEmpty)
 	w.Close('}')
 	return w.B, nil
 }

@@ -181,7 +181,6 @@ func makeBindSource(mp *MountPoint) error {
 	return nil
 }
 
-// volumeEvent publishes a volume's mount or unmount, as dockerd does.
 // mountVolume mounts volume name for c and records it in c.mounted, so
 // that the container's cleanup unmounts it. Call with c.mu held.
 func (s *Service) mountVolume(ctx context.Context, c *Container, name string) (string, error) {
@@ -196,6 +195,7 @@ func (s *Service) mountVolume(ctx context.Context, c *Container, name string) (s
 	return p, nil
 }
 
+// volumeEvent publishes a volume's mount or unmount, as dockerd does.
 func (s *Service) volumeEvent(ctx context.Context, action eventtypes.Action, name string, attrs map[string]string) {
 	if s.cfg.Events != nil {
 		s.cfg.Events.Log(ctx, eventtypes.VolumeEventType, action, eventtypes.Actor{ID: name, Attributes: attrs})

@@ -215,11 +215,8 @@ func split(s string) (repo repository, tag, dgst string, ok bool) {
 	}
 	// The first element is a domain if it can be one and the rest is a
 	// path; otherwise the whole is a path.
-	if first, rest, cut := strings.Cut(name, "/"); cut && isDomain(first) && refgrammar.IsPath(rest) {
-		return repository{first, rest}, tag, dgst, true
-	}
-	if refgrammar.IsPath(name) {
-		return repository{"", name}, tag, dgst, true
+	if domain, path := splitName(name); domain != "" || refgrammar.IsPath(path) {
+		return repository{domain, path}, tag, dgst, true
 	}
 	return repo, "", "", false
 }

@@ -15,9 +15,8 @@ import (
 	"github.com/wharf-project/wharf/libctr/configs"
 )
 
-// testV1 returns a manager for a fresh v1 cgroup holding a sleeping host
-// process, and removes both when the test ends.
-func testV1(t *testing.T) (Manager, *exec.Cmd) {
+// requireV1 skips a test that needs to make v1 cgroups where it cannot.
+func requireV1(t *testing.T) {
 	t.Helper()
 	if os.Getuid() != 0 {
 		t.Skip("needs root to create cgroups")
@@ -25,6 +24,13 @@ func testV1(t *testing.T) (Manager, *exec.Cmd) {
 	if IsV2() {
 		t.Skip("host runs the unified hierarchy; v1 not available")
 	}
+}
+
+// testV1 returns a manager for a fresh v1 cgroup holding a sleeping host
+// process, and removes both when the test ends.
+func testV1(t *testing.T) (Manager, *exec.Cmd) {
+	t.Helper()
+	requireV1(t)
 	m, err := NewV1(fmt.Sprintf("/wharf-test-cgroups/%s-%d", strings.ReplaceAll(t.Name(), "/", "_"), os.Getpid()))
 	if err != nil {
 		t.Skip("no v1 controllers: ", err)
@@ -101,10 +107,17 @@ func TestV1FreezeThaw(t *testing.T) {
 	_ = cmd
 }
 
+// Destroy waits for the cgroup to empty, and removes child cgroups made
+// inside the container's, deepest first.
 func TestV1DestroyWaitsForEmpty(t *testing.T) {
 	m, cmd := testV1(t)
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
+	for _, dir := range m.Paths() {
+		if err := os.MkdirAll(dir+"/sub/deeper", 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := m.Destroy(ctx); err != nil {

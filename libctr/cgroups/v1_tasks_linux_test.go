@@ -13,12 +13,7 @@ import (
 // TaskFiles makes the cgroup's directories when they are missing, opens
 // one tasks file per directory, and makes again a directory removed since.
 func TestV1TaskFilesMakeMissingDirs(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("needs root to create cgroups")
-	}
-	if IsV2() {
-		t.Skip("host runs the unified hierarchy; v1 not available")
-	}
+	requireV1(t)
 	m, err := NewV1(fmt.Sprintf("/wharf-test-tasks-%d", os.Getpid()))
 	if err != nil {
 		t.Skip("no v1 controllers: ", err)
