@@ -263,16 +263,21 @@ func rangeChecks(rs [][2]uint32, act uint32) []Instruction {
 		b = append(b, Instruction{Code: jgeK, Jf: 1, K: r[0]}, Instruction{Code: jgtK, Jf: fail, K: r[1]})
 	}
 	b = append(b, Instruction{Code: jaK, K: 1}, Instruction{Code: retK, K: act})
-	ret := len(b) - 1
+	patchFails(b, len(b)-1) // a match returns act
+	return b
+}
+
+// patchFails points every jump of b that is still fail at b[target]
+// (len(b): just past the block).
+func patchFails(b []Instruction, target int) {
 	for i := range b {
 		if b[i].Jt == fail {
-			b[i].Jt = uint8(ret - i - 1)
+			b[i].Jt = uint8(target - i - 1)
 		}
 		if b[i].Jf == fail {
-			b[i].Jf = uint8(ret - i - 1)
+			b[i].Jf = uint8(target - i - 1)
 		}
 	}
-	return b
 }
 
 // condBlock is "<argument checks>; ret act" with every failing jump
@@ -290,17 +295,7 @@ func condBlock(c cond) ([]Instruction, error) {
 	if len(b) > 250 {
 		return nil, fmt.Errorf("too many argument conditions: %w", ErrUnsupported)
 	}
-	for i := range b {
-		off := uint8(len(b) - i - 1)
-		if b[i].Code&0x07 == 0x05 && b[i].Code != jaK { // a conditional BPF_JMP
-			if b[i].Jt == fail {
-				b[i].Jt = off
-			}
-			if b[i].Jf == fail {
-				b[i].Jf = off
-			}
-		}
-	}
+	patchFails(b, len(b))
 	return b, nil
 }
 
