@@ -99,8 +99,10 @@ func (s *Service) startLocked(ctx context.Context, c *Container, l *live) (retEr
 	if err := makeWorkdir(spec.Root.Path, spec.Process.Cwd); err != nil {
 		return errdefs.System(err)
 	}
-	if err := saveProcess(c, spec.Process); err != nil {
-		return errdefs.System(err)
+	if _, adoptable := rt.(Restorer); adoptable { // only an adopter reads it
+		if err := saveProcess(c, spec.Process); err != nil {
+			return errdefs.System(err)
+		}
 	}
 	if err := rt.Create(ctx, c.ID, spec, stdio); err != nil {
 		return err
