@@ -101,13 +101,75 @@ func FromPaths(cg *configs.Cgroup, paths map[string]string) (Manager, error) {
 	return m, nil
 }
 
+// The files of a cgroup are read and written with plain system calls, not
+// through an os.File: the runtime's poller takes an os.File of cgroupfs in
+// (its files can be polled), two more system calls at open and one at
+// close, and os.ReadFile stats the file first. A container start makes and
+// writes a dozen or two of them.
+
+// writeFile writes data to dir/file in one write, as cgroupfs takes a
+// value (same flags and errors as os.WriteFile).
 func writeFile(dir, file, data string) error {
-	return os.WriteFile(dir+"/"+file, []byte(data), 0o644)
+	path := dir + "/" + file
+	fd, err := openFile(path, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	for b := []byte(data); len(b) > 0; {
+		n, err := unix.Write(fd, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return &os.PathError{Op: "write", Path: path, Err: err}
+		}
+		b = b[n:]
+	}
+	return nil
 }
 
+// readFile reads dir/file, spaces around it trimmed.
 func readFile(dir, file string) (string, error) {
-	b, err := os.ReadFile(dir + "/" + file)
-	return strings.TrimSpace(string(b)), err
+	path := dir + "/" + file
+	fd, err := openFile(path, unix.O_RDONLY, 0)
+	if err != nil {
+		return "", err
+	}
+	defer unix.Close(fd)
+	var small [512]byte
+	b := small[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := unix.Read(fd, b[len(b):cap(b)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return "", &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		if n == 0 {
+			return strings.TrimSpace(string(b)), nil
+		}
+		b = b[:len(b)+n]
+	}
+}
+
+// openFile opens path close-on-exec, retrying on EINTR; errors are
+// *os.PathError, as os.OpenFile's.
+func openFile(path string, flags int, mode uint32) (int, error) {
+	for {
+		fd, err := unix.Open(path, flags|unix.O_CLOEXEC, mode)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return -1, &os.PathError{Op: "open", Path: path, Err: err}
+		}
+		return fd, nil
+	}
 }
 
 func readUint(dir, file string) (uint64, error) {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/wharf-project/wharf/libctr/configs"
 )
 
@@ -99,7 +101,7 @@ func (m *v1) Apply(pid int) error {
 			if err := mkdirCpuset(dir); err != nil {
 				return err
 			}
-		} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		} else if err := mkdirAll(dir); err != nil {
 			return err
 		}
 		if pid > 0 {
@@ -141,7 +143,13 @@ func (m *v1) openTasks() ([]*os.File, error) {
 			continue
 		}
 		seen[dir] = true
-		f, err := os.OpenFile(dir+"/tasks", os.O_WRONLY, 0)
+		// A blocking descriptor of its own, kept out of the poller (see
+		// writeFile): it is sent to the init, written "0" to once.
+		fd, err := openFile(dir+"/tasks", unix.O_WRONLY, 0)
+		var f *os.File
+		if err == nil {
+			f = os.NewFile(uintptr(fd), dir+"/tasks")
+		}
 		if err != nil {
 			for _, f := range files {
 				f.Close()
@@ -151,6 +159,20 @@ func (m *v1) openTasks() ([]*os.File, error) {
 		files = append(files, f)
 	}
 	return files, nil
+}
+
+// mkdirAll is os.MkdirAll for a path whose parent usually exists (the
+// container's cgroup below the runtime's): one mkdir then, instead of a
+// stat of the path and of its parent first.
+func mkdirAll(dir string) error {
+	switch err := unix.Mkdir(dir, 0o755); err {
+	case nil, unix.EEXIST:
+		return nil
+	case unix.ENOENT:
+		return os.MkdirAll(dir, 0o755)
+	default:
+		return &os.PathError{Op: "mkdir", Path: dir, Err: err}
+	}
 }
 
 // mkdirCpuset creates each missing level and copies cpuset.cpus and
