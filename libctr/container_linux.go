@@ -43,6 +43,10 @@ type Container struct {
 	tasks     []*os.File
 	cgDir     *os.File // the cgroup v2 directory execs are cloned into
 	destroyed bool
+
+	// early makes the cgroups from Create on (Factory.CgroupsAtCreate),
+	// for Start to take.
+	early *lateTaskFiles
 }
 
 // compileFilter compiles the config's seccomp filter (nil without one).
@@ -160,13 +164,17 @@ func (c *Container) Start(p *Process) error {
 	// On cgroup v1 the init moves itself into the cgroups through their
 	// tasks files; an init with a plan takes them with its plan, so that
 	// the cgroups (a mkdir in every hierarchy, ~0.8 ms) are made and their
-	// limits written while the plan is written and the init starts.
+	// limits written while the plan is written and the init starts (or
+	// from Create on: Factory.CgroupsAtCreate).
 	usePlan := useInitPlan(cfg)
 	var cgFiles []*os.File
-	var late *lateTaskFiles
+	late := c.early
+	c.early = nil
 	resources := withoutPids(cfg.Cgroups.Resources)
-	if _, v1 := c.cgroup.(taskFiler); v1 && usePlan && !joinPid && nsenter.Enabled {
+	if late == nil && c.joinsWithPlan() {
 		late = c.taskFilesLate(resources)
+	}
+	if late != nil {
 		defer late.drop() // no cgroup is made behind a start that failed
 		resources = nil   // set by then
 	} else if cgFiles, err = c.taskFiles(); err != nil {
@@ -254,8 +262,20 @@ func (c *Container) Start(p *Process) error {
 		}
 	}
 	// The init may be waiting already, its namespaces made (see
-	// prespawn_linux.go); else it is started here.
-	prespawned, err := c.startPrespawned(p, cmd, child, flags, late != nil && mon == nil && len(joins) == 0)
+	// prespawn_linux.go); else it is started here. A prespawned one finds
+	// its plan written by the time it is forked.
+	var written bool
+	writeEarly := func() error {
+		if err := late.wait(); err != nil {
+			return err
+		}
+		if err := writePlan(parent, plan, late.take()); err != nil {
+			return err
+		}
+		written = true
+		return nil
+	}
+	prespawned, err := c.startPrespawned(p, cmd, child, flags, late != nil && plan != nil && mon == nil && len(joins) == 0, writeEarly)
 	if err != nil {
 		return err
 	}
@@ -346,9 +366,12 @@ func (c *Container) Start(p *Process) error {
 		commit, err = c.prepareSave()
 		return err
 	}
-	if plan != nil {
+	switch {
+	case written:
+		err = sendPlan(parent, nil, false, nil, record)
+	case plan != nil:
 		err = sendPlan(parent, plan, false, late.take(), record)
-	} else {
+	default:
 		hookState := c.OCIState()
 		hookState.Status, hookState.Pid = "created", c.state.InitPid
 		if err = c.handshake(parent, &initMessage{ID: c.id, Config: cfg, Process: &p.Process, State: hookState}); err == nil {
@@ -420,6 +443,16 @@ func (c *Container) taskFiles() ([]*os.File, error) {
 		return nil, nil
 	}
 	return tf.TaskFiles()
+}
+
+// joinsWithPlan reports whether the init joins its cgroups through the
+// tasks files it gets with its plan: cgroup v1, an init plan, and no pid
+// namespace to join (where nsenter forks the init and the parent moves it).
+func (c *Container) joinsWithPlan() bool {
+	cfg := &c.state.Config
+	_, v1 := c.cgroup.(taskFiler)
+	pidns, ok := cfg.Namespaces.Get(configs.NEWPID)
+	return v1 && nsenter.Enabled && useInitPlan(cfg) && !(ok && pidns.Path != "")
 }
 
 // lateTaskFiles makes the container's cgroups and opens their tasks files

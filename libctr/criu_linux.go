@@ -186,6 +186,7 @@ func (c *Container) Restore(p *Process, opts *CriuOpts) error {
 	}
 	// criu puts the tree into these cgroups (--cgroup-root); making them
 	// first gives them the config's limits.
+	c.settleCgroups()
 	if err := c.cgroup.Apply(0); err != nil {
 		return err
 	}

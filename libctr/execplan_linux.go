@@ -182,19 +182,17 @@ func (b *planBuf) process(cfg *configs.Config, p *configs.Process, filter []secc
 // not nil: the parent's own work, done while the child carries the plan
 // out), and waits until the program runs (an exec: see awaitExec) or the
 // container is set up and waits for `start` (an init: "ready").
+//
+// A nil plan was written already (writePlan), with its files.
 func sendPlan(parent *os.File, plan []byte, exec bool, files []*os.File, meanwhile func() error) error {
 	dec := json.NewDecoder(parent)
-	err := sendFiles(parent, files)
-	if err == nil {
-		_, err = parent.Write(plan)
-	}
-	if err != nil {
+	if err := writePlan(parent, plan, files); err != nil {
 		// The child may have failed before it read the plan: its
 		// message says why.
 		if _, rerr := readSync(dec); rerr != nil {
 			return rerr
 		}
-		return fmt.Errorf("send plan: %w", err)
+		return err
 	}
 	if meanwhile != nil {
 		if err := meanwhile(); err != nil {
@@ -210,6 +208,23 @@ func sendPlan(parent *os.File, plan []byte, exec bool, files []*os.File, meanwhi
 	}
 	if m.Type != syncReady {
 		return fmt.Errorf("unexpected message %q from init", m.Type)
+	}
+	return nil
+}
+
+// writePlan writes files (see sendFiles) and plan to the init pipe, which
+// holds them until the child reads them, if it does not exist yet. A nil
+// plan writes nothing.
+func writePlan(parent *os.File, plan []byte, files []*os.File) error {
+	if plan == nil {
+		return nil
+	}
+	err := sendFiles(parent, files)
+	if err == nil {
+		_, err = parent.Write(plan)
+	}
+	if err != nil {
+		return fmt.Errorf("send plan: %w", err)
 	}
 	return nil
 }

@@ -109,6 +109,48 @@ func TestCgroupLimitsWrittenAndReadBack(t *testing.T) {
 	}
 }
 
+// TestCgroupsAtCreate: with Factory.CgroupsAtCreate the cgroups of a
+// cgroup v1 container, limits written, come with Create; a Set before
+// Start is not undone by them, Start uses them, and a container destroyed
+// without a Start leaves none behind (testContainer's cleanup checks).
+func TestCgroupsAtCreate(t *testing.T) {
+	if cgroups.IsV2() {
+		t.Skip("cgroup v1 only: on v2 the init is cloned into a cgroup Start makes")
+	}
+	early := func(f *libctr.Factory) { f.CgroupsAtCreate = true }
+	limit := func(mem int64) func(*specs.Spec) {
+		return func(s *specs.Spec) { s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &mem} }
+	}
+	memLimit := func(c *tc) string {
+		b, _ := os.ReadFile(filepath.Join(c.Cgroup().Paths()["memory"], "memory.limit_in_bytes"))
+		return strings.TrimSpace(string(b))
+	}
+	t.Run("destroyed unstarted", func(t *testing.T) {
+		c := testContainerWith(t, early, limit(64<<20), "true")
+		eventually(t, "the memory limit written after Create", func() bool { return memLimit(c) == "67108864" })
+	})
+	t.Run("set before start", func(t *testing.T) {
+		c := testContainerWith(t, early, limit(64<<20), "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+		r := *c.Config().Cgroups.Resources
+		r.Memory = 32 << 20
+		if err := c.Set(r); err != nil {
+			t.Fatal(err)
+		}
+		if got := memLimit(c); got != "33554432" {
+			t.Fatalf("memory limit after Set %q, want 33554432", got)
+		}
+		if out, errOut, code := c.run(t); code != 0 || out != "33554432\n" {
+			t.Fatalf("inside: %q %q exit %d", out, errOut, code)
+		}
+	})
+	t.Run("started", func(t *testing.T) {
+		c := testContainerWith(t, early, limit(48<<20), "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+		if out, errOut, code := c.run(t); code != 0 || out != "50331648\n" {
+			t.Fatalf("inside: %q %q exit %d", out, errOut, code)
+		}
+	})
+}
+
 func TestPidsLimitRefusesFork(t *testing.T) {
 	limit := int64(4)
 	c := testContainer(t, func(s *specs.Spec) {

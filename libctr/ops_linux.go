@@ -53,6 +53,16 @@ func (c *Container) signalAll(sig syscall.Signal) error {
 	return err
 }
 
+// settleCgroups waits for cgroups made from Create on that no Start took
+// (Factory.CgroupsAtCreate), so that nothing writes to them behind the
+// caller's back.
+func (c *Container) settleCgroups() {
+	if c.early != nil {
+		c.early.drop()
+		c.early = nil
+	}
+}
+
 // Pause freezes every process of the container.
 func (c *Container) Pause() error {
 	if st := c.Status(); st != Running && st != Created {
@@ -78,6 +88,7 @@ func (c *Container) Processes() ([]int, error) { return c.cgroup.Pids() }
 
 // Set changes the resource limits of a running container and records them.
 func (c *Container) Set(r configs.Resources) error {
+	c.settleCgroups()
 	if err := c.cgroup.Set(&r); err != nil {
 		return err
 	}
@@ -155,6 +166,7 @@ func netDev(pid int) ([]InterfaceStats, error) {
 func (c *Container) Destroy() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*freezeTimeout)
 	defer cancel()
+	c.settleCgroups()
 	c.closeTaskFiles()
 	var errs []error
 	initFd := -1

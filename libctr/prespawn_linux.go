@@ -66,7 +66,11 @@ const prespawnNS = unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | un
 // with it, no monitor, no namespace joined by path), new namespaces flags
 // as it made them, and the standard init path. It lets the process go
 // otherwise, and reports whether the init was started.
-func (c *Container) startPrespawned(p *Process, cmd *exec.Cmd, child []*os.File, flags uintptr, wanted bool) (bool, error) {
+//
+// ordered, when not nil, runs once the process has its orders, while it
+// forks the init: the caller writes the init's plan then, which the init
+// finds waiting, instead of after the round trip for its pid.
+func (c *Container) startPrespawned(p *Process, cmd *exec.Cmd, child []*os.File, flags uintptr, wanted bool, ordered func() error) (bool, error) {
 	pid, sock, ok := nsenter.TakePrespawned()
 	if !ok {
 		return false, nil
@@ -77,7 +81,7 @@ func (c *Container) startPrespawned(p *Process, cmd *exec.Cmd, child []*os.File,
 		return false, nil
 	}
 	warmPidfd()
-	initPid, used, err := s.start(cmd)
+	initPid, used, err := s.start(cmd, ordered)
 	if !used && err == nil {
 		return false, nil // gone after all: started the usual way
 	}
@@ -103,11 +107,11 @@ func (s *prespawned) drop() {
 	go s.reap()
 }
 
-// start hands cmd's descriptors and environment to the prespawned process
-// and returns the init's pid. ok is false when the process cannot be used
-// after all (it failed to make the namespaces, or stdio are not files): it
-// is gone then, and nothing was started.
-func (s *prespawned) start(cmd *exec.Cmd) (pid int, ok bool, err error) {
+// start hands cmd's descriptors and environment to the prespawned process,
+// runs ordered (if not nil) and returns the init's pid. ok is false when
+// the process cannot be used after all (it failed to make the namespaces,
+// or stdio are not files): it is gone then, and nothing was started.
+func (s *prespawned) start(cmd *exec.Cmd, ordered func() error) (pid int, ok bool, err error) {
 	var files []*os.File
 	for _, f := range []any{cmd.Stdin, cmd.Stdout, cmd.Stderr} {
 		file, isFile := f.(*os.File)
@@ -148,6 +152,12 @@ func (s *prespawned) start(cmd *exec.Cmd) (pid int, ok bool, err error) {
 	if err := unix.Sendmsg(int(s.sock.Fd()), msg, unix.UnixRights(fds...), nil, unix.MSG_NOSIGNAL); err != nil {
 		s.kill()
 		return 0, true, fmt.Errorf("start container init: %w", err)
+	}
+	if ordered != nil {
+		if err := ordered(); err != nil {
+			s.kill()
+			return 0, true, err
+		}
 	}
 	var p32 int32
 	if err := binary.Read(s.sock, binary.NativeEndian, &p32); errors.Is(err, io.EOF) {

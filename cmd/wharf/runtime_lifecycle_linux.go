@@ -47,6 +47,7 @@ func (o *createOpts) create(id string, b *bundleSpec) (*libctr.Container, *libct
 	if err != nil {
 		return nil, nil, err
 	}
+	f.CgroupsAtCreate = true // started right after
 	b.cfg.NoPivotRoot = b.cfg.NoPivotRoot || o.noPivot
 	if b.proc.Terminal && o.consoleSocket == "" {
 		return nil, nil, errors.New("terminal: true needs --console-socket")
