@@ -102,12 +102,14 @@ func create(t *testing.T, mutate func(*specs.Spec), stdin io.Reader, args ...str
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		c, _ := rt.get(id)
+		// f.rt, not rt: a test that hands the container over to another
+		// runtime (adoption) points the fixture there.
+		c, _ := f.rt.get(id)
 		var paths map[string]string
 		if c != nil {
 			paths = c.c.Cgroup().Paths()
 		}
-		if err := rt.Delete(context.Background(), id); err != nil && !errdefs.IsNotFound(err) {
+		if err := f.rt.Delete(context.Background(), id); err != nil && !errdefs.IsNotFound(err) {
 			t.Errorf("delete: %v", err)
 		}
 		for _, p := range paths {
