@@ -109,7 +109,12 @@ func (c *Container) OCIState() OCIState {
 // Start creates the container's namespaces, cgroups and rootfs with p as
 // its init, which then waits for Exec before it runs p.Args. After an
 // error, Destroy removes what was made.
-func (c *Container) Start(p *Process) error {
+func (c *Container) Start(p *Process) error { return c.start(p, nil) }
+
+// start is Start. A true *atOnce asks for the program to run as soon as
+// the container is set up, without waiting for Exec (see Run); start sets
+// it to false when the container waits for Exec after all.
+func (c *Container) start(p *Process, atOnce *bool) error {
 	if c.state.InitPid != 0 {
 		return fmt.Errorf("container %s already started: %w", c.id, ErrBadState)
 	}
@@ -117,18 +122,7 @@ func (c *Container) Start(p *Process) error {
 		return err
 	}
 	cfg := &c.state.Config
-	fifo := filepath.Join(c.dir, fifoName)
-	if err := unix.Mkfifo(fifo, 0o622); err != nil {
-		return fmt.Errorf("exec fifo: %w", err)
-	}
-	_ = os.Chmod(fifo, 0o622) // the umask may have taken write bits away
-	fifoFd, err := unix.Open(fifo, unix.O_PATH|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	fifoFile := os.NewFile(uintptr(fifoFd), "exec.fifo")
-	defer fifoFile.Close()
-
+	var err error
 	var joins []configs.Namespace
 	var flags uintptr
 	joinPid := false
@@ -200,6 +194,27 @@ func (c *Container) Start(p *Process) error {
 		}
 		cgFiles, late = late.take(), nil
 	}
+	// The exec fifo holds the init until Exec, unless it goes on at once
+	// (an init plan, no monitor: it then keeps the init pipe until
+	// execve, as an exec does).
+	now := atOnce != nil && *atOnce && plan != nil && mon == nil
+	if atOnce != nil {
+		*atOnce = now
+	}
+	var fifoFile *os.File
+	if !now {
+		fifo := filepath.Join(c.dir, fifoName)
+		if err := unix.Mkfifo(fifo, 0o622); err != nil {
+			return fmt.Errorf("exec fifo: %w", err)
+		}
+		_ = os.Chmod(fifo, 0o622) // the umask may have taken write bits away
+		fifoFd, err := unix.Open(fifo, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		fifoFile = os.NewFile(uintptr(fifoFd), "exec.fifo")
+		defer fifoFile.Close()
+	}
 	joinsItself := cgFiles != nil || late != nil
 	// On cgroup v2 the init is cloned straight into its cgroup.
 	var cgDir *os.File
@@ -211,7 +226,10 @@ func (c *Container) Start(p *Process) error {
 			defer cgDir.Close()
 		}
 	}
-	more := []*os.File{fifoFile}
+	var more []*os.File
+	if fifoFile != nil {
+		more = append(more, fifoFile)
+	}
 	if mon != nil {
 		more = append(more, mon.child, mon.exit)
 		if cgDir != nil {
@@ -224,7 +242,9 @@ func (c *Container) Start(p *Process) error {
 	}
 	defer parent.Close()
 	base := 3 + len(p.ExtraFiles) // the init pipe; then more, in order
-	cmd.Env = append(cmd.Env, "_LIBCTR_FIFOFD="+strconv.Itoa(base+1))
+	if fifoFile != nil {
+		cmd.Env = append(cmd.Env, "_LIBCTR_FIFOFD="+strconv.Itoa(base+1))
+	}
 	if plan != nil {
 		cmd.Env = append(cmd.Env, "_LIBCTR_INITPLAN=1")
 	}
@@ -368,9 +388,9 @@ func (c *Container) Start(p *Process) error {
 	}
 	switch {
 	case written:
-		err = sendPlan(parent, nil, false, nil, record)
+		err = sendPlan(parent, nil, now, nil, record)
 	case plan != nil:
-		err = sendPlan(parent, plan, false, late.take(), record)
+		err = sendPlan(parent, plan, now, late.take(), record)
 	default:
 		hookState := c.OCIState()
 		hookState.Status, hookState.Pid = "created", c.state.InitPid

@@ -13,6 +13,11 @@
 //	_, _ = p.Wait()  // only in the process that started it
 //	_ = c.Destroy()  // kills what is left, removes cgroups and the state dir
 //
+// Run is Start and Exec in one: with an init plan and no monitor the init
+// goes on to the program as soon as it is set up, without an exec fifo
+// (it keeps the init pipe until execve, as an exec does). A caller that
+// starts what it creates right away sets Factory.CgroupsAtCreate.
+//
 // A later process finds the container again with f.Load("web"); that is
 // how `wharf runtime start|state|kill|delete` work between invocations.
 //

@@ -56,6 +56,12 @@ func (c *Container) Exec() error {
 	if err := os.Remove(fifo); err != nil {
 		return err
 	}
+	return c.started()
+}
+
+// started is what follows the program's start: the pids limit the init
+// could not run under, and the poststart hooks.
+func (c *Container) started() error {
 	if err := c.setPidsLimit(); err != nil {
 		return err
 	}
@@ -110,10 +116,16 @@ func (c *Container) readExecFifo(fd int, path string) (started bool, err error) 
 	}
 }
 
-// Run is Start followed by Exec.
+// Run is Start followed by Exec. Where it can, the init goes on to the
+// program as soon as the container is set up, without the exec fifo's
+// round trip (and its file): nothing can come between the two here.
 func (c *Container) Run(p *Process) error {
-	if err := c.Start(p); err != nil {
+	atOnce := true
+	if err := c.start(p, &atOnce); err != nil {
 		return err
+	}
+	if atOnce {
+		return c.started()
 	}
 	return c.Exec()
 }

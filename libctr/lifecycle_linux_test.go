@@ -7,13 +7,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/wharf-project/wharf/libctr"
 	"github.com/wharf-project/wharf/libctr/cgroups"
@@ -106,6 +109,60 @@ func TestCgroupLimitsWrittenAndReadBack(t *testing.T) {
 	b, err = os.ReadFile(filepath.Join(paths["pids"], "pids.max"))
 	if err != nil || strings.TrimSpace(string(b)) != "200" {
 		t.Errorf("updated pids.max %q %v", b, err)
+	}
+}
+
+// TestRunGoesOnAtOnce: Run of a container with an init plan goes straight
+// to the program: no exec fifo is ever made in its state directory, where
+// Start makes one and stops at "created".
+func TestRunGoesOnAtOnce(t *testing.T) {
+	for _, run := range []bool{true, false} {
+		c := testContainer(t, nil, "sleep", "100")
+		dir := filepath.Join(c.factory.Root, c.ID())
+		made := watchCreated(t, dir)
+		p := &libctr.Process{Process: c.proc}
+		var err error
+		if run {
+			err = c.Run(p)
+		} else {
+			err = c.Start(p)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		fifo, want := slices.Contains(made(), "exec.fifo"), libctr.Created
+		if run {
+			want = libctr.Running
+		}
+		if st := c.Status(); st != want || fifo == run {
+			t.Errorf("run=%v: status %s (want %s), exec fifo made: %v", run, st, want, fifo)
+		}
+	}
+}
+
+// watchCreated watches dir for names created in it, until the returned
+// function lists them.
+func watchCreated(t *testing.T, dir string) func() []string {
+	t.Helper()
+	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	if _, err := unix.InotifyAddWatch(fd, dir, unix.IN_CREATE); err != nil {
+		t.Fatal(err)
+	}
+	return func() []string {
+		var names []string
+		buf := make([]byte, 64<<10)
+		n, _ := unix.Read(fd, buf)
+		for off := 0; off+unix.SizeofInotifyEvent <= n; {
+			ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[off]))
+			name := buf[off+unix.SizeofInotifyEvent : off+unix.SizeofInotifyEvent+int(ev.Len)]
+			names = append(names, strings.TrimRight(string(name), "\x00"))
+			off += unix.SizeofInotifyEvent + int(ev.Len)
+		}
+		return names
 	}
 }
 

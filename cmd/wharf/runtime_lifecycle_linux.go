@@ -34,9 +34,9 @@ func (o *createOpts) flags(cmd *cobra.Command) {
 }
 
 // create makes the container up to "created" and returns it with its
-// init process; on any failure nothing is left behind. b is the bundle
-// when the caller has loaded it already.
-func (o *createOpts) create(id string, b *bundleSpec) (*libctr.Container, *libctr.Process, error) {
+// init process, or, with run, up to "running"; on any failure nothing is
+// left behind. b is the bundle when the caller has loaded it already.
+func (o *createOpts) create(id string, b *bundleSpec, run bool) (*libctr.Container, *libctr.Process, error) {
 	if b == nil {
 		var err error
 		if b, err = bundleConfig(o.bundle, id); err != nil {
@@ -64,7 +64,11 @@ func (o *createOpts) create(id string, b *bundleSpec) (*libctr.Container, *libct
 		p.ConsoleSocket = o.consoleSocket
 	}
 	err = c.SetBundle(b.bundle)
-	if err == nil {
+	switch {
+	case err != nil:
+	case run:
+		err = c.Run(p)
+	default:
 		err = c.Start(p)
 	}
 	if err == nil {
@@ -86,7 +90,7 @@ func addLifecycleCmds() {
 		Short: "Create a container: set it up, ready for start",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, _, err := co.create(args[0], nil)
+			_, _, err := co.create(args[0], nil, false)
 			return logged(err)
 		},
 	}
@@ -136,7 +140,9 @@ func addLifecycleCmds() {
 				defer proxy.close()
 				ro.consoleSocket = proxy.path()
 			}
-			c, p, err := ro.create(args[0], b)
+			// Nothing comes between start and exec here, but the pty's
+			// proxy taking the master.
+			c, p, err := ro.create(args[0], b, proxy == nil)
 			if err != nil {
 				return logged(err)
 			}
@@ -146,10 +152,10 @@ func addLifecycleCmds() {
 					_ = c.Destroy()
 					return logged(err)
 				}
-			}
-			if err := c.Exec(); err != nil {
-				_ = c.Destroy()
-				return logged(err)
+				if err := c.Exec(); err != nil {
+					_ = c.Destroy()
+					return logged(err)
+				}
 			}
 			if ro.detach {
 				return nil

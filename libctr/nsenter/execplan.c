@@ -511,12 +511,14 @@ void plan_run(struct plan *pl, int fd, int init)
 	static const char ready[] = "{\"type\":\"ready\"}\n";
 	if (write(fd, ready, sizeof ready - 1) != (ssize_t)sizeof ready - 1)
 		_exit(1);
-	if (init) {
+	if (init && getenv("_LIBCTR_FIFOFD") != NULL) {
 		/* The container's parent goes on after "ready": what fails
 		 * from here goes to stderr. Block until `start`. */
 		close(fd);
 		wait_start();
 	} else {
+		/* An exec, or an init started at once (no exec fifo: Run):
+		 * the parent waits for end-of-file, as for an exec. */
 		if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
 			die(127, "init pipe close-on-exec");
 		pipefd = fd;
