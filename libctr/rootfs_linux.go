@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -115,6 +116,7 @@ func mountInRoot(m *configs.Mount, rootfs string, cfg *configs.Config) error {
 	if err != nil {
 		return err
 	}
+	at := func(fn func(target string) error) error { return withPinned(rootfs, dest, fn) }
 	flags := uintptr(m.Flags)
 	switch m.Device {
 	case "bind":
@@ -125,45 +127,80 @@ func mountInRoot(m *configs.Mount, rootfs string, cfg *configs.Config) error {
 		if err := mkdirFor(dest, fi.IsDir()); err != nil {
 			return err
 		}
-		if err := unix.Mount(m.Source, dest, "", flags&(unix.MS_BIND|unix.MS_REC), ""); err != nil {
+		if err := at(func(t string) error { return unix.Mount(m.Source, t, "", flags&(unix.MS_BIND|unix.MS_REC), "") }); err != nil {
 			return err
 		}
 		// Bind mounts ignore every other flag until a remount.
 		if flags&^(unix.MS_BIND|unix.MS_REC|unix.MS_REMOUNT) != 0 {
-			if err := remount(dest, flags&^unix.MS_REC); err != nil {
+			if err := at(func(t string) error { return remount(t, flags&^unix.MS_REC) }); err != nil {
 				return err
 			}
 		}
 	case "cgroup":
-		if err := mountCgroup(m, dest, cfg); err != nil {
+		if err := mountCgroup(m, rootfs, dest, cfg); err != nil {
 			return err
 		}
 	default:
 		if err := mkdirFor(dest, true); err != nil {
 			return err
 		}
-		err := unix.Mount(m.Source, dest, m.Device, flags, m.Data)
+		err := at(func(t string) error { return unix.Mount(m.Source, t, m.Device, flags, m.Data) })
 		if err != nil && m.Device == "sysfs" && (errors.Is(err, unix.EPERM) || errors.Is(err, unix.EBUSY)) {
 			// Without its own network namespace (or in a user namespace
 			// that does not own it) sysfs cannot be mounted afresh: bind
 			// the host's instead, readonly as the flags say.
-			if err = unix.Mount("/sys", dest, "", unix.MS_BIND|unix.MS_REC, ""); err == nil && flags&unix.MS_RDONLY != 0 {
-				err = remount(dest, flags)
+			err = at(func(t string) error { return unix.Mount("/sys", t, "", unix.MS_BIND|unix.MS_REC, "") })
+			if err == nil && flags&unix.MS_RDONLY != 0 {
+				err = at(func(t string) error { return remount(t, flags) })
 			}
 		}
 		if err != nil && m.Device == "mqueue" && errors.Is(err, unix.EPERM) {
-			err = unix.Mount("/dev/mqueue", dest, "", unix.MS_BIND|unix.MS_REC, "")
+			err = at(func(t string) error { return unix.Mount("/dev/mqueue", t, "", unix.MS_BIND|unix.MS_REC, "") })
 		}
 		if err != nil {
 			return err
 		}
 	}
 	for _, p := range m.PropagationFlags {
-		if err := unix.Mount("", dest, "", uintptr(p), ""); err != nil {
+		if err := at(func(t string) error { return unix.Mount("", t, "", uintptr(p), "") }); err != nil {
 			return fmt.Errorf("propagation %#x: %w", p, err)
 		}
 	}
 	return nil
+}
+
+// withPinned calls fn with a path to mount on that names dest, a path
+// securePath resolved inside rootfs, as opened from the rootfs with
+// openat2's RESOLVE_IN_ROOT: /proc/self/fd/N, valid while fn runs. A
+// component swapped for a symlink since securePath (by whoever shares the
+// directory: a volume another container writes to) cannot lead out of the
+// rootfs that way (the class of CVE-2021-30465). Each mount call pins
+// anew: after a mount, the descriptor still names what is under it.
+// Without openat2 (Linux before 5.6) fn gets dest. pin_dest in
+// nsenter/initplan.c does the same for the init plans.
+func withPinned(rootfs, dest string, fn func(target string) error) error {
+	rel, ok := strings.CutPrefix(dest, rootfs)
+	if !ok || (rel != "" && rel[0] != '/') {
+		return fn(dest)
+	}
+	rel = strings.TrimPrefix(rel, "/")
+	if rel == "" {
+		rel = "."
+	}
+	root, err := unix.Open(rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(root)
+	fd, err := unix.Openat2(root, rel, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS})
+	if errors.Is(err, unix.ENOSYS) {
+		return fn(dest)
+	}
+	if err != nil {
+		return &os.PathError{Op: "openat2", Path: dest, Err: err}
+	}
+	defer unix.Close(fd)
+	return fn("/proc/self/fd/" + strconv.Itoa(fd))
 }
 
 // remount applies flags to an existing (bind) mount. The kernel keeps
@@ -189,23 +226,26 @@ func remount(dest string, flags uintptr) error {
 // unified hierarchy (a fresh cgroup2 mount inside a cgroup namespace, else
 // a bind of the container's directory); on v1 a tmpfs with one bind mount
 // per controller of the container's directory in that controller.
-func mountCgroup(m *configs.Mount, dest string, cfg *configs.Config) error {
+func mountCgroup(m *configs.Mount, rootfs, dest string, cfg *configs.Config) error {
 	ro := uintptr(m.Flags) & unix.MS_RDONLY
 	base := uintptr(m.Flags) &^ unix.MS_RDONLY
 	if err := mkdirFor(dest, true); err != nil {
 		return err
 	}
+	at := func(fn func(target string) error) error { return withPinned(rootfs, dest, fn) }
 	if cgroups.IsV2() {
 		if cfg.Namespaces.Contains(configs.NEWCGROUP) {
-			return unix.Mount("cgroup2", dest, "cgroup2", uintptr(m.Flags), "")
+			return at(func(t string) error { return unix.Mount("cgroup2", t, "cgroup2", uintptr(m.Flags), "") })
 		}
 		src := filepath.Join("/sys/fs/cgroup", cfg.Cgroups.Path)
-		if err := unix.Mount(src, dest, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		if err := at(func(t string) error { return unix.Mount(src, t, "", unix.MS_BIND|unix.MS_REC, "") }); err != nil {
 			return err
 		}
-		return remount(dest, uintptr(m.Flags))
+		return at(func(t string) error { return remount(t, uintptr(m.Flags)) })
 	}
-	if err := unix.Mount("tmpfs", dest, "tmpfs", base, "mode=755"); err != nil {
+	// The binds below go into this fresh tmpfs, which nothing else can
+	// reach: only the tmpfs itself needs pinning.
+	if err := at(func(t string) error { return unix.Mount("tmpfs", t, "tmpfs", base, "mode=755") }); err != nil {
 		return err
 	}
 	mounts, err := cgroups.V1Mounts()
@@ -227,7 +267,7 @@ func mountCgroup(m *configs.Mount, dest string, cfg *configs.Config) error {
 		}
 	}
 	if ro != 0 {
-		return remount(dest, base|ro)
+		return at(func(t string) error { return remount(t, base|ro) })
 	}
 	return nil
 }

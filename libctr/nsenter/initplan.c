@@ -23,6 +23,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 
 #include "plan.h"
 
@@ -287,7 +288,74 @@ static int remount(const char *dest, unsigned long flags)
 	return r;
 }
 
-static void do_op(int fd, const char *rootfs, const struct op *o)
+/* A mount target, pinned: dest (a path secure_path resolved inside the
+ * rootfs) opened with openat2's RESOLVE_IN_ROOT from the rootfs, and
+ * mounted on through /proc/self/fd. Between secure_path and the mount a
+ * component could be swapped for a symlink by whoever shares that
+ * directory (a volume another container writes to): the path would then
+ * lead out of the rootfs, where the descriptor cannot (the class of
+ * CVE-2021-30465). Each mount call pins anew: after a mount, the
+ * descriptor still names what is under it. Without openat2 (Linux before
+ * 5.6) the path is used as it is. */
+struct pin {
+	int fd;
+	char path[32];
+	const char *target; /* what to pass to mount(2) */
+};
+
+static int pin_dest(struct pin *pn, int rootfd, const char *rootfs, const char *dest)
+{
+	pn->fd = -1;
+	pn->target = dest;
+	size_t rl = strlen(rootfs);
+	if (rootfd < 0 || strncmp(dest, rootfs, rl) != 0 || (dest[rl] != '/' && dest[rl] != '\0'))
+		return 0;
+	const char *rel = dest[rl] == '\0' ? "." : dest + rl + 1;
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
+	if (fd < 0)
+		return errno == ENOSYS ? 0 : -1;
+	pn->fd = (int)fd;
+	snprintf(pn->path, sizeof pn->path, "/proc/self/fd/%d", pn->fd);
+	pn->target = pn->path;
+	return 0;
+}
+
+static void unpin(struct pin *pn)
+{
+	if (pn->fd >= 0)
+		close(pn->fd);
+	pn->fd = -1;
+}
+
+/* mount_pinned is mount(2) on dest, pinned. */
+static int mount_pinned(int rootfd, const char *rootfs, const char *src, const char *dest, const char *fstype,
+			unsigned long flags, const void *data)
+{
+	struct pin pn;
+	if (pin_dest(&pn, rootfd, rootfs, dest) < 0)
+		return -1;
+	int r = mount(src, pn.target, fstype, flags, data);
+	int e = errno;
+	unpin(&pn);
+	errno = e;
+	return r;
+}
+
+/* remount_pinned is remount on dest, pinned. */
+static int remount_pinned(int rootfd, const char *rootfs, const char *dest, unsigned long flags)
+{
+	struct pin pn;
+	if (pin_dest(&pn, rootfd, rootfs, dest) < 0)
+		return -1;
+	int r = remount(pn.target, flags);
+	int e = errno;
+	unpin(&pn);
+	errno = e;
+	return r;
+}
+
+static void do_op(int fd, int rootfd, const char *rootfs, const struct op *o)
 {
 	char *dest = secure_path(rootfs, o->dest);
 	if (dest == NULL)
@@ -302,16 +370,16 @@ static void do_op(int fd, const char *rootfs, const struct op *o)
 			r = -1;
 			break;
 		}
-		r = mount(o->src, dest, o->fstype, flags, o->data[0] ? o->data : NULL);
+		r = mount_pinned(rootfd, rootfs, o->src, dest, o->fstype, flags, o->data[0] ? o->data : NULL);
 		if (r < 0 && strcmp(o->fstype, "sysfs") == 0 && (errno == EPERM || errno == EBUSY)) {
 			/* No network namespace of its own (or one a user
 			 * namespace does not own): bind the host's sysfs. */
-			r = mount("/sys", dest, NULL, MS_BIND | MS_REC, NULL);
+			r = mount_pinned(rootfd, rootfs, "/sys", dest, NULL, MS_BIND | MS_REC, NULL);
 			if (r == 0 && (flags & MS_RDONLY))
-				r = remount(dest, flags);
+				r = remount_pinned(rootfd, rootfs, dest, flags);
 		}
 		if (r < 0 && strcmp(o->fstype, "mqueue") == 0 && errno == EPERM)
-			r = mount("/dev/mqueue", dest, NULL, MS_BIND | MS_REC, NULL);
+			r = mount_pinned(rootfd, rootfs, "/dev/mqueue", dest, NULL, MS_BIND | MS_REC, NULL);
 		break;
 	case OP_BIND: {
 		struct stat st;
@@ -323,21 +391,21 @@ static void do_op(int fd, const char *rootfs, const struct op *o)
 			r = -1;
 			break;
 		}
-		r = mount(o->src, dest, NULL, flags & (MS_BIND | MS_REC), NULL);
+		r = mount_pinned(rootfd, rootfs, o->src, dest, NULL, flags & (MS_BIND | MS_REC), NULL);
 		/* Bind mounts ignore every other flag until a remount. */
 		if (r == 0 && (flags & ~(unsigned long)(MS_BIND | MS_REC | MS_REMOUNT)) != 0) {
 			step = "remount: ";
-			r = remount(dest, flags & ~(unsigned long)MS_REC);
+			r = remount_pinned(rootfd, rootfs, dest, flags & ~(unsigned long)MS_REC);
 		}
 		break;
 	}
 	case OP_REMOUNT:
 		step = "remount: ";
-		r = remount(dest, flags);
+		r = remount_pinned(rootfd, rootfs, dest, flags);
 		break;
 	case OP_PROPAGATE:
 		step = "propagation: ";
-		r = mount("", dest, NULL, flags, NULL);
+		r = mount_pinned(rootfd, rootfs, "", dest, NULL, flags, NULL);
 		break;
 	default:
 		plan_fail(fd, "init plan: unknown mount step %u", o->kind);
@@ -455,8 +523,12 @@ static void setup_container(int fd, const struct init *in)
 		plan_fail(fd, "bind rootfs: %s", plan_errstr(errno));
 	if (mount("", in->rootfs, NULL, MS_PRIVATE, NULL) < 0)
 		plan_fail(fd, "make rootfs private: %s", plan_errstr(errno));
+	int rootfd = open(in->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		plan_fail(fd, "open rootfs: %s", plan_errstr(errno));
 	for (uint32_t i = 0; i < in->nops; i++)
-		do_op(fd, in->rootfs, &in->ops[i]);
+		do_op(fd, rootfd, in->rootfs, &in->ops[i]);
+	close(rootfd);
 	if (in->flags & INIT_DEV)
 		setup_dev(fd, in);
 	pivot(fd, in);
