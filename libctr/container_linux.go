@@ -244,6 +244,8 @@ func (c *Container) start(p *Process, atOnce *bool) error {
 	base := 3 + len(p.ExtraFiles) // the init pipe; then more, in order
 	if fifoFile != nil {
 		cmd.Env = append(cmd.Env, "_LIBCTR_FIFOFD="+strconv.Itoa(base+1))
+	} else {
+		cmd.Env = append(cmd.Env, "_LIBCTR_RUN_AT_ONCE=1")
 	}
 	if plan != nil {
 		cmd.Env = append(cmd.Env, "_LIBCTR_INITPLAN=1")
@@ -283,9 +285,14 @@ func (c *Container) start(p *Process, atOnce *bool) error {
 	}
 	// The init may be waiting already, its namespaces made (see
 	// prespawn_linux.go); else it is started here. A prespawned one finds
-	// its plan written by the time it is forked.
+	// its plan written by the time it is forked, when the plan fits in the
+	// pipe's buffer: nobody reads it yet, and this process still holds
+	// the init's end, so a larger one could block for good.
 	var written bool
 	writeEarly := func() error {
+		if len(plan) > earlyPlanMax {
+			return nil
+		}
 		if err := late.wait(); err != nil {
 			return err
 		}
@@ -295,7 +302,7 @@ func (c *Container) start(p *Process, atOnce *bool) error {
 		written = true
 		return nil
 	}
-	prespawned, err := c.startPrespawned(p, cmd, child, flags, late != nil && plan != nil && mon == nil && len(joins) == 0, writeEarly)
+	prespawned, err := c.startPrespawned(p, cmd, child, flags, late != nil && mon == nil && len(joins) == 0, writeEarly)
 	if err != nil {
 		return err
 	}
@@ -406,6 +413,11 @@ func (c *Container) start(p *Process, atOnce *bool) error {
 	}
 	return nil
 }
+
+// earlyPlanMax bounds a plan written before its reader exists: well within
+// a Unix socket's default send buffer (~200 KiB), with the tasks files'
+// message beside it. A default spec's plan is ~2 KiB.
+const earlyPlanMax = 64 << 10
 
 var cloneFlag = map[configs.NamespaceType]uintptr{
 	configs.NEWNS: unix.CLONE_NEWNS, configs.NEWPID: unix.CLONE_NEWPID, configs.NEWUTS: unix.CLONE_NEWUTS,

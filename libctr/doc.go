@@ -33,7 +33,9 @@
 //
 //	_LIBCTR_INITPIPE=<fd>   a socket to the parent; both sides speak JSON
 //	_LIBCTR_FIFOFD=<fd>     an O_PATH descriptor of <state dir>/exec.fifo
-//	                        (standard init only)
+//	_LIBCTR_RUN_AT_ONCE=1   instead of a fifo (Run, with an init plan): the
+//	                        init goes on to the program after "ready" and
+//	                        keeps the init pipe until execve, as an exec
 //	_LIBCTR_CGROUPFDS=<fd>,...   the cgroup v1 "tasks" files of the
 //	                        container, which the nsenter constructor
 //	                        writes "0" to while the process is still
@@ -93,11 +95,11 @@
 //
 // # What is not here (yet)
 //
-//   - A mount's destination is resolved inside the rootfs, then mounted on
-//     by path: a process that swaps a directory of the rootfs for a
-//     symlink in between (another container sharing a volume) can move
-//     the mount elsewhere in the container (runc's CVE-2021-30465 class).
-//     runc closes it by mounting through an O_PATH descriptor.
+//   - Mounts before pivot_root go through a descriptor of the destination
+//     opened inside the rootfs (openat2 RESOLVE_IN_ROOT; see withPinned),
+//     but the missing directories of a destination are still made by
+//     path: a symlink swapped in meanwhile (another container sharing a
+//     volume) can have an empty directory made outside the rootfs.
 //   - Checkpoint/restore drive the criu binary (criu_linux.go) and need
 //     one whose `criu check` passes: Debian 12's criu 3.17 fails it on
 //     the 6.x development kernel (it cannot parse the vDSO), and both

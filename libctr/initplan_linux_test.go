@@ -197,6 +197,29 @@ func TestDevSymlinkStaysInTheRootfs(t *testing.T) {
 	})
 }
 
+// TestMountOnTheRootfsThenInside: a mount whose destination is "/" covers
+// the rootfs, and the mounts after it go on top of it, where the container
+// sees them, whichever init sets it up (the C init opens the rootfs anew
+// after such a mount: its descriptor would lead under it).
+func TestMountOnTheRootfsThenInside(t *testing.T) {
+	initPaths(t, func(t *testing.T) string {
+		c := testContainer(t, func(s *specs.Spec) {
+			s.Root.Readonly = false
+			s.Mounts = append(s.Mounts,
+				specs.Mount{Destination: "/", Type: "bind", Source: s.Root.Path, Options: []string{"rbind"}},
+				specs.Mount{Destination: "/mnt/after", Type: "tmpfs", Source: "tmpfs"})
+		}, "sh", "-c", "touch /mnt/after/f && echo ok")
+		out, errb, code := c.run(t)
+		if code != 0 || out != "ok\n" {
+			t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errb)
+		}
+		if _, err := os.Stat(filepath.Join(c.rootfs, "mnt", "after", "f")); err == nil {
+			t.Errorf("the file went to the rootfs: the tmpfs at /mnt/after is under the mount on /, not on it")
+		}
+		return out
+	})
+}
+
 // TestRootfsPropagation: rootfsPropagation is applied to the new root
 // whichever init sets it up, including the values for which the mount
 // holding the rootfs must be made private before pivot_root (shared, and

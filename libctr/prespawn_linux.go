@@ -160,14 +160,15 @@ func (s *prespawned) start(cmd *exec.Cmd, ordered func() error) (pid int, ok boo
 		}
 	}
 	var p32 int32
-	if err := binary.Read(s.sock, binary.NativeEndian, &p32); errors.Is(err, io.EOF) {
+	if err := binary.Read(s.sock, binary.NativeEndian, &p32); errors.Is(err, io.EOF) && ordered == nil {
 		// It took the message but gave up before forking the init
-		// (nothing was started): start it the usual way.
+		// (nothing was started): start it the usual way. Not after
+		// ordered, whose plan an init it forked may have read.
 		s.reap()
 		return 0, false, nil
 	} else if err != nil || p32 <= 0 {
 		s.kill()
-		if err == nil || errors.Is(err, io.ErrUnexpectedEOF) {
+		if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			err = errors.New("the prespawned init exited")
 		}
 		return 0, true, fmt.Errorf("start container init: %w", err)

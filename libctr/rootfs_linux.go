@@ -179,6 +179,7 @@ func mountInRoot(m *configs.Mount, rootfs string, cfg *configs.Config) error {
 // Without openat2 (Linux before 5.6) fn gets dest. pin_dest in
 // nsenter/initplan.c does the same for the init plans.
 func withPinned(rootfs, dest string, fn func(target string) error) error {
+	rootfs = filepath.Clean(rootfs)
 	rel, ok := strings.CutPrefix(dest, rootfs)
 	if !ok || (rel != "" && rel[0] != '/') {
 		return fn(dest)
@@ -192,16 +193,34 @@ func withPinned(rootfs, dest string, fn func(target string) error) error {
 		return err
 	}
 	defer unix.Close(root)
-	fd, err := unix.Openat2(root, rel, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS})
-	if errors.Is(err, unix.ENOSYS) {
+	how := &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
+	fd, err := unix.Openat2(root, rel, how)
+	for tries := 0; (err == unix.EAGAIN || err == unix.EINTR) && tries < 16; tries++ {
+		fd, err = unix.Openat2(root, rel, how) // EAGAIN: a rename raced the lookup of a ".."
+	}
+	if err == unix.ENOSYS || err == unix.EPERM { // EPERM: a seccomp profile that predates openat2
 		return fn(dest)
 	}
 	if err != nil {
 		return &os.PathError{Op: "openat2", Path: dest, Err: err}
 	}
 	defer unix.Close(fd)
-	return fn("/proc/self/fd/" + strconv.Itoa(fd))
+	target := "/proc/self/fd/" + strconv.Itoa(fd)
+	if err := fn(target); err != nil {
+		return &renamedError{msg: strings.ReplaceAll(err.Error(), target, dest), err: err}
+	}
+	return nil
 }
+
+// renamedError is err with a message that names the destination, not the
+// descriptor path it was reached through.
+type renamedError struct {
+	msg string
+	err error
+}
+
+func (e *renamedError) Error() string { return e.msg }
+func (e *renamedError) Unwrap() error { return e.err }
 
 // remount applies flags to an existing (bind) mount. The kernel keeps
 // "locked" flags (nodev, nosuid, noexec, ro set by a more privileged

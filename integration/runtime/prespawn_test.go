@@ -35,6 +35,11 @@ func TestRunPrespawnedAndNot(t *testing.T) {
 		ownNet bool // a network namespace of its own: what a prespawned init has
 	}{
 		{"usual namespaces", nil, true},
+		// A plan too large to be written before the init exists (more
+		// than libctr's earlyPlanMax): it goes once the init runs.
+		{"large plan", func(s *specs.Spec) {
+			s.Process.Env = append(s.Process.Env, "BIG="+strings.Repeat("x", 100<<10))
+		}, true},
 		{"host network", func(s *specs.Spec) {
 			var keep []specs.LinuxNamespace
 			for _, ns := range s.Linux.Namespaces {

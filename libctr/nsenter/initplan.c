@@ -310,11 +310,15 @@ static int pin_dest(struct pin *pn, int rootfd, const char *rootfs, const char *
 	size_t rl = strlen(rootfs);
 	if (rootfd < 0 || strncmp(dest, rootfs, rl) != 0 || (dest[rl] != '/' && dest[rl] != '\0'))
 		return 0;
-	const char *rel = dest[rl] == '\0' ? "." : dest + rl + 1;
+	const char *rel = dest[rl] == '\0' || dest[rl + 1] == '\0' ? "." : dest + rl + 1;
 	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-	long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
-	if (fd < 0)
-		return errno == ENOSYS ? 0 : -1;
+	long fd;
+	int tries = 0;
+	do /* EAGAIN: a rename raced the lookup of a ".." */
+		fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
+	while (fd < 0 && (errno == EAGAIN || errno == EINTR) && ++tries < 16);
+	if (fd < 0) /* ENOSYS, or EPERM from a seccomp profile that predates openat2 */
+		return errno == ENOSYS || errno == EPERM ? 0 : -1;
 	pn->fd = (int)fd;
 	snprintf(pn->path, sizeof pn->path, "/proc/self/fd/%d", pn->fd);
 	pn->target = pn->path;
@@ -355,7 +359,10 @@ static int remount_pinned(int rootfd, const char *rootfs, const char *dest, unsi
 	return r;
 }
 
-static void do_op(int fd, int rootfd, const char *rootfs, const struct op *o)
+/* do_op carries out one mount step; it reports whether it mounted on the
+ * rootfs itself, which the caller's descriptor of it then no longer sees
+ * through. */
+static int do_op(int fd, int rootfd, const char *rootfs, const struct op *o)
 {
 	char *dest = secure_path(rootfs, o->dest);
 	if (dest == NULL)
@@ -412,7 +419,10 @@ static void do_op(int fd, int rootfd, const char *rootfs, const struct op *o)
 	}
 	if (r < 0)
 		plan_fail(fd, "mount %s on %s: %s%s", o->src, o->dest, step, plan_errstr(errno));
+	size_t rl = strlen(rootfs);
+	int on_root = strncmp(dest, rootfs, rl) == 0 && (dest[rl] == '\0' || (dest[rl] == '/' && dest[rl + 1] == '\0'));
 	free(dest);
+	return on_root;
 }
 
 /* setup_dev fills a fresh /dev: the device nodes, the standard links, and
@@ -523,12 +533,17 @@ static void setup_container(int fd, const struct init *in)
 		plan_fail(fd, "bind rootfs: %s", plan_errstr(errno));
 	if (mount("", in->rootfs, NULL, MS_PRIVATE, NULL) < 0)
 		plan_fail(fd, "make rootfs private: %s", plan_errstr(errno));
-	int rootfd = open(in->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		plan_fail(fd, "open rootfs: %s", plan_errstr(errno));
-	for (uint32_t i = 0; i < in->nops; i++)
-		do_op(fd, rootfd, in->rootfs, &in->ops[i]);
-	close(rootfd);
+	int rootfd = -1;
+	for (uint32_t i = 0; i < in->nops; i++) {
+		if (rootfd < 0 && (rootfd = open(in->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+			plan_fail(fd, "open rootfs: %s", plan_errstr(errno));
+		if (do_op(fd, rootfd, in->rootfs, &in->ops[i])) {
+			close(rootfd); /* a mount on the rootfs: open what covers it */
+			rootfd = -1;
+		}
+	}
+	if (rootfd >= 0)
+		close(rootfd);
 	if (in->flags & INIT_DEV)
 		setup_dev(fd, in);
 	pivot(fd, in);
