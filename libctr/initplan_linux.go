@@ -56,6 +56,7 @@ const (
 	opBind                 // bind a file or directory, remount with the other flags
 	opRemount              // remount the destination with flags
 	opPropagate            // one propagation change of the destination
+	opSetattr              // mount_setattr(2) the destination and every mount below it: flags are MOUNT_ATTR_*
 )
 
 // initPlanOff makes every container start take the Go init, for tests that
@@ -178,11 +179,21 @@ func cgroupOps(m *configs.Mount, dest string, cfg *configs.Config, paths map[str
 		}
 	}
 	ops := []planOp{{kind: opMount, flags: base, src: "tmpfs", dest: dest, fstype: "tmpfs", data: "mode=755"}}
-	for _, ctrl := range slices.Sorted(maps.Keys(paths)) {
-		ops = append(ops, planOp{kind: opBind, flags: unix.MS_BIND | unix.MS_REC | base | ro,
-			src: paths[ctrl], dest: filepath.Join(dest, ctrl)})
+	// The controllers' binds take the flags in one recursive
+	// mount_setattr on the tmpfs, where the kernel has it, instead of a
+	// remount each (see mountCgroup).
+	attrs, recursive := cgroupAttrs(uintptr(base | ro))
+	bindFlags := uint64(unix.MS_BIND | unix.MS_REC)
+	if !recursive {
+		bindFlags |= base | ro
 	}
-	if ro != 0 {
+	for _, ctrl := range slices.Sorted(maps.Keys(paths)) {
+		ops = append(ops, planOp{kind: opBind, flags: bindFlags, src: paths[ctrl], dest: filepath.Join(dest, ctrl)})
+	}
+	switch {
+	case recursive:
+		ops = append(ops, planOp{kind: opSetattr, flags: attrs, src: "tmpfs", dest: dest})
+	case ro != 0:
 		ops = append(ops, planOp{kind: opRemount, flags: base | ro, src: "tmpfs", dest: dest})
 	}
 	return ops

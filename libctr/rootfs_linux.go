@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -271,6 +272,7 @@ func mountCgroup(m *configs.Mount, rootfs, dest string, cfg *configs.Config) err
 	if err != nil {
 		return err
 	}
+	attrs, recursive := cgroupAttrs(base | ro)
 	for _, ctrl := range slices.Sorted(maps.Keys(mounts)) {
 		mnt := mounts[ctrl]
 		sub := filepath.Join(dest, ctrl)
@@ -281,15 +283,49 @@ func mountCgroup(m *configs.Mount, rootfs, dest string, cfg *configs.Config) err
 		if err := unix.Mount(src, sub, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 			return fmt.Errorf("bind %s: %w", src, err)
 		}
-		if err := remount(sub, base|ro); err != nil {
-			return err
+		if !recursive {
+			if err := remount(sub, base|ro); err != nil {
+				return err
+			}
 		}
 	}
-	if ro != 0 {
+	switch {
+	case recursive:
+		return at(func(t string) error {
+			if err := unix.MountSetattr(unix.AT_FDCWD, t, unix.AT_RECURSIVE, &unix.MountAttr{Attr_set: attrs}); err != nil {
+				return fmt.Errorf("mount_setattr %s: %w", t, err)
+			}
+			return nil
+		})
+	case ro != 0:
 		return at(func(t string) error { return remount(t, base|ro) })
 	}
 	return nil
 }
+
+// cgroupAttrs is flags (nosuid, nodev, noexec, ro) as the MOUNT_ATTR_*
+// bits of mount_setattr(2), and whether that call works here (Linux 5.12
+// and later, and not refused by a seccomp profile): the v1 cgroup mount's
+// binds (one per controller) then get them in one recursive call on their
+// tmpfs, not in one remount each (~0.1 ms of every container start).
+// Bound mounts of a cgroupfs take them all (nothing locked outside a user
+// namespace, which the init plans do not cover).
+func cgroupAttrs(flags uintptr) (attrs uint64, ok bool) {
+	for ms, attr := range map[uintptr]uint64{unix.MS_RDONLY: unix.MOUNT_ATTR_RDONLY, unix.MS_NOSUID: unix.MOUNT_ATTR_NOSUID,
+		unix.MS_NODEV: unix.MOUNT_ATTR_NODEV, unix.MS_NOEXEC: unix.MOUNT_ATTR_NOEXEC} {
+		if flags&ms != 0 {
+			attrs |= attr
+		}
+	}
+	return attrs, mountSetattrWorks()
+}
+
+// mountSetattrWorks probes mount_setattr(2) once: a call on a bad
+// descriptor says EBADF where it exists (one that sets nothing succeeds
+// before the descriptor is looked at).
+var mountSetattrWorks = sync.OnceValue(func() bool {
+	return unix.MountSetattr(-1, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}) == unix.EBADF
+})
 
 // setupDev fills a fresh /dev: the device nodes (bind mounts of the host's
 // nodes in a user namespace, where mknod is refused), the standard links,

@@ -43,6 +43,17 @@ enum {
 	OP_BIND = 2,      /* bind src (file or dir) on dest, remount with the other flags */
 	OP_REMOUNT = 3,   /* remount dest with flags */
 	OP_PROPAGATE = 4, /* mount("", dest, NULL, flags): one propagation change */
+	OP_SETATTR = 5,   /* mount_setattr(dest, AT_RECURSIVE): flags are MOUNT_ATTR_* to set */
+};
+
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+struct libctr_mount_attr { /* struct mount_attr of linux/mount.h, which clashes with sys/mount.h */
+	uint64_t attr_set, attr_clr, propagation, userns_fd;
 };
 
 struct op {
@@ -414,6 +425,18 @@ static int do_op(int fd, int rootfd, const char *rootfs, const struct op *o)
 		step = "propagation: ";
 		r = mount_pinned(rootfd, rootfs, "", dest, NULL, flags, NULL);
 		break;
+	case OP_SETATTR: {
+		step = "mount_setattr: ";
+		struct pin pn;
+		struct libctr_mount_attr attr = {.attr_set = o->flags};
+		if ((r = pin_dest(&pn, rootfd, rootfs, dest)) == 0) {
+			r = (int)syscall(SYS_mount_setattr, AT_FDCWD, pn.target, AT_RECURSIVE, &attr, sizeof attr);
+			int e = errno;
+			unpin(&pn);
+			errno = e;
+		}
+		break;
+	}
 	default:
 		plan_fail(fd, "init plan: unknown mount step %u", o->kind);
 	}
