@@ -95,11 +95,10 @@
 //
 // # What is not here (yet)
 //
-//   - Mounts before pivot_root go through a descriptor of the destination
-//     opened inside the rootfs (openat2 RESOLVE_IN_ROOT; see withPinned),
-//     but the missing directories of a destination are still made by
-//     path: a symlink swapped in meanwhile (another container sharing a
-//     volume) can have an empty directory made outside the rootfs.
+//   - Mounts, their missing directories and device nodes go through
+//     descriptors opened inside the rootfs (openat2 RESOLVE_IN_ROOT; see
+//     withPinned and mkdirFor); the /dev symlinks, made in the
+//     container's fresh /dev, still go by path.
 //   - Checkpoint/restore drive the criu binary (criu_linux.go) and need
 //     one whose `criu check` passes: Debian 12's criu 3.17 fails it on
 //     the 6.x development kernel (it cannot parse the vDSO), and both

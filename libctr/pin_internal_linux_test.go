@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestWithPinnedStaysInRoot: a mount target is what the destination names
@@ -70,5 +72,61 @@ func TestWithPinnedStaysInRoot(t *testing.T) {
 	}
 	if got, err := target(dest); err != nil || got != filepath.Join(root, "vol.old", "sub") {
 		t.Errorf("through a symlink inside: target %q (%v)", got, err)
+	}
+}
+
+// TestMkdirForStaysInRoot: the directories and the file a mount needs are
+// made inside the rootfs even when a parent on the way was swapped for a
+// symlink to the host after securePath resolved it: nothing appears on the
+// host, where the resolved path now leads.
+func TestMkdirForStaysInRoot(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "rootfs")
+	host := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "vol"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The ordinary cases: nested directories, a file in a new directory,
+	// and what is there already.
+	for _, tc := range []struct {
+		path string
+		dir  bool
+	}{{"/a/b/c", true}, {"/a/b/c", true}, {"/d/e/file", false}, {"/d/e/file", false}, {"/vol", true}} {
+		dest, err := securePath(root, tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := mkdirFor(root, dest, tc.dir); err != nil {
+			t.Fatalf("mkdirFor %s: %v", tc.path, err)
+		}
+		if fi, err := os.Stat(dest); err != nil || fi.IsDir() != tc.dir {
+			t.Errorf("%s: %v, dir %v, want dir %v", tc.path, err, fi != nil && fi.IsDir(), tc.dir)
+		}
+	}
+	if err := mkdirFor(root, filepath.Join(root, "d", "e", "file"), true); !errors.Is(err, unix.ENOTDIR) {
+		t.Errorf("a directory where a file is: %v, want ENOTDIR", err)
+	}
+
+	for _, dir := range []bool{true, false} {
+		dest, err := securePath(root, "/vol/new/target")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The swap, after resolution: vol now leads to the host.
+		if err := os.RemoveAll(filepath.Join(root, "vol")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(host, filepath.Join(root, "vol")); err != nil {
+			t.Fatal(err)
+		}
+		err = mkdirFor(root, dest, dir)
+		if ents, _ := os.ReadDir(host); len(ents) != 0 {
+			t.Errorf("dir=%v: made %v on the host (mkdirFor: %v)", dir, ents, err)
+		}
+		if err := os.Remove(filepath.Join(root, "vol")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(filepath.Join(root, "vol"), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

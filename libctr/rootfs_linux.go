@@ -95,7 +95,96 @@ func privateParent(cfg *configs.Config) (string, error) {
 	return "", nil
 }
 
-func mkdirFor(dest string, dir bool) error {
+// mkdirFor makes dest, a path securePath resolved inside rootfs, ready to
+// be mounted on: a directory, or an empty file in a directory. What is
+// missing is made through a descriptor of its parent opened inside the
+// rootfs (openat2 RESOLVE_IN_ROOT, as in withPinned): a parent swapped for
+// a symlink meanwhile cannot have a directory made outside the rootfs.
+// Without openat2 it goes by path. mkdir_in_root in nsenter/initplan.c
+// does the same for the init plans.
+func mkdirFor(rootfs, dest string, dir bool) error {
+	rel, ok := relInRoot(rootfs, dest)
+	if !ok {
+		return mkdirForPath(dest, dir)
+	}
+	root, err := unix.Open(filepath.Clean(rootfs), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(root)
+	parts := strings.Split(rel, "/")
+	if rel == "." {
+		parts = nil
+	}
+	// Usually there already: then one lookup does.
+	first := 0
+	if fd, err := openInRoot(root, rel); err == nil {
+		unix.Close(fd)
+		first = len(parts)
+	}
+	for i := first; ; i++ {
+		fd, err := openInRoot(root, strings.Join(parts[:i], "/"))
+		if err == unix.ENOSYS || err == unix.EPERM {
+			return mkdirForPath(dest, dir)
+		}
+		if err != nil {
+			return &os.PathError{Op: "openat2", Path: dest, Err: err}
+		}
+		if i == len(parts) { // dest itself, there
+			var st unix.Stat_t
+			err := unix.Fstat(fd, &st)
+			unix.Close(fd)
+			if err == nil && dir && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+				err = unix.ENOTDIR
+			}
+			if err != nil {
+				return &os.PathError{Op: "mkdir", Path: dest, Err: err}
+			}
+			return nil
+		}
+		// Make the next one below fd if it is missing (or there already:
+		// EEXIST, and the next round opens it).
+		if i == len(parts)-1 && !dir {
+			var f int
+			if f, err = unix.Openat(fd, parts[i], unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_CLOEXEC, 0o644); err == nil {
+				unix.Close(f)
+			}
+		} else {
+			err = unix.Mkdirat(fd, parts[i], 0o755)
+		}
+		unix.Close(fd)
+		if err != nil && err != unix.EEXIST {
+			return &os.PathError{Op: "mkdir", Path: dest, Err: err}
+		}
+	}
+}
+
+// dirInRoot returns a descriptor of dest's directory opened inside rootfs
+// (openInRoot) and dest's last name, for the *at system calls; without
+// openat2, AT_FDCWD and dest itself. done closes what it opened.
+func dirInRoot(rootfs, dest string) (at int, name string, done func(), err error) {
+	byPath := func() (int, string, func(), error) { return unix.AT_FDCWD, dest, func() {}, nil }
+	rel, ok := relInRoot(rootfs, filepath.Dir(dest))
+	if !ok {
+		return byPath()
+	}
+	root, err := unix.Open(filepath.Clean(rootfs), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	defer unix.Close(root)
+	fd, err := openInRoot(root, rel)
+	if err == unix.ENOSYS || err == unix.EPERM {
+		return byPath()
+	}
+	if err != nil {
+		return 0, "", nil, &os.PathError{Op: "openat2", Path: filepath.Dir(dest), Err: err}
+	}
+	return fd, filepath.Base(dest), func() { unix.Close(fd) }, nil
+}
+
+// mkdirForPath is mkdirFor by path, where openat2 is missing.
+func mkdirForPath(dest string, dir bool) error {
 	if dir {
 		return os.MkdirAll(dest, 0o755)
 	}
@@ -112,6 +201,35 @@ func mkdirFor(dest string, dir bool) error {
 	return f.Close()
 }
 
+// relInRoot is dest relative to rootfs ("." for the rootfs itself), and
+// whether dest is inside it at all.
+func relInRoot(rootfs, dest string) (string, bool) {
+	rel, ok := strings.CutPrefix(dest, filepath.Clean(rootfs))
+	if !ok || (rel != "" && rel[0] != '/') {
+		return "", false
+	}
+	if rel = strings.Trim(rel, "/"); rel == "" {
+		rel = "."
+	}
+	return rel, true
+}
+
+// openInRoot opens rel below root (a descriptor of the rootfs) as an
+// O_PATH descriptor, resolved as if root were "/" (openat2 RESOLVE_IN_ROOT,
+// magic links refused), retrying when a rename races the lookup of a "..".
+// An empty rel is root itself.
+func openInRoot(root int, rel string) (int, error) {
+	if rel == "" {
+		rel = "."
+	}
+	how := &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
+	fd, err := unix.Openat2(root, rel, how)
+	for tries := 0; (err == unix.EAGAIN || err == unix.EINTR) && tries < 16; tries++ {
+		fd, err = unix.Openat2(root, rel, how)
+	}
+	return fd, err
+}
+
 func mountInRoot(m *configs.Mount, rootfs string, cfg *configs.Config) error {
 	dest, err := securePath(rootfs, m.Destination)
 	if err != nil {
@@ -125,7 +243,7 @@ func mountInRoot(m *configs.Mount, rootfs string, cfg *configs.Config) error {
 		if err != nil {
 			return err
 		}
-		if err := mkdirFor(dest, fi.IsDir()); err != nil {
+		if err := mkdirFor(rootfs, dest, fi.IsDir()); err != nil {
 			return err
 		}
 		if err := at(func(t string) error { return unix.Mount(m.Source, t, "", flags&(unix.MS_BIND|unix.MS_REC), "") }); err != nil {
@@ -142,7 +260,7 @@ func mountInRoot(m *configs.Mount, rootfs string, cfg *configs.Config) error {
 			return err
 		}
 	default:
-		if err := mkdirFor(dest, true); err != nil {
+		if err := mkdirFor(rootfs, dest, true); err != nil {
 			return err
 		}
 		err := at(func(t string) error { return unix.Mount(m.Source, t, m.Device, flags, m.Data) })
@@ -180,25 +298,16 @@ func mountInRoot(m *configs.Mount, rootfs string, cfg *configs.Config) error {
 // Without openat2 (Linux before 5.6) fn gets dest. pin_dest in
 // nsenter/initplan.c does the same for the init plans.
 func withPinned(rootfs, dest string, fn func(target string) error) error {
-	rootfs = filepath.Clean(rootfs)
-	rel, ok := strings.CutPrefix(dest, rootfs)
-	if !ok || (rel != "" && rel[0] != '/') {
+	rel, ok := relInRoot(rootfs, dest)
+	if !ok {
 		return fn(dest)
 	}
-	rel = strings.TrimPrefix(rel, "/")
-	if rel == "" {
-		rel = "."
-	}
-	root, err := unix.Open(rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	root, err := unix.Open(filepath.Clean(rootfs), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(root)
-	how := &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
-	fd, err := unix.Openat2(root, rel, how)
-	for tries := 0; (err == unix.EAGAIN || err == unix.EINTR) && tries < 16; tries++ {
-		fd, err = unix.Openat2(root, rel, how) // EAGAIN: a rename raced the lookup of a ".."
-	}
+	fd, err := openInRoot(root, rel)
 	if err == unix.ENOSYS || err == unix.EPERM { // EPERM: a seccomp profile that predates openat2
 		return fn(dest)
 	}
@@ -249,7 +358,7 @@ func remount(dest string, flags uintptr) error {
 func mountCgroup(m *configs.Mount, rootfs, dest string, cfg *configs.Config) error {
 	ro := uintptr(m.Flags) & unix.MS_RDONLY
 	base := uintptr(m.Flags) &^ unix.MS_RDONLY
-	if err := mkdirFor(dest, true); err != nil {
+	if err := mkdirFor(rootfs, dest, true); err != nil {
 		return err
 	}
 	at := func(fn func(target string) error) error { return withPinned(rootfs, dest, fn) }
@@ -338,23 +447,33 @@ func setupDev(rootfs string, cfg *configs.Config, userns bool) error {
 		if err != nil {
 			return err
 		}
-		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		if err := mkdirFor(rootfs, filepath.Dir(dest), true); err != nil {
 			return err
 		}
 		if userns {
-			if err := mkdirFor(dest, false); err != nil {
+			if err := mkdirFor(rootfs, dest, false); err != nil {
 				return err
 			}
-			if err := unix.Mount(d.Path, dest, "", unix.MS_BIND, ""); err != nil {
+			if err := withPinned(rootfs, dest, func(t string) error { return unix.Mount(d.Path, t, "", unix.MS_BIND, "") }); err != nil {
 				return fmt.Errorf("bind device %s: %w", d.Path, err)
 			}
 			continue
 		}
-		_ = os.Remove(dest)
-		if err := unix.Mknod(dest, deviceMode(&d), int(unix.Mkdev(uint32(d.Major), uint32(d.Minor)))); err != nil {
+		// The node is made below a descriptor of its directory opened
+		// inside the rootfs, as mount destinations are (mkdirFor).
+		at, name, done, err := dirInRoot(rootfs, dest)
+		if err != nil {
+			return err
+		}
+		_ = unix.Unlinkat(at, name, 0)
+		err = unix.Mknodat(at, name, deviceMode(&d), int(unix.Mkdev(uint32(d.Major), uint32(d.Minor))))
+		if err != nil {
+			done()
 			return fmt.Errorf("mknod %s: %w", d.Path, err)
 		}
-		if err := unix.Chown(dest, int(d.UID), int(d.GID)); err != nil {
+		err = unix.Fchownat(at, name, int(d.UID), int(d.GID), unix.AT_SYMLINK_NOFOLLOW)
+		done()
+		if err != nil {
 			return fmt.Errorf("chown %s: %w", d.Path, err)
 		}
 	}

@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -314,23 +315,45 @@ struct pin {
 	const char *target; /* what to pass to mount(2) */
 };
 
+/* rel_in_root is dest relative to rootfs ("." for the rootfs itself), or
+ * NULL when dest is not inside it. */
+static const char *rel_in_root(const char *rootfs, const char *dest)
+{
+	size_t rl = strlen(rootfs);
+	if (strncmp(dest, rootfs, rl) != 0 || (dest[rl] != '/' && dest[rl] != '\0'))
+		return NULL;
+	return dest[rl] == '\0' || dest[rl + 1] == '\0' ? "." : dest + rl + 1;
+}
+
+/* open_in_root opens rel below rootfd as an O_PATH descriptor, resolved as
+ * if rootfd were "/" (openat2 RESOLVE_IN_ROOT, magic links refused; an
+ * empty rel is rootfd itself), retrying when a rename races the lookup of
+ * a "..". -1 with errno; ENOSYS, or EPERM from a seccomp profile that
+ * predates openat2, mean "not here": the callers then go by path. */
+static int open_in_root(int rootfd, const char *rel)
+{
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	long fd;
+	int tries = 0;
+	do
+		fd = syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how, sizeof how);
+	while (fd < 0 && (errno == EAGAIN || errno == EINTR) && ++tries < 16);
+	return (int)fd;
+}
+
+#define NO_OPENAT2(e) ((e) == ENOSYS || (e) == EPERM)
+
 static int pin_dest(struct pin *pn, int rootfd, const char *rootfs, const char *dest)
 {
 	pn->fd = -1;
 	pn->target = dest;
-	size_t rl = strlen(rootfs);
-	if (rootfd < 0 || strncmp(dest, rootfs, rl) != 0 || (dest[rl] != '/' && dest[rl] != '\0'))
+	const char *rel = rel_in_root(rootfs, dest);
+	if (rootfd < 0 || rel == NULL)
 		return 0;
-	const char *rel = dest[rl] == '\0' || dest[rl + 1] == '\0' ? "." : dest + rl + 1;
-	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-	long fd;
-	int tries = 0;
-	do /* EAGAIN: a rename raced the lookup of a ".." */
-		fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
-	while (fd < 0 && (errno == EAGAIN || errno == EINTR) && ++tries < 16);
-	if (fd < 0) /* ENOSYS, or EPERM from a seccomp profile that predates openat2 */
-		return errno == ENOSYS || errno == EPERM ? 0 : -1;
-	pn->fd = (int)fd;
+	int fd = open_in_root(rootfd, rel);
+	if (fd < 0)
+		return NO_OPENAT2(errno) ? 0 : -1;
+	pn->fd = fd;
 	snprintf(pn->path, sizeof pn->path, "/proc/self/fd/%d", pn->fd);
 	pn->target = pn->path;
 	return 0;
@@ -370,6 +393,72 @@ static int remount_pinned(int rootfd, const char *rootfs, const char *dest, unsi
 	return r;
 }
 
+/* mkdir_in_root makes dest (a path secure_path resolved inside rootfs)
+ * ready to be mounted on, as mkdir_for does, but what is missing is made
+ * through a descriptor of its parent opened inside the rootfs, so that a
+ * parent swapped for a symlink meanwhile cannot have a directory made
+ * outside it (mkdirFor in libctr/rootfs_linux.go). Without openat2,
+ * mkdir_for. */
+static int mkdir_in_root(int rootfd, const char *rootfs, char *dest, int dir)
+{
+	const char *rel = rel_in_root(rootfs, dest);
+	if (rootfd < 0 || rel == NULL)
+		return mkdir_for(dest, dir);
+	char buf[PATH_MAX];
+	if (snprintf(buf, sizeof buf, "%s", strcmp(rel, ".") ? rel : "") >= (int)sizeof buf) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int fd = open_in_root(rootfd, buf); /* usually there already */
+	if (fd < 0 && NO_OPENAT2(errno))
+		return mkdir_for(dest, dir);
+	if (fd < 0 && errno != ENOENT)
+		return -1;
+	for (char *p = buf; fd < 0;) {
+		/* Make the component at p below the part before it. */
+		char *slash = strchr(p, '/');
+		if (p > buf)
+			p[-1] = '\0';
+		int parent = open_in_root(rootfd, p > buf ? buf : "");
+		if (p > buf)
+			p[-1] = '/';
+		if (parent < 0)
+			return -1;
+		if (slash)
+			*slash = '\0';
+		int r, e;
+		if (slash == NULL && !dir) {
+			int f = openat(parent, p, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+			r = f < 0 ? -1 : close(f);
+		} else {
+			r = mkdirat(parent, p, 0755);
+		}
+		e = errno;
+		close(parent);
+		if (slash)
+			*slash = '/';
+		if (r < 0 && e != EEXIST) {
+			errno = e;
+			return -1;
+		}
+		if (slash == NULL) {
+			fd = open_in_root(rootfd, buf);
+			break;
+		}
+		p = slash + 1;
+	}
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	int r = fstat(fd, &st);
+	close(fd);
+	if (r == 0 && dir && !S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return r;
+}
+
 /* do_op carries out one mount step; it reports whether it mounted on the
  * rootfs itself, which the caller's descriptor of it then no longer sees
  * through. */
@@ -383,7 +472,7 @@ static int do_op(int fd, int rootfd, const char *rootfs, const struct op *o)
 	const char *step = "";
 	switch (o->kind) {
 	case OP_MOUNT:
-		if (mkdir_all(dest) < 0) {
+		if (mkdir_in_root(rootfd, rootfs, dest, 1) < 0) {
 			step = "mkdir: ";
 			r = -1;
 			break;
@@ -404,7 +493,7 @@ static int do_op(int fd, int rootfd, const char *rootfs, const struct op *o)
 		if (stat(o->src, &st) < 0) {
 			plan_fail(fd, "mount %s on %s: stat %s: %s", o->src, o->dest, o->src, plan_errstr(errno));
 		}
-		if (mkdir_for(dest, S_ISDIR(st.st_mode)) < 0) {
+		if (mkdir_in_root(rootfd, rootfs, dest, S_ISDIR(st.st_mode)) < 0) {
 			step = "mkdir: ";
 			r = -1;
 			break;
@@ -451,7 +540,7 @@ static int do_op(int fd, int rootfd, const char *rootfs, const struct op *o)
 /* setup_dev fills a fresh /dev: the device nodes, the standard links, and
  * /dev/ptmx pointing at the container's own devpts instance (setupDev;
  * a user namespace, where nodes are bind mounts, takes the Go init). */
-static void setup_dev(int fd, const struct init *in)
+static void setup_dev(int fd, int rootfd, const struct init *in)
 {
 	mode_t old = umask(0);
 	for (uint32_t i = 0; i < in->ndevs; i++) {
@@ -459,13 +548,28 @@ static void setup_dev(int fd, const struct init *in)
 		char *dest = secure_path(in->rootfs, d->path);
 		if (dest == NULL)
 			plan_fail(fd, "device %s: %s", d->path, plan_errstr(errno));
-		if (mkdir_parent(dest) < 0) /* the message names the parent */
-			plan_fail(fd, "mkdir %.*s: %s", (int)(strrchr(dest, '/') - dest), dest, plan_errstr(errno));
-		(void)remove(dest);
-		if (mknod(dest, (mode_t)d->mode, (dev_t)d->dev) < 0)
+		/* The node is made below a descriptor of its directory opened
+		 * inside the rootfs, as mount destinations are (mkdir_in_root);
+		 * by path without openat2. */
+		char *slash = strrchr(dest, '/');
+		*slash = '\0';
+		int dirfd = -1;
+		if (mkdir_in_root(rootfd, in->rootfs, dest, 1) < 0) /* the message names the directory */
+			plan_fail(fd, "mkdir %s: %s", dest, plan_errstr(errno));
+		const char *rel = rel_in_root(in->rootfs, dest);
+		if (rootfd >= 0 && rel != NULL && (dirfd = open_in_root(rootfd, strcmp(rel, ".") ? rel : "")) < 0 &&
+		    !NO_OPENAT2(errno))
+			plan_fail(fd, "open %s: %s", dest, plan_errstr(errno));
+		*slash = '/';
+		const char *name = dirfd >= 0 ? slash + 1 : dest;
+		int at = dirfd >= 0 ? dirfd : AT_FDCWD;
+		(void)unlinkat(at, name, 0);
+		if (mknodat(at, name, (mode_t)d->mode, (dev_t)d->dev) < 0)
 			plan_fail(fd, "mknod %s: %s", d->path, plan_errstr(errno));
-		if (chown(dest, d->uid, d->gid) < 0)
+		if (fchownat(at, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
 			plan_fail(fd, "chown %s: %s", d->path, plan_errstr(errno));
+		if (dirfd >= 0)
+			close(dirfd);
 		free(dest);
 	}
 	/* The rest happens in /dev as the container will see it: the image's
@@ -565,10 +669,13 @@ static void setup_container(int fd, const struct init *in)
 			rootfd = -1;
 		}
 	}
+	if (in->flags & INIT_DEV) {
+		if (rootfd < 0 && (rootfd = open(in->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+			plan_fail(fd, "open rootfs: %s", plan_errstr(errno));
+		setup_dev(fd, rootfd, in);
+	}
 	if (rootfd >= 0)
 		close(rootfd);
-	if (in->flags & INIT_DEV)
-		setup_dev(fd, in);
 	pivot(fd, in);
 	if (in->propagation && mount("", "/", NULL, (unsigned long)in->propagation, NULL) < 0)
 		plan_fail(fd, "rootfsPropagation on the new root: %s", plan_errstr(errno));
