@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -53,7 +54,7 @@ func warmPidfd() {
 type prespawned struct {
 	pid    int
 	sock   *os.File
-	reaped chan struct{} // closed once it is reaped, after start
+	reaped func() // reaps it, once; after start
 }
 
 // prespawnNS are the namespaces a prespawned init has made (PRESPAWN_NS in
@@ -173,13 +174,11 @@ func (s *prespawned) start(cmd *exec.Cmd, ordered func() error) (pid int, ok boo
 		}
 		return 0, true, fmt.Errorf("start container init: %w", err)
 	}
-	// It exits once it has told the pid, which makes the init our child;
-	// reaped meanwhile (its exit takes a while: it was a copy of us).
-	s.reaped = make(chan struct{})
-	go func() {
-		s.reap()
-		close(s.reaped)
-	}()
+	// It exits once it has told the pid, which makes the init our child:
+	// it is reaped before the init is waited for (Process.Wait), long
+	// gone by then as a rule. (A goroutine blocked in wait4 meanwhile
+	// costs a thread, made on the way of the start.)
+	s.reaped = sync.OnceFunc(s.reap)
 	return int(p32), true, nil
 }
 

@@ -26,8 +26,8 @@ type Process struct {
 	ConsoleSocket string
 
 	cmd      *exec.Cmd
-	proc     *os.Process     // a restored or prespawned init: a child of ours, but not through cmd
-	adopted  <-chan struct{} // closed once proc is our child (a prespawned init's parent is gone)
+	proc     *os.Process // a restored or prespawned init: a child of ours, but not through cmd
+	adopted  func()      // makes proc our child: reaps a prespawned init's parent
 	pid      int
 	detached bool     // the pid is not our child (joined a pid namespace by path)
 	monitor  *os.File // the socket to the init's monitor, when it has one
@@ -55,7 +55,7 @@ func (p *Process) Wait() (*os.ProcessState, error) {
 	p.waitOnce.Do(func() {
 		if p.proc != nil {
 			if p.adopted != nil {
-				<-p.adopted
+				p.adopted()
 			}
 			p.state, p.waitErr = p.proc.Wait()
 			return
