@@ -175,7 +175,7 @@ func criuExternalMounts(cfg *configs.Config, v1 map[string]string, maskedFiles [
 		case m.Device == "bind":
 			out = append(out, extMount{Dest: m.Destination, Source: m.Source})
 		case m.Device == "cgroup" && v1 != nil:
-			// A tmpfs with one bind per controller (see mountCgroup).
+			// A tmpfs with one bind per controller (see cgroupOps).
 			for ctrl, mnt := range v1 {
 				out = append(out, extMount{Dest: filepath.Join(m.Destination, ctrl), Source: filepath.Join(mnt, cfg.Cgroups.Path)})
 			}

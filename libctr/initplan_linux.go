@@ -142,9 +142,10 @@ func encodeInitPlan(cfg *configs.Config, p *configs.Process, cgroupPaths map[str
 	return b.bytes()
 }
 
-// mountOps spells out cfg's mounts as mountInRoot and mountCgroup do them,
-// the cgroup mount from the container's cgroup directories (the manager's
-// Paths: one per v1 controller, or "" for the v2 one).
+// mountOps spells out cfg's mounts as steps, which both inits carry out
+// (mountOp in rootfs_linux.go, do_op in nsenter/initplan.c), the cgroup
+// mount from the container's cgroup directories (the manager's Paths: one
+// per v1 controller, or "" for the v2 one).
 func mountOps(cfg *configs.Config, cgroupPaths map[string]string) []planOp {
 	var ops []planOp
 	for _, m := range cfg.Mounts {
@@ -165,7 +166,10 @@ func mountOps(cfg *configs.Config, cgroupPaths map[string]string) []planOp {
 	return ops
 }
 
-// cgroupOps is mountCgroup's work as steps.
+// cgroupOps is the cgroup mount as steps: on v2 the unified hierarchy (a
+// fresh cgroup2 mount inside a cgroup namespace, else a bind of the
+// container's directory); on v1 a tmpfs with one bind per controller of
+// the container's directory in that controller.
 func cgroupOps(m *configs.Mount, dest string, cfg *configs.Config, paths map[string]string) []planOp {
 	ro := uint64(m.Flags) & unix.MS_RDONLY
 	base := uint64(m.Flags) &^ unix.MS_RDONLY
@@ -181,7 +185,7 @@ func cgroupOps(m *configs.Mount, dest string, cfg *configs.Config, paths map[str
 	ops := []planOp{{kind: opMount, flags: base, src: "tmpfs", dest: dest, fstype: "tmpfs", data: "mode=755"}}
 	// The controllers' binds take the flags in one recursive
 	// mount_setattr on the tmpfs, where the kernel has it, instead of a
-	// remount each (see mountCgroup).
+	// remount each (see cgroupAttrs).
 	attrs, recursive := cgroupAttrs(uintptr(base | ro))
 	bindFlags := uint64(unix.MS_BIND | unix.MS_REC)
 	if !recursive {

@@ -52,10 +52,13 @@ func prepareRootfs(cfg *configs.Config, userns bool, hooks func() error) error {
 	if err := unix.Mount("", rootfs, "", unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make rootfs private: %w", err)
 	}
-	for i := range cfg.Mounts {
-		m := &cfg.Mounts[i]
-		if err := mountInRoot(m, rootfs, cfg); err != nil {
-			return fmt.Errorf("mount %s on %s: %w", m.Source, m.Destination, err)
+	paths, err := cgroupPathsFor(cfg)
+	if err != nil {
+		return err
+	}
+	for _, op := range mountOps(cfg, paths) {
+		if err := mountOp(op, rootfs); err != nil {
+			return err
 		}
 	}
 	if freshDev(cfg) {
@@ -66,7 +69,6 @@ func prepareRootfs(cfg *configs.Config, userns bool, hooks func() error) error {
 	if err := hooks(); err != nil {
 		return err
 	}
-	var err error
 	if cfg.NoPivotRoot {
 		err = moveRoot(rootfs)
 	} else if err = pivotRoot(rootfs); errors.Is(err, errCannotPivot) {
@@ -230,41 +232,39 @@ func openInRoot(root int, rel string) (int, error) {
 	return fd, err
 }
 
-func mountInRoot(m *configs.Mount, rootfs string, cfg *configs.Config) error {
-	dest, err := securePath(rootfs, m.Destination)
+// cgroupPathsFor is what the init plan gets from the parent for the
+// cgroup mount: the container's cgroup directory in each hierarchy (nil
+// when cfg mounts no cgroup filesystem).
+func cgroupPathsFor(cfg *configs.Config) (map[string]string, error) {
+	if cfg.Cgroups == nil || !slices.ContainsFunc(cfg.Mounts, func(m configs.Mount) bool { return m.Device == "cgroup" }) {
+		return nil, nil
+	}
+	mgr, err := cgroups.New(cfg.Cgroups)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	return mgr.Paths(), nil
+}
+
+// mountOp carries out one step of mountOps: the Go init and the C one
+// (do_op in nsenter/initplan.c) follow the same steps, and fail with the
+// same messages.
+func mountOp(op planOp, rootfs string) error {
+	dest, err := securePath(rootfs, op.dest)
+	if err != nil {
+		return fmt.Errorf("mount %s on %s: resolve: %w", op.src, op.dest, err)
 	}
 	at := func(fn func(target string) error) error { return withPinned(rootfs, dest, fn) }
-	flags := uintptr(m.Flags)
-	switch m.Device {
-	case "bind":
-		fi, err := os.Stat(m.Source)
-		if err != nil {
-			return err
+	flags := uintptr(op.flags)
+	step := ""
+	switch op.kind {
+	case opMount:
+		if err = mkdirFor(rootfs, dest, true); err != nil {
+			step = "mkdir: "
+			break
 		}
-		if err := mkdirFor(rootfs, dest, fi.IsDir()); err != nil {
-			return err
-		}
-		if err := at(func(t string) error { return unix.Mount(m.Source, t, "", flags&(unix.MS_BIND|unix.MS_REC), "") }); err != nil {
-			return err
-		}
-		// Bind mounts ignore every other flag until a remount.
-		if flags&^(unix.MS_BIND|unix.MS_REC|unix.MS_REMOUNT) != 0 {
-			if err := at(func(t string) error { return remount(t, flags&^unix.MS_REC) }); err != nil {
-				return err
-			}
-		}
-	case "cgroup":
-		if err := mountCgroup(m, rootfs, dest, cfg); err != nil {
-			return err
-		}
-	default:
-		if err := mkdirFor(rootfs, dest, true); err != nil {
-			return err
-		}
-		err := at(func(t string) error { return unix.Mount(m.Source, t, m.Device, flags, m.Data) })
-		if err != nil && m.Device == "sysfs" && (errors.Is(err, unix.EPERM) || errors.Is(err, unix.EBUSY)) {
+		err = at(func(t string) error { return unix.Mount(op.src, t, op.fstype, flags, op.data) })
+		if err != nil && op.fstype == "sysfs" && (errors.Is(err, unix.EPERM) || errors.Is(err, unix.EBUSY)) {
 			// Without its own network namespace (or in a user namespace
 			// that does not own it) sysfs cannot be mounted afresh: bind
 			// the host's instead, readonly as the flags say.
@@ -273,17 +273,38 @@ func mountInRoot(m *configs.Mount, rootfs string, cfg *configs.Config) error {
 				err = at(func(t string) error { return remount(t, flags) })
 			}
 		}
-		if err != nil && m.Device == "mqueue" && errors.Is(err, unix.EPERM) {
+		if err != nil && op.fstype == "mqueue" && errors.Is(err, unix.EPERM) {
 			err = at(func(t string) error { return unix.Mount("/dev/mqueue", t, "", unix.MS_BIND|unix.MS_REC, "") })
 		}
-		if err != nil {
-			return err
+	case opBind:
+		fi, serr := os.Stat(op.src)
+		if serr != nil {
+			return fmt.Errorf("mount %s on %s: %w", op.src, op.dest, serr)
 		}
+		if err = mkdirFor(rootfs, dest, fi.IsDir()); err != nil {
+			step = "mkdir: "
+			break
+		}
+		err = at(func(t string) error { return unix.Mount(op.src, t, "", flags&(unix.MS_BIND|unix.MS_REC), "") })
+		// Bind mounts ignore every other flag until a remount.
+		if err == nil && flags&^(unix.MS_BIND|unix.MS_REC|unix.MS_REMOUNT) != 0 {
+			err = at(func(t string) error { return remount(t, flags&^unix.MS_REC) })
+		}
+	case opRemount:
+		err = at(func(t string) error { return remount(t, flags) })
+	case opPropagate:
+		step = "propagation: "
+		err = at(func(t string) error { return unix.Mount("", t, "", flags, "") })
+	case opSetattr:
+		step = "mount_setattr: "
+		err = at(func(t string) error {
+			return unix.MountSetattr(unix.AT_FDCWD, t, unix.AT_RECURSIVE, &unix.MountAttr{Attr_set: op.flags})
+		})
+	default:
+		return fmt.Errorf("mount step %d: unknown", op.kind)
 	}
-	for _, p := range m.PropagationFlags {
-		if err := at(func(t string) error { return unix.Mount("", t, "", uintptr(p), "") }); err != nil {
-			return fmt.Errorf("propagation %#x: %w", p, err)
-		}
+	if err != nil {
+		return fmt.Errorf("mount %s on %s: %s%w", op.src, op.dest, step, err)
 	}
 	return nil
 }
@@ -347,67 +368,6 @@ func remount(dest string, flags uintptr) error {
 	}
 	if err != nil {
 		return fmt.Errorf("remount %s: %w", dest, err)
-	}
-	return nil
-}
-
-// mountCgroup gives the container its own cgroup directories: on v2 the
-// unified hierarchy (a fresh cgroup2 mount inside a cgroup namespace, else
-// a bind of the container's directory); on v1 a tmpfs with one bind mount
-// per controller of the container's directory in that controller.
-func mountCgroup(m *configs.Mount, rootfs, dest string, cfg *configs.Config) error {
-	ro := uintptr(m.Flags) & unix.MS_RDONLY
-	base := uintptr(m.Flags) &^ unix.MS_RDONLY
-	if err := mkdirFor(rootfs, dest, true); err != nil {
-		return err
-	}
-	at := func(fn func(target string) error) error { return withPinned(rootfs, dest, fn) }
-	if cgroups.IsV2() {
-		if cfg.Namespaces.Contains(configs.NEWCGROUP) {
-			return at(func(t string) error { return unix.Mount("cgroup2", t, "cgroup2", uintptr(m.Flags), "") })
-		}
-		src := filepath.Join("/sys/fs/cgroup", cfg.Cgroups.Path)
-		if err := at(func(t string) error { return unix.Mount(src, t, "", unix.MS_BIND|unix.MS_REC, "") }); err != nil {
-			return err
-		}
-		return at(func(t string) error { return remount(t, uintptr(m.Flags)) })
-	}
-	// The binds below go into this fresh tmpfs, which nothing else can
-	// reach: only the tmpfs itself needs pinning.
-	if err := at(func(t string) error { return unix.Mount("tmpfs", t, "tmpfs", base, "mode=755") }); err != nil {
-		return err
-	}
-	mounts, err := cgroups.V1Mounts()
-	if err != nil {
-		return err
-	}
-	attrs, recursive := cgroupAttrs(base | ro)
-	for _, ctrl := range slices.Sorted(maps.Keys(mounts)) {
-		mnt := mounts[ctrl]
-		sub := filepath.Join(dest, ctrl)
-		if err := os.MkdirAll(sub, 0o755); err != nil {
-			return err
-		}
-		src := filepath.Join(mnt, cfg.Cgroups.Path)
-		if err := unix.Mount(src, sub, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-			return fmt.Errorf("bind %s: %w", src, err)
-		}
-		if !recursive {
-			if err := remount(sub, base|ro); err != nil {
-				return err
-			}
-		}
-	}
-	switch {
-	case recursive:
-		return at(func(t string) error {
-			if err := unix.MountSetattr(unix.AT_FDCWD, t, unix.AT_RECURSIVE, &unix.MountAttr{Attr_set: attrs}); err != nil {
-				return fmt.Errorf("mount_setattr %s: %w", t, err)
-			}
-			return nil
-		})
-	case ro != 0:
-		return at(func(t string) error { return remount(t, base|ro) })
 	}
 	return nil
 }
