@@ -118,47 +118,48 @@ func mkdirFor(rootfs, dest string, dir bool) error {
 	if rel == "." {
 		parts = nil
 	}
-	// Usually there already: then one lookup does.
-	first := 0
-	if fd, err := openInRoot(root, rel); err == nil {
-		unix.Close(fd)
-		first = len(parts)
-	}
-	for i := first; ; i++ {
-		fd, err := openInRoot(root, strings.Join(parts[:i], "/"))
-		if err == unix.ENOSYS || err == unix.EPERM {
-			return mkdirForPath(dest, dir)
+	fd, err := openInRoot(root, rel) // usually there already
+	for i := 0; err == unix.ENOENT && i < len(parts); i++ {
+		// Make parts[i] below parts[:i] (EEXIST: there already).
+		parent, perr := openInRoot(root, strings.Join(parts[:i], "/"))
+		if perr != nil {
+			err = perr
+			break
 		}
-		if err != nil {
-			return &os.PathError{Op: "openat2", Path: dest, Err: err}
-		}
-		if i == len(parts) { // dest itself, there
-			var st unix.Stat_t
-			err := unix.Fstat(fd, &st)
-			unix.Close(fd)
-			if err == nil && dir && st.Mode&unix.S_IFMT != unix.S_IFDIR {
-				err = unix.ENOTDIR
-			}
-			if err != nil {
-				return &os.PathError{Op: "mkdir", Path: dest, Err: err}
-			}
-			return nil
-		}
-		// Make the next one below fd if it is missing (or there already:
-		// EEXIST, and the next round opens it).
-		if i == len(parts)-1 && !dir {
+		last := i == len(parts)-1
+		var merr error
+		if last && !dir {
 			var f int
-			if f, err = unix.Openat(fd, parts[i], unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_CLOEXEC, 0o644); err == nil {
+			if f, merr = unix.Openat(parent, parts[i], unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_CLOEXEC, 0o644); merr == nil {
 				unix.Close(f)
 			}
 		} else {
-			err = unix.Mkdirat(fd, parts[i], 0o755)
+			merr = unix.Mkdirat(parent, parts[i], 0o755)
 		}
-		unix.Close(fd)
-		if err != nil && err != unix.EEXIST {
-			return &os.PathError{Op: "mkdir", Path: dest, Err: err}
+		unix.Close(parent)
+		if merr != nil && merr != unix.EEXIST {
+			return &os.PathError{Op: "mkdir", Path: dest, Err: merr}
+		}
+		if last {
+			fd, err = openInRoot(root, rel)
 		}
 	}
+	if err == unix.ENOSYS || err == unix.EPERM {
+		return mkdirForPath(dest, dir)
+	}
+	if err != nil {
+		return &os.PathError{Op: "openat2", Path: dest, Err: err}
+	}
+	var st unix.Stat_t
+	err = unix.Fstat(fd, &st)
+	unix.Close(fd)
+	if err == nil && dir && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		err = unix.ENOTDIR
+	}
+	if err != nil {
+		return &os.PathError{Op: "mkdir", Path: dest, Err: err}
+	}
+	return nil
 }
 
 // dirInRoot returns a descriptor of dest's directory opened inside rootfs
