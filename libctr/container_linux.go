@@ -401,7 +401,8 @@ func (c *Container) start(p *Process, atOnce *bool) error {
 	default:
 		hookState := c.OCIState()
 		hookState.Status, hookState.Pid = "created", c.state.InitPid
-		if err = c.handshake(parent, &initMessage{ID: c.id, Config: cfg, Process: &p.Process, State: hookState}); err == nil {
+		msg := &initMessage{ID: c.id, Config: cfg, Process: &p.Process, State: hookState, CgroupPaths: c.cgroup.Paths()}
+		if err = c.handshake(parent, msg); err == nil {
 			err = record()
 		}
 	}

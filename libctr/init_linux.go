@@ -66,7 +66,7 @@ func initMain(pipe *os.File) error {
 		}
 	}
 	if !msg.Exec {
-		if err := setupContainer(cfg, msg.State, dec, enc); err != nil {
+		if err := setupContainer(cfg, msg.State, msg.CgroupPaths, dec, enc); err != nil {
 			return err
 		}
 	} else if !cfg.Namespaces.Contains(configs.NEWNS) {
@@ -188,7 +188,7 @@ func initMain(pipe *os.File) error {
 // setupContainer does everything the container's first process needs that
 // a process joining it later does not: the cgroup namespace, the rootfs,
 // hostname, sysctls, masked and readonly paths.
-func setupContainer(cfg *configs.Config, state OCIState, dec *json.Decoder, enc *json.Encoder) error {
+func setupContainer(cfg *configs.Config, state OCIState, cgroupPaths map[string]string, dec *json.Decoder, enc *json.Encoder) error {
 	if unshareCgroupNS(cfg) {
 		// Made here rather than by clone(2): the parent has moved us into
 		// the container's cgroup by now, so it becomes the namespace root.
@@ -222,7 +222,7 @@ func setupContainer(cfg *configs.Config, state OCIState, dec *json.Decoder, enc 
 	if !cfg.Namespaces.Contains(configs.NEWNS) {
 		return chrootOnly(cfg, hooks)
 	}
-	if err := prepareRootfs(cfg, cfg.Namespaces.Contains(configs.NEWUSER), hooks); err != nil {
+	if err := prepareRootfs(cfg, cgroupPaths, cfg.Namespaces.Contains(configs.NEWUSER), hooks); err != nil {
 		return err
 	}
 	if cfg.Namespaces.Contains(configs.NEWUTS) {

@@ -56,7 +56,7 @@ const (
 	opBind                 // bind a file or directory, remount with the other flags
 	opRemount              // remount the destination with flags
 	opPropagate            // one propagation change of the destination
-	opSetattr              // mount_setattr(2) the destination and every mount below it: flags are MOUNT_ATTR_*
+	opSetattr              // mount_setattr(2) the destination and every mount below it: MOUNT_ATTR_* to set | to clear<<32
 )
 
 // initPlanOff makes every container start take the Go init, for tests that
@@ -195,8 +195,9 @@ func cgroupOps(m *configs.Mount, dest string, cfg *configs.Config, paths map[str
 		ops = append(ops, planOp{kind: opBind, flags: bindFlags, src: paths[ctrl], dest: filepath.Join(dest, ctrl)})
 	}
 	switch {
-	case recursive:
+	case recursive && attrs != 0:
 		ops = append(ops, planOp{kind: opSetattr, flags: attrs, src: "tmpfs", dest: dest})
+	case recursive:
 	case ro != 0:
 		ops = append(ops, planOp{kind: opRemount, flags: base | ro, src: "tmpfs", dest: dest})
 	}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -217,6 +218,67 @@ func TestMountOnTheRootfsThenInside(t *testing.T) {
 			t.Errorf("the file went to the rootfs: the tmpfs at /mnt/after is under the mount on /, not on it")
 		}
 		return out
+	})
+}
+
+// TestMountFailuresSayTheSame: a mount that cannot be made fails Start
+// with the same message whichever init tried it.
+func TestMountFailuresSayTheSame(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		m    specs.Mount
+		want string
+	}{
+		{"missing source", specs.Mount{Destination: "/mnt/x", Type: "bind", Source: "/does/not/exist", Options: []string{"bind"}},
+			"mount /does/not/exist on /mnt/x: stat /does/not/exist: no such file or directory"},
+		{"under a file", specs.Mount{Destination: "/bin/busybox/x", Type: "tmpfs", Source: "tmpfs"},
+			"mount tmpfs on /bin/busybox/x: resolve: not a directory"},
+		{"in a readonly mount", specs.Mount{Destination: "/mnt/ro/sub", Type: "tmpfs", Source: "tmpfs"},
+			"mount tmpfs on /mnt/ro/sub: mkdir: read-only file system"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			initPaths(t, func(t *testing.T) string {
+				ro := specs.Mount{Destination: "/mnt/ro", Type: "bind", Source: t.TempDir(), Options: []string{"rbind", "ro"}}
+				c := testContainer(t, func(s *specs.Spec) { s.Mounts = append(s.Mounts, ro, tc.m) }, "true")
+				err := c.Start(&libctr.Process{Process: c.proc})
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("start: %v, want %q", err, tc.want)
+				}
+				return tc.want
+			})
+		})
+	}
+}
+
+// TestCgroupMountFlags: the v1 cgroup mount's flags, an atime mode
+// included, reach every controller's bind, whichever init makes them.
+func TestCgroupMountFlags(t *testing.T) {
+	if cgroups.IsV2() {
+		t.Skip("the v1 cgroup mount (a tmpfs of binds); this host runs cgroup v2 only")
+	}
+	initPaths(t, func(t *testing.T) string {
+		c := testContainer(t, func(s *specs.Spec) {
+			for i, m := range s.Mounts {
+				if m.Type == "cgroup" {
+					s.Mounts[i].Options = []string{"nosuid", "noexec", "nodev", "noatime", "ro"}
+				}
+			}
+		}, "sh", "-c", "grep ' /sys/fs/cgroup/memory ' /proc/self/mountinfo")
+		out, errb, code := c.run(t)
+		if code != 0 {
+			t.Fatalf("exit %d, stderr %q", code, errb)
+		}
+		f := strings.Fields(out)
+		if len(f) < 6 {
+			t.Fatalf("mountinfo line %q", out)
+		}
+		opts := strings.Split(f[5], ",")
+		for _, want := range []string{"ro", "nosuid", "nodev", "noexec", "noatime"} {
+			if !slices.Contains(opts, want) {
+				t.Errorf("memory controller's bind has %s, want %s in it", f[5], want)
+			}
+		}
+		return f[5]
 	})
 }
 

@@ -21,6 +21,9 @@ type initMessage struct {
 	// the init runs, get on stdin (the init cannot know its host pid or
 	// the bundle itself).
 	State OCIState `json:"state"`
+	// CgroupPaths are the container's cgroup directories, the parent's
+	// manager's Paths, for the cgroup mount (as an init plan has them).
+	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`
 }
 
 // syncMessage is one step of the handshake between init and parent.

@@ -13,7 +13,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/wharf-project/wharf/libctr/cgroups"
 	"github.com/wharf-project/wharf/libctr/configs"
 )
 
@@ -27,7 +26,7 @@ import (
 //  4. /dev: device nodes, /dev/pts/ptmx, the /proc/self/fd links;
 //  5. hooks(), then pivot_root (or MS_MOVE + chroot when asked or when
 //     pivot_root is impossible, as on a ramfs root).
-func prepareRootfs(cfg *configs.Config, userns bool, hooks func() error) error {
+func prepareRootfs(cfg *configs.Config, cgroupPaths map[string]string, userns bool, hooks func() error) error {
 	prop := cfg.RootPropagation
 	if prop == 0 {
 		prop = unix.MS_PRIVATE | unix.MS_REC
@@ -52,11 +51,7 @@ func prepareRootfs(cfg *configs.Config, userns bool, hooks func() error) error {
 	if err := unix.Mount("", rootfs, "", unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make rootfs private: %w", err)
 	}
-	paths, err := cgroupPathsFor(cfg)
-	if err != nil {
-		return err
-	}
-	for _, op := range mountOps(cfg, paths) {
+	for _, op := range mountOps(cfg, cgroupPaths) {
 		if err := mountOp(op, rootfs); err != nil {
 			return err
 		}
@@ -69,6 +64,7 @@ func prepareRootfs(cfg *configs.Config, userns bool, hooks func() error) error {
 	if err := hooks(); err != nil {
 		return err
 	}
+	var err error
 	if cfg.NoPivotRoot {
 		err = moveRoot(rootfs)
 	} else if err = pivotRoot(rootfs); errors.Is(err, errCannotPivot) {
@@ -233,27 +229,13 @@ func openInRoot(root int, rel string) (int, error) {
 	return fd, err
 }
 
-// cgroupPathsFor is what the init plan gets from the parent for the
-// cgroup mount: the container's cgroup directory in each hierarchy (nil
-// when cfg mounts no cgroup filesystem).
-func cgroupPathsFor(cfg *configs.Config) (map[string]string, error) {
-	if cfg.Cgroups == nil || !slices.ContainsFunc(cfg.Mounts, func(m configs.Mount) bool { return m.Device == "cgroup" }) {
-		return nil, nil
-	}
-	mgr, err := cgroups.New(cfg.Cgroups)
-	if err != nil {
-		return nil, err
-	}
-	return mgr.Paths(), nil
-}
-
 // mountOp carries out one step of mountOps: the Go init and the C one
 // (do_op in nsenter/initplan.c) follow the same steps, and fail with the
 // same messages.
 func mountOp(op planOp, rootfs string) error {
 	dest, err := securePath(rootfs, op.dest)
 	if err != nil {
-		return fmt.Errorf("mount %s on %s: resolve: %w", op.src, op.dest, err)
+		return fmt.Errorf("mount %s on %s: resolve: %w", op.src, op.dest, errnoOf(err))
 	}
 	at := func(fn func(target string) error) error { return withPinned(rootfs, dest, fn) }
 	flags := uintptr(op.flags)
@@ -280,7 +262,7 @@ func mountOp(op planOp, rootfs string) error {
 	case opBind:
 		fi, serr := os.Stat(op.src)
 		if serr != nil {
-			return fmt.Errorf("mount %s on %s: %w", op.src, op.dest, serr)
+			return fmt.Errorf("mount %s on %s: stat %s: %w", op.src, op.dest, op.src, errnoOf(serr))
 		}
 		if err = mkdirFor(rootfs, dest, fi.IsDir()); err != nil {
 			step = "mkdir: "
@@ -289,25 +271,36 @@ func mountOp(op planOp, rootfs string) error {
 		err = at(func(t string) error { return unix.Mount(op.src, t, "", flags&(unix.MS_BIND|unix.MS_REC), "") })
 		// Bind mounts ignore every other flag until a remount.
 		if err == nil && flags&^(unix.MS_BIND|unix.MS_REC|unix.MS_REMOUNT) != 0 {
+			step = "remount: "
 			err = at(func(t string) error { return remount(t, flags&^unix.MS_REC) })
 		}
 	case opRemount:
+		step = "remount: "
 		err = at(func(t string) error { return remount(t, flags) })
 	case opPropagate:
 		step = "propagation: "
 		err = at(func(t string) error { return unix.Mount("", t, "", flags, "") })
 	case opSetattr:
 		step = "mount_setattr: "
-		err = at(func(t string) error {
-			return unix.MountSetattr(unix.AT_FDCWD, t, unix.AT_RECURSIVE, &unix.MountAttr{Attr_set: op.flags})
-		})
+		attr := &unix.MountAttr{Attr_set: op.flags & 0xffffffff, Attr_clr: op.flags >> 32}
+		err = at(func(t string) error { return unix.MountSetattr(unix.AT_FDCWD, t, unix.AT_RECURSIVE, attr) })
 	default:
-		return fmt.Errorf("mount step %d: unknown", op.kind)
+		return fmt.Errorf("init plan: unknown mount step %d", op.kind)
 	}
 	if err != nil {
-		return fmt.Errorf("mount %s on %s: %s%w", op.src, op.dest, step, err)
+		return fmt.Errorf("mount %s on %s: %s%w", op.src, op.dest, step, errnoOf(err))
 	}
 	return nil
+}
+
+// errnoOf is the system call error in err, as the C init reports it
+// ("mount a on b: mkdir: permission denied"), or err when there is none.
+func errnoOf(err error) error {
+	var e unix.Errno
+	if errors.As(err, &e) {
+		return e
+	}
+	return err
 }
 
 // withPinned calls fn with a path to mount on that names dest, a path
@@ -373,21 +366,33 @@ func remount(dest string, flags uintptr) error {
 	return nil
 }
 
-// cgroupAttrs is flags (nosuid, nodev, noexec, ro) as the MOUNT_ATTR_*
-// bits of mount_setattr(2), and whether that call works here (Linux 5.12
-// and later, and not refused by a seccomp profile): the v1 cgroup mount's
-// binds (one per controller) then get them in one recursive call on their
-// tmpfs, not in one remount each (~0.1 ms of every container start).
-// Bound mounts of a cgroupfs take them all (nothing locked outside a user
-// namespace, which the init plans do not cover).
+// cgroupAttrs is a mount's flags as mount_setattr(2) takes them, the
+// attributes to set in the low 32 bits and those to clear in the high
+// ones (an atime mode replaces the one there), and whether that call works
+// here (Linux 5.12 and later, and not refused by a seccomp profile): the
+// v1 cgroup mount's binds (one per controller) then get them in one
+// recursive call on their tmpfs, not in one remount each (~0.1 ms of every
+// container start). Setting only adds flags, so nosuid, nodev or noexec
+// that a user namespace locks on the source cannot make it fail; flags the
+// spec leaves out stay as the source mount has them, where a remount
+// would clear them when it can.
 func cgroupAttrs(flags uintptr) (attrs uint64, ok bool) {
+	var set, clr uint64
 	for ms, attr := range map[uintptr]uint64{unix.MS_RDONLY: unix.MOUNT_ATTR_RDONLY, unix.MS_NOSUID: unix.MOUNT_ATTR_NOSUID,
-		unix.MS_NODEV: unix.MOUNT_ATTR_NODEV, unix.MS_NOEXEC: unix.MOUNT_ATTR_NOEXEC} {
+		unix.MS_NODEV: unix.MOUNT_ATTR_NODEV, unix.MS_NOEXEC: unix.MOUNT_ATTR_NOEXEC, unix.MS_NODIRATIME: unix.MOUNT_ATTR_NODIRATIME} {
 		if flags&ms != 0 {
-			attrs |= attr
+			set |= attr
 		}
 	}
-	return attrs, mountSetattrWorks()
+	switch {
+	case flags&unix.MS_NOATIME != 0:
+		set, clr = set|unix.MOUNT_ATTR_NOATIME, unix.MOUNT_ATTR__ATIME
+	case flags&unix.MS_STRICTATIME != 0:
+		set, clr = set|unix.MOUNT_ATTR_STRICTATIME, unix.MOUNT_ATTR__ATIME
+	case flags&unix.MS_RELATIME != 0:
+		set, clr = set|unix.MOUNT_ATTR_RELATIME, unix.MOUNT_ATTR__ATIME
+	}
+	return set | clr<<32, mountSetattrWorks()
 }
 
 // mountSetattrWorks probes mount_setattr(2) once: a call on a bad

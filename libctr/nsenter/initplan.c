@@ -44,7 +44,7 @@ enum {
 	OP_BIND = 2,      /* bind src (file or dir) on dest, remount with the other flags */
 	OP_REMOUNT = 3,   /* remount dest with flags */
 	OP_PROPAGATE = 4, /* mount("", dest, NULL, flags): one propagation change */
-	OP_SETATTR = 5,   /* mount_setattr(dest, AT_RECURSIVE): flags are MOUNT_ATTR_* to set */
+	OP_SETATTR = 5,   /* mount_setattr(dest, AT_RECURSIVE): flags are MOUNT_ATTR_* to set | to clear << 32 */
 };
 
 #ifndef SYS_mount_setattr
@@ -517,7 +517,7 @@ static int do_op(int fd, int rootfd, const char *rootfs, const struct op *o)
 	case OP_SETATTR: {
 		step = "mount_setattr: ";
 		struct pin pn;
-		struct libctr_mount_attr attr = {.attr_set = o->flags};
+		struct libctr_mount_attr attr = {.attr_set = o->flags & 0xffffffffu, .attr_clr = o->flags >> 32};
 		if ((r = pin_dest(&pn, rootfd, rootfs, dest)) == 0) {
 			r = (int)syscall(SYS_mount_setattr, AT_FDCWD, pn.target, AT_RECURSIVE, &attr, sizeof attr);
 			int e = errno;
