@@ -339,21 +339,25 @@ func (h *Hooks) read(r *jsonlite.Reader) {
 			r.Fail()
 			return
 		}
-		jsonlite.Slice(r, lists[i], func(r *jsonlite.Reader, h *Hook) {
-			for k := range r.Object() {
-				switch k {
-				case "path":
-					jsonlite.String(r, &h.Path)
-				case "args":
-					jsonlite.Strings(r, &h.Args)
-				case "env":
-					jsonlite.Strings(r, &h.Env)
-				case "timeout":
-					jsonlite.Ptr(r, &h.Timeout, jsonlite.Int)
-				default:
-					r.Fail()
-				}
-			}
-		})
+		jsonlite.Slice(r, lists[i], ReadHook)
+	}
+}
+
+// ReadHook reads a hook, whose JSON is the same in the runtime spec's
+// config.json (specconv reads a specs.Hook with it: the same fields).
+func ReadHook(r *jsonlite.Reader, h *Hook) {
+	for k := range r.Object() {
+		switch k {
+		case "path":
+			jsonlite.String(r, &h.Path)
+		case "args":
+			jsonlite.Strings(r, &h.Args)
+		case "env":
+			jsonlite.Strings(r, &h.Env)
+		case "timeout":
+			jsonlite.Ptr(r, &h.Timeout, jsonlite.Int)
+		default:
+			r.Fail()
+		}
 	}
 }

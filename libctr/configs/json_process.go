@@ -371,24 +371,7 @@ func (p *Process) ReadJSON(r *jsonlite.Reader) {
 		case "terminal":
 			r.Bool(&p.Terminal)
 		case "capabilities":
-			jsonlite.Ptr(r, &p.Capabilities, func(r *jsonlite.Reader, c *Capabilities) {
-				for k := range r.Object() {
-					switch k {
-					case "bounding":
-						jsonlite.Strings(r, &c.Bounding)
-					case "effective":
-						jsonlite.Strings(r, &c.Effective)
-					case "inheritable":
-						jsonlite.Strings(r, &c.Inheritable)
-					case "permitted":
-						jsonlite.Strings(r, &c.Permitted)
-					case "ambient":
-						jsonlite.Strings(r, &c.Ambient)
-					default:
-						r.Fail()
-					}
-				}
-			})
+			jsonlite.Ptr(r, &p.Capabilities, ReadCapabilities)
 		case "rlimits":
 			jsonlite.Slice(r, &p.Rlimits, func(r *jsonlite.Reader, l *Rlimit) {
 				for k := range r.Object() {
@@ -412,6 +395,28 @@ func (p *Process) ReadJSON(r *jsonlite.Reader) {
 			jsonlite.String(r, &p.ApparmorProfile)
 		case "selinux_label":
 			jsonlite.String(r, &p.SelinuxLabel)
+		default:
+			r.Fail()
+		}
+	}
+}
+
+// ReadCapabilities reads the five capability sets, whose JSON is the same
+// in the runtime spec's config.json (specconv reads a
+// specs.LinuxCapabilities with it: the same fields).
+func ReadCapabilities(r *jsonlite.Reader, c *Capabilities) {
+	for k := range r.Object() {
+		switch k {
+		case "bounding":
+			jsonlite.Strings(r, &c.Bounding)
+		case "effective":
+			jsonlite.Strings(r, &c.Effective)
+		case "inheritable":
+			jsonlite.Strings(r, &c.Inheritable)
+		case "permitted":
+			jsonlite.Strings(r, &c.Permitted)
+		case "ambient":
+			jsonlite.Strings(r, &c.Ambient)
 		default:
 			r.Fail()
 		}

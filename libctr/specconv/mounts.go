@@ -88,7 +88,7 @@ func convertHooks(h *specs.Hooks) configs.Hooks {
 	conv := func(in []specs.Hook) []configs.Hook {
 		var out []configs.Hook
 		for _, x := range in {
-			out = append(out, configs.Hook{Path: x.Path, Args: x.Args, Env: x.Env, Timeout: x.Timeout})
+			out = append(out, configs.Hook(x))
 		}
 		return out
 	}

@@ -154,11 +154,8 @@ func ToProcess(sp *specs.Process) (*configs.Process, error) {
 		p.Cwd = "/"
 	}
 	if sp.Capabilities != nil {
-		p.Capabilities = &configs.Capabilities{
-			Bounding: sp.Capabilities.Bounding, Effective: sp.Capabilities.Effective,
-			Inheritable: sp.Capabilities.Inheritable, Permitted: sp.Capabilities.Permitted,
-			Ambient: sp.Capabilities.Ambient,
-		}
+		caps := configs.Capabilities(*sp.Capabilities)
+		p.Capabilities = &caps
 		for _, set := range [][]string{p.Capabilities.Bounding, p.Capabilities.Effective, p.Capabilities.Inheritable, p.Capabilities.Permitted, p.Capabilities.Ambient} {
 			for _, name := range set {
 				if _, ok := CapabilityByName(name); !ok {

@@ -16,6 +16,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/wharf-project/wharf/internal/jsonlite"
+	"github.com/wharf-project/wharf/libctr/configs"
 )
 
 // readSpecFast decodes the first JSON value of b, as json.Decoder.Decode
@@ -103,22 +104,7 @@ func readProcess(r *jsonlite.Reader, p *specs.Process) {
 			jsonlite.String(r, &p.Cwd)
 		case "capabilities":
 			jsonlite.Ptr(r, &p.Capabilities, func(r *jsonlite.Reader, c *specs.LinuxCapabilities) {
-				for k := range r.Object() {
-					switch k {
-					case "bounding":
-						jsonlite.Strings(r, &c.Bounding)
-					case "effective":
-						jsonlite.Strings(r, &c.Effective)
-					case "inheritable":
-						jsonlite.Strings(r, &c.Inheritable)
-					case "permitted":
-						jsonlite.Strings(r, &c.Permitted)
-					case "ambient":
-						jsonlite.Strings(r, &c.Ambient)
-					default:
-						r.Fail()
-					}
-				}
+				configs.ReadCapabilities(r, (*configs.Capabilities)(c))
 			})
 		case "rlimits":
 			jsonlite.Slice(r, &p.Rlimits, func(r *jsonlite.Reader, l *specs.POSIXRlimit) {
@@ -205,22 +191,7 @@ func readHooks(r *jsonlite.Reader, h *specs.Hooks) {
 			r.Fail()
 			return
 		}
-		jsonlite.Slice(r, l, func(r *jsonlite.Reader, h *specs.Hook) {
-			for k := range r.Object() {
-				switch k {
-				case "path":
-					jsonlite.String(r, &h.Path)
-				case "args":
-					jsonlite.Strings(r, &h.Args)
-				case "env":
-					jsonlite.Strings(r, &h.Env)
-				case "timeout":
-					jsonlite.Ptr(r, &h.Timeout, jsonlite.Int)
-				default:
-					r.Fail()
-				}
-			}
-		})
+		jsonlite.Slice(r, l, func(r *jsonlite.Reader, h *specs.Hook) { configs.ReadHook(r, (*configs.Hook)(h)) })
 	}
 }
 
