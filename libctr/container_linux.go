@@ -242,10 +242,8 @@ func (c *Container) start(p *Process, atOnce *bool) error {
 	}
 	defer parent.Close()
 	base := 3 + len(p.ExtraFiles) // the init pipe; then more, in order
-	if fifoFile != nil {
+	if fifoFile != nil {          // without one, the init goes on at once
 		cmd.Env = append(cmd.Env, "_LIBCTR_FIFOFD="+strconv.Itoa(base+1))
-	} else {
-		cmd.Env = append(cmd.Env, "_LIBCTR_RUN_AT_ONCE=1")
 	}
 	if plan != nil {
 		cmd.Env = append(cmd.Env, "_LIBCTR_INITPLAN=1")

@@ -32,10 +32,10 @@
 // runtime starts. The environment carries file descriptor numbers:
 //
 //	_LIBCTR_INITPIPE=<fd>   a socket to the parent; both sides speak JSON
-//	_LIBCTR_FIFOFD=<fd>     an O_PATH descriptor of <state dir>/exec.fifo
-//	_LIBCTR_RUN_AT_ONCE=1   instead of a fifo (Run, with an init plan): the
-//	                        init goes on to the program after "ready" and
-//	                        keeps the init pipe until execve, as an exec
+//	_LIBCTR_FIFOFD=<fd>     an O_PATH descriptor of <state dir>/exec.fifo;
+//	                        an init plan without one (Run) goes on to the
+//	                        program after "ready" and keeps the init pipe
+//	                        until execve, as an exec
 //	_LIBCTR_CGROUPFDS=<fd>,...   the cgroup v1 "tasks" files of the
 //	                        container, which the nsenter constructor
 //	                        writes "0" to while the process is still

@@ -2,10 +2,8 @@ package libctr
 
 import (
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -202,25 +200,4 @@ func cgroupOps(m *configs.Mount, dest string, cfg *configs.Config, paths map[str
 		ops = append(ops, planOp{kind: opRemount, flags: base | ro, src: "tmpfs", dest: dest})
 	}
 	return ops
-}
-
-// parentMount is the mount point holding dir: the longest mount point in
-// /proc/self/mountinfo that is a prefix of it.
-func parentMount(dir string) (string, error) {
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return "", err
-	}
-	best := "/"
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 5 {
-			continue
-		}
-		mp := f[4]
-		if (dir == mp || strings.HasPrefix(dir, strings.TrimSuffix(mp, "/")+"/")) && len(mp) > len(best) {
-			best = mp
-		}
-	}
-	return best, nil
 }

@@ -68,9 +68,9 @@ const prespawnNS = unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | un
 // as it made them, and the standard init path. It lets the process go
 // otherwise, and reports whether the init was started.
 //
-// ordered, when not nil, runs once the process has its orders, while it
-// forks the init: the caller writes the init's plan then, which the init
-// finds waiting, instead of after the round trip for its pid.
+// ordered runs once the process has its orders, while it forks the init:
+// the caller writes the init's plan then, which the init finds waiting,
+// instead of after the round trip for its pid.
 func (c *Container) startPrespawned(p *Process, cmd *exec.Cmd, child []*os.File, flags uintptr, wanted bool, ordered func() error) (bool, error) {
 	pid, sock, ok := nsenter.TakePrespawned()
 	if !ok {
@@ -109,7 +109,7 @@ func (s *prespawned) drop() {
 }
 
 // start hands cmd's descriptors and environment to the prespawned process,
-// runs ordered (if not nil) and returns the init's pid. ok is false when
+// runs ordered and returns the init's pid. ok is false when
 // the process cannot be used after all (it failed to make the namespaces,
 // or stdio are not files): it is gone then, and nothing was started.
 func (s *prespawned) start(cmd *exec.Cmd, ordered func() error) (pid int, ok bool, err error) {
@@ -154,20 +154,14 @@ func (s *prespawned) start(cmd *exec.Cmd, ordered func() error) (pid int, ok boo
 		s.kill()
 		return 0, true, fmt.Errorf("start container init: %w", err)
 	}
-	if ordered != nil {
-		if err := ordered(); err != nil {
-			s.kill()
-			return 0, true, err
-		}
+	if err := ordered(); err != nil {
+		s.kill()
+		return 0, true, err
 	}
+	// From here an end-of-file is a failure too: an init it forked may
+	// have read the plan, so there is no starting over the usual way.
 	var p32 int32
-	if err := binary.Read(s.sock, binary.NativeEndian, &p32); errors.Is(err, io.EOF) && ordered == nil {
-		// It took the message but gave up before forking the init
-		// (nothing was started): start it the usual way. Not after
-		// ordered, whose plan an init it forked may have read.
-		s.reap()
-		return 0, false, nil
-	} else if err != nil || p32 <= 0 {
+	if err := binary.Read(s.sock, binary.NativeEndian, &p32); err != nil || p32 <= 0 {
 		s.kill()
 		if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			err = errors.New("the prespawned init exited")

@@ -93,6 +93,27 @@ func privateParent(cfg *configs.Config) (string, error) {
 	return "", nil
 }
 
+// parentMount is the mount point holding dir: the longest mount point in
+// /proc/self/mountinfo that is a prefix of it.
+func parentMount(dir string) (string, error) {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return "", err
+	}
+	best := "/"
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		mp := f[4]
+		if (dir == mp || strings.HasPrefix(dir, strings.TrimSuffix(mp, "/")+"/")) && len(mp) > len(best) {
+			best = mp
+		}
+	}
+	return best, nil
+}
+
 // mkdirFor makes dest, a path securePath resolved inside rootfs, ready to
 // be mounted on: a directory, or an empty file in a directory. What is
 // missing is made through a descriptor of its parent opened inside the

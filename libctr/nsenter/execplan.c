@@ -511,7 +511,7 @@ void plan_run(struct plan *pl, int fd, int init)
 	static const char ready[] = "{\"type\":\"ready\"}\n";
 	if (write(fd, ready, sizeof ready - 1) != (ssize_t)sizeof ready - 1)
 		_exit(1);
-	if (init && getenv("_LIBCTR_RUN_AT_ONCE") == NULL) {
+	if (init && getenv("_LIBCTR_FIFOFD") != NULL) {
 		/* The container's parent goes on after "ready": what fails
 		 * from here goes to stderr. Block until `start`. */
 		close(fd);

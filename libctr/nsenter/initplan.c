@@ -359,11 +359,14 @@ static int pin_dest(struct pin *pn, int rootfd, const char *rootfs, const char *
 	return 0;
 }
 
+/* unpin closes what pin_dest opened, errno intact (the call's). */
 static void unpin(struct pin *pn)
 {
+	int e = errno;
 	if (pn->fd >= 0)
 		close(pn->fd);
 	pn->fd = -1;
+	errno = e;
 }
 
 /* mount_pinned is mount(2) on dest, pinned. */
@@ -374,9 +377,7 @@ static int mount_pinned(int rootfd, const char *rootfs, const char *src, const c
 	if (pin_dest(&pn, rootfd, rootfs, dest) < 0)
 		return -1;
 	int r = mount(src, pn.target, fstype, flags, data);
-	int e = errno;
 	unpin(&pn);
-	errno = e;
 	return r;
 }
 
@@ -387,9 +388,7 @@ static int remount_pinned(int rootfd, const char *rootfs, const char *dest, unsi
 	if (pin_dest(&pn, rootfd, rootfs, dest) < 0)
 		return -1;
 	int r = remount(pn.target, flags);
-	int e = errno;
 	unpin(&pn);
-	errno = e;
 	return r;
 }
 
@@ -405,7 +404,7 @@ static int mkdir_in_root(int rootfd, const char *rootfs, char *dest, int dir)
 	if (rootfd < 0 || rel == NULL)
 		return mkdir_for(dest, dir);
 	char buf[PATH_MAX];
-	if (snprintf(buf, sizeof buf, "%s", strcmp(rel, ".") ? rel : "") >= (int)sizeof buf) {
+	if (snprintf(buf, sizeof buf, "%s", rel) >= (int)sizeof buf) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -520,9 +519,7 @@ static int do_op(int fd, int rootfd, const char *rootfs, const struct op *o)
 		struct libctr_mount_attr attr = {.attr_set = o->flags & 0xffffffffu, .attr_clr = o->flags >> 32};
 		if ((r = pin_dest(&pn, rootfd, rootfs, dest)) == 0) {
 			r = (int)syscall(SYS_mount_setattr, AT_FDCWD, pn.target, AT_RECURSIVE, &attr, sizeof attr);
-			int e = errno;
 			unpin(&pn);
-			errno = e;
 		}
 		break;
 	}
@@ -531,8 +528,8 @@ static int do_op(int fd, int rootfd, const char *rootfs, const struct op *o)
 	}
 	if (r < 0)
 		plan_fail(fd, "mount %s on %s: %s%s", o->src, o->dest, step, plan_errstr(errno));
-	size_t rl = strlen(rootfs);
-	int on_root = strncmp(dest, rootfs, rl) == 0 && (dest[rl] == '\0' || (dest[rl] == '/' && dest[rl + 1] == '\0'));
+	const char *rel = rel_in_root(rootfs, dest);
+	int on_root = rel != NULL && strcmp(rel, ".") == 0;
 	free(dest);
 	return on_root;
 }
@@ -557,7 +554,7 @@ static void setup_dev(int fd, int rootfd, const struct init *in)
 		if (mkdir_in_root(rootfd, in->rootfs, dest, 1) < 0) /* the message names the directory */
 			plan_fail(fd, "mkdir %s: %s", dest, plan_errstr(errno));
 		const char *rel = rel_in_root(in->rootfs, dest);
-		if (rootfd >= 0 && rel != NULL && (dirfd = open_in_root(rootfd, strcmp(rel, ".") ? rel : "")) < 0 &&
+		if (rootfd >= 0 && rel != NULL && (dirfd = open_in_root(rootfd, rel)) < 0 &&
 		    !NO_OPENAT2(errno))
 			plan_fail(fd, "open %s: %s", dest, plan_errstr(errno));
 		*slash = '/';
@@ -651,9 +648,8 @@ static void setup_container(int fd, const struct init *in)
 	/* pivot_root refuses a shared new root or a shared parent of it:
 	 * make both private; the wanted propagation comes after the pivot.
 	 * An empty parent_mount means the parent needs nothing: / was just
-	 * made rprivate or rslave, which leaves no mount under it shared.
-	 * (The writer, libctr/initplan_linux.go, sends a path every time for
-	 * now; the empty string is for when it learns to leave it out.) */
+	 * made rprivate or rslave, which leaves no mount under it shared
+	 * (privateParent in libctr/rootfs_linux.go). */
 	if (in->parent_mount[0] && mount("", in->parent_mount, NULL, MS_PRIVATE, NULL) < 0)
 		plan_fail(fd, "make %s private: %s", in->parent_mount, plan_errstr(errno));
 	if (mount(in->rootfs, in->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
