@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"syscall"
 	"time"
 
@@ -254,25 +253,11 @@ type signalRelay struct {
 }
 
 func startSignalRelay() *signalRelay {
-	r := &signalRelay{}
 	sigs, err := sigfwd.Catch()
 	if err != nil {
-		// Not expected (a pipe and sigactions); relay the slow way.
-		runtimeLog.Warn("catch signals", "error", err.Error())
-		ch := make(chan os.Signal, 16)
-		fwd := make(chan syscall.Signal, 16)
-		for _, s := range sigfwd.Signals() {
-			signal.Notify(ch, s)
-		}
-		go func() {
-			for s := range ch {
-				fwd <- s.(syscall.Signal)
-			}
-		}()
-		sigs = fwd
+		runtimeLog.Debug("signals caught through os/signal", "error", err.Error())
 	}
-	r.sigs = sigs
-	return r
+	return &signalRelay{sigs: sigs}
 }
 
 // wait waits for p, passing the signals on, and returns the exit code the

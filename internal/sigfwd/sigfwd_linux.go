@@ -16,62 +16,22 @@
 // size, which the console proxy follows with os/signal); so do the
 // signals libc keeps for itself below SIGRTMIN. After Catch, the others
 // no longer reach the Go runtime (no SIGQUIT stack dump, no SIGINT exit):
-// they are all passed on.
+// they are all passed on. Without cgo, os/signal's Notify does the same,
+// slowly (sigfwd_nocgo_linux.go).
 package sigfwd
 
-/*
-#include <errno.h>
-#include <signal.h>
-#include <string.h>
-#include <unistd.h>
-
-static int sigfwd_fd = -1;
-
-static void sigfwd_handler(int sig)
-{
-	int e = errno;
-	unsigned char b = (unsigned char)sig;
-	(void)!write(sigfwd_fd, &b, 1); // a full pipe drops it: 64 KiB of signals nobody read
-	errno = e;
-}
-
-// sigfwd_catch installs the handler for n signals (at most 128); if one
-// cannot be, it puts back the handlers it replaced and fails.
-static int sigfwd_catch(int fd, const int *sigs, int n)
-{
-	static struct sigaction old[128];
-	if (n > 128)
-		return -EINVAL;
-	sigfwd_fd = fd;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = sigfwd_handler;
-	sa.sa_flags = SA_ONSTACK | SA_RESTART;
-	sigfillset(&sa.sa_mask);
-	for (int i = 0; i < n; i++) {
-		if (sigaction(sigs[i], &sa, &old[i]) < 0) {
-			int e = errno;
-			while (i-- > 0)
-				sigaction(sigs[i], &old[i], NULL);
-			return -e;
-		}
-	}
-	return 0;
-}
-
-static int sigfwd_rtmin(void) { return SIGRTMIN; }
-static int sigfwd_rtmax(void) { return SIGRTMAX; }
-*/
-import "C"
-
 import (
-	"fmt"
+	"errors"
 	"os"
+	"os/signal"
 	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
+
+// errNoCgo is Catch's error in a build without cgo.
+var errNoCgo = errors.New("no cgo: signals caught through os/signal")
 
 // kept are the signals whose handlers stay the Go runtime's.
 var kept = map[syscall.Signal]bool{
@@ -89,56 +49,34 @@ func Signals() []syscall.Signal {
 			sigs = append(sigs, s)
 		}
 	}
-	for s := int(C.sigfwd_rtmin()); s <= int(C.sigfwd_rtmax()); s++ {
+	lo, hi := rtRange()
+	for s := lo; s <= hi; s++ {
 		sigs = append(sigs, syscall.Signal(s))
 	}
 	return sigs
 }
 
-var once struct {
-	sync.Mutex
-	ch <-chan syscall.Signal
-}
-
 // Catch installs the handlers (once per process) and returns the channel
 // the caught signals come on, in order. Signals that nobody receives queue
-// in the pipe behind it.
-func Catch() (<-chan syscall.Signal, error) {
-	once.Lock()
-	defer once.Unlock()
-	if once.ch != nil {
-		return once.ch, nil
+// behind it. Where the C handlers cannot be installed (no cgo, or a
+// sigaction refused), os/signal catches them instead, and the error says
+// why: the channel works either way.
+var Catch = sync.OnceValues(func() (<-chan syscall.Signal, error) {
+	ch, err := catchC()
+	if err == nil {
+		return ch, nil
 	}
-	var p [2]int
-	// Both ends non-blocking: the handler must never block, and the read
-	// end goes to the runtime's poller.
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		return nil, fmt.Errorf("signal pipe: %w", err)
+	in := make(chan os.Signal, 64)
+	var sigs []os.Signal
+	for _, s := range Signals() {
+		sigs = append(sigs, s)
 	}
-	sigs := Signals()
-	cs := make([]C.int, len(sigs))
-	for i, s := range sigs {
-		cs[i] = C.int(s)
-	}
-	if rc := C.sigfwd_catch(C.int(p[1]), &cs[0], C.int(len(cs))); rc < 0 {
-		unix.Close(p[0])
-		unix.Close(p[1])
-		return nil, fmt.Errorf("sigaction: %w", syscall.Errno(-rc))
-	}
-	r := os.NewFile(uintptr(p[0]), "signals")
-	ch := make(chan syscall.Signal, 64)
+	signal.Notify(in, sigs...)
+	out := make(chan syscall.Signal, 64)
 	go func() {
-		buf := make([]byte, 64)
-		for {
-			n, err := r.Read(buf)
-			for _, b := range buf[:n] {
-				ch <- syscall.Signal(b)
-			}
-			if err != nil {
-				return
-			}
+		for s := range in {
+			out <- s.(syscall.Signal)
 		}
 	}()
-	once.ch = ch
-	return ch, nil
-}
+	return out, err
+})
