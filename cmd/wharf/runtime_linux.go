@@ -13,7 +13,6 @@ package main
 //	wharf runtime delete <id>
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -177,18 +176,7 @@ func stateOf(c *libctr.Container) runcState {
 }
 
 func printJSON(w io.Writer, v any) error {
-	var b []byte
-	var err error
-	if m, ok := v.(json.Marshaler); ok {
-		// MarshalIndent would also check and compact m's output first.
-		var out bytes.Buffer
-		if b, err = m.MarshalJSON(); err == nil {
-			err = json.Indent(&out, b, "", "  ")
-			b = out.Bytes()
-		}
-	} else {
-		b, err = json.MarshalIndent(v, "", "  ")
-	}
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}

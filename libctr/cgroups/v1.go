@@ -96,8 +96,13 @@ func (m *v1) Exists() bool {
 }
 
 func (m *v1) Apply(pid int) error {
+	seen := make(map[string]bool, len(m.paths)) // controllers mounted together share a directory
 	for c, dir := range m.paths {
-		if c == "cpuset" {
+		if seen[dir] {
+			continue
+		}
+		seen[dir] = true
+		if dir == m.paths["cpuset"] {
 			if err := mkdirCpuset(dir); err != nil {
 				return err
 			}
