@@ -122,18 +122,26 @@ umask; pwd; echo "$HOME"; ulimit -n; ls /proc/self/fd | tr '\n' ' '; echo; exit 
 }
 
 // TestInitPlanRefusesLikeTheGoInit: a container that cannot be set up (a
-// bind mount's source is missing; the program is missing) fails to start
-// with the same message either way, and leaves nothing behind (the
-// cleanup of testContainer checks).
+// bind mount's source is missing, a destination under a file or in a
+// read-only mount; the program is missing) fails to start with the same
+// message either way, and leaves nothing behind (the cleanup of
+// testContainer checks).
 func TestInitPlanRefusesLikeTheGoInit(t *testing.T) {
+	mount := func(ms ...specs.Mount) func(*specs.Spec) {
+		return func(s *specs.Spec) { s.Mounts = append(s.Mounts, ms...) }
+	}
+	readonly := specs.Mount{Destination: "/mnt/ro", Type: "bind", Source: t.TempDir(), Options: []string{"rbind", "ro"}}
 	for _, tc := range []struct {
 		name   string
 		mutate func(*specs.Spec)
 		want   string
 	}{
-		{"bind source", func(s *specs.Spec) {
-			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/x", Type: "bind", Source: "/nonexistent/wharf", Options: []string{"bind"}})
-		}, "mount /nonexistent/wharf on /x: stat /nonexistent/wharf: no such file or directory"},
+		{"bind source", mount(specs.Mount{Destination: "/x", Type: "bind", Source: "/nonexistent/wharf", Options: []string{"bind"}}),
+			"mount /nonexistent/wharf on /x: stat /nonexistent/wharf: no such file or directory"},
+		{"under a file", mount(specs.Mount{Destination: "/bin/busybox/x", Type: "tmpfs", Source: "tmpfs"}),
+			"mount tmpfs on /bin/busybox/x: resolve: not a directory"},
+		{"in a readonly mount", mount(readonly, specs.Mount{Destination: "/mnt/ro/sub", Type: "tmpfs", Source: "tmpfs"}),
+			"mount tmpfs on /mnt/ro/sub: mkdir: read-only file system"},
 		{"program", func(s *specs.Spec) { s.Process.Args = []string{"/nope"} },
 			`exec: "/nope": stat /nope: no such file or directory`},
 	} {
@@ -171,7 +179,7 @@ func TestDevSymlinkStaysInTheRootfs(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		c := testContainer(t, nil, "true")
+		c := testContainer(t, nil, "sh", "-c", "readlink /dev/ptmx; ls /dev/pts")
 		dev := filepath.Join(c.rootfs, "dev")
 		if err := os.RemoveAll(dev); err != nil {
 			t.Fatal(err)
@@ -179,9 +187,10 @@ func TestDevSymlinkStaysInTheRootfs(t *testing.T) {
 		if err := os.Symlink("/proc/self/../.."+decoy, dev); err != nil {
 			t.Fatal(err)
 		}
-		p := &libctr.Process{Process: c.proc}
-		if err := c.Run(p); err == nil {
-			_, _ = p.Wait()
+		// The container's own /dev, seen from inside.
+		out, errb, code := c.run(t)
+		if code != 0 || !strings.HasPrefix(out, "pts/ptmx\n") || !strings.Contains(strings.TrimPrefix(out, "pts/ptmx\n"), "ptmx") {
+			t.Fatalf("inside: %q, stderr %q, exit %d", out, errb, code)
 		}
 		ents, err := os.ReadDir(decoy)
 		if err != nil {
@@ -194,7 +203,7 @@ func TestDevSymlinkStaysInTheRootfs(t *testing.T) {
 		if b, err := os.ReadFile(filepath.Join(decoy, "ptmx")); err != nil || string(b) != "host" || len(names) != 2 {
 			t.Errorf("the host directory changed: %v, ptmx %q (%v)", names, b, err)
 		}
-		return strings.Join(names, " ")
+		return out + strings.Join(names, " ")
 	})
 }
 
@@ -219,35 +228,6 @@ func TestMountOnTheRootfsThenInside(t *testing.T) {
 		}
 		return out
 	})
-}
-
-// TestMountFailuresSayTheSame: a mount that cannot be made fails Start
-// with the same message whichever init tried it.
-func TestMountFailuresSayTheSame(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		m    specs.Mount
-		want string
-	}{
-		{"missing source", specs.Mount{Destination: "/mnt/x", Type: "bind", Source: "/does/not/exist", Options: []string{"bind"}},
-			"mount /does/not/exist on /mnt/x: stat /does/not/exist: no such file or directory"},
-		{"under a file", specs.Mount{Destination: "/bin/busybox/x", Type: "tmpfs", Source: "tmpfs"},
-			"mount tmpfs on /bin/busybox/x: resolve: not a directory"},
-		{"in a readonly mount", specs.Mount{Destination: "/mnt/ro/sub", Type: "tmpfs", Source: "tmpfs"},
-			"mount tmpfs on /mnt/ro/sub: mkdir: read-only file system"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			initPaths(t, func(t *testing.T) string {
-				ro := specs.Mount{Destination: "/mnt/ro", Type: "bind", Source: t.TempDir(), Options: []string{"rbind", "ro"}}
-				c := testContainer(t, func(s *specs.Spec) { s.Mounts = append(s.Mounts, ro, tc.m) }, "true")
-				err := c.Start(&libctr.Process{Process: c.proc})
-				if err == nil || !strings.Contains(err.Error(), tc.want) {
-					t.Fatalf("start: %v, want %q", err, tc.want)
-				}
-				return tc.want
-			})
-		})
-	}
 }
 
 // TestCgroupMountFlags: the v1 cgroup mount's flags, an atime mode

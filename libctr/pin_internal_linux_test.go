@@ -55,12 +55,14 @@ func TestWithPinnedStaysInRoot(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dest)); err != nil {
 		t.Fatalf("the resolved path should now lead to the host: %v", err)
 	}
-	got, err := target(dest)
-	if err == nil && !strings.HasPrefix(got, root+"/") {
-		t.Errorf("after the swap the target is %q, outside the rootfs %s", got, root)
+	// Inside the rootfs, the symlink's target is the same path below it.
+	inside := filepath.Join(root, host, "sub")
+	if err := os.MkdirAll(inside, 0o755); err != nil {
+		t.Fatal(err)
 	}
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("after the swap: %v, want the target inside the rootfs or not found", err)
+	got, err := target(dest)
+	if err != nil || !strings.HasPrefix(got, root+"/") || got != inside {
+		t.Errorf("after the swap the target is %q (%v), want %q inside the rootfs %s", got, err, inside, root)
 	}
 
 	// A relative symlink that stays inside is followed as usual.
@@ -118,9 +120,21 @@ func TestMkdirForStaysInRoot(t *testing.T) {
 		if err := os.Symlink(host, filepath.Join(root, "vol")); err != nil {
 			t.Fatal(err)
 		}
+		// Inside the rootfs the symlink leads below root/<host>, which is
+		// where what is missing gets made.
+		if err := os.MkdirAll(filepath.Join(root, host), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		err = mkdirFor(root, dest, dir)
 		if ents, _ := os.ReadDir(host); len(ents) != 0 {
 			t.Errorf("dir=%v: made %v on the host (mkdirFor: %v)", dir, ents, err)
+		}
+		made := filepath.Join(root, host, "new", "target")
+		if fi, serr := os.Stat(made); err != nil || serr != nil || fi.IsDir() != dir {
+			t.Errorf("dir=%v: mkdirFor %v; %s: %v, want it made there", dir, err, made, serr)
+		}
+		if err := os.RemoveAll(filepath.Join(root, host, "new")); err != nil {
+			t.Fatal(err)
 		}
 		if err := os.Remove(filepath.Join(root, "vol")); err != nil {
 			t.Fatal(err)

@@ -111,13 +111,20 @@ func TestV1FreezeThaw(t *testing.T) {
 // inside the container's, deepest first.
 func TestV1DestroyWaitsForEmpty(t *testing.T) {
 	m, cmd := testV1(t)
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
 	for _, dir := range m.Paths() {
 		if err := os.MkdirAll(dir+"/sub/deeper", 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// While the process is in it, Destroy keeps trying until its
+	// context ends, and the cgroup stays.
+	short, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := m.Destroy(short); !errors.Is(err, context.DeadlineExceeded) || !m.Exists() {
+		t.Fatalf("destroy of a busy cgroup: %v, exists %v; want the deadline's error and the cgroup", err, m.Exists())
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := m.Destroy(ctx); err != nil {
