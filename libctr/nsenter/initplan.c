@@ -397,9 +397,12 @@ static int remount_pinned(int rootfd, const char *rootfs, const char *dest, unsi
  * through a descriptor of its parent opened inside the rootfs, so that a
  * parent swapped for a symlink meanwhile cannot have a directory made
  * outside it (mkdirFor in libctr/rootfs_linux.go). Without openat2,
- * mkdir_for. */
-static int mkdir_in_root(int rootfd, const char *rootfs, char *dest, int dir)
+ * mkdir_for. pn is then dest pinned, as pin_dest would (the lookup that
+ * found it is the pin): for the first mount on it, unpin after. */
+static int mkdir_in_root(struct pin *pn, int rootfd, const char *rootfs, char *dest, int dir)
 {
+	pn->fd = -1;
+	pn->target = dest;
 	const char *rel = rel_in_root(rootfs, dest);
 	if (rootfd < 0 || rel == NULL)
 		return mkdir_for(dest, dir);
@@ -450,12 +453,20 @@ static int mkdir_in_root(int rootfd, const char *rootfs, char *dest, int dir)
 		return -1;
 	struct stat st;
 	int r = fstat(fd, &st);
-	close(fd);
 	if (r == 0 && dir && !S_ISDIR(st.st_mode)) {
 		errno = ENOTDIR;
+		r = -1;
+	}
+	if (r < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
 		return -1;
 	}
-	return r;
+	pn->fd = fd; /* the first mount on it goes through this descriptor */
+	snprintf(pn->path, sizeof pn->path, "/proc/self/fd/%d", fd);
+	pn->target = pn->path;
+	return 0;
 }
 
 /* do_op carries out one mount step; it reports whether it mounted on the
@@ -470,34 +481,39 @@ static int do_op(int fd, int rootfd, const char *rootfs, const struct op *o)
 	int r = 0;
 	const char *step = "";
 	switch (o->kind) {
-	case OP_MOUNT:
-		if (mkdir_in_root(rootfd, rootfs, dest, 1) < 0) {
+	case OP_MOUNT: {
+		struct pin pn;
+		if (mkdir_in_root(&pn, rootfd, rootfs, dest, 1) < 0) {
 			step = "mkdir: ";
 			r = -1;
 			break;
 		}
-		r = mount_pinned(rootfd, rootfs, o->src, dest, o->fstype, flags, o->data[0] ? o->data : NULL);
+		r = mount(o->src, pn.target, o->fstype, flags, o->data[0] ? o->data : NULL);
 		if (r < 0 && strcmp(o->fstype, "sysfs") == 0 && (errno == EPERM || errno == EBUSY)) {
 			/* No network namespace of its own (or one a user
 			 * namespace does not own): bind the host's sysfs. */
-			r = mount_pinned(rootfd, rootfs, "/sys", dest, NULL, MS_BIND | MS_REC, NULL);
+			r = mount("/sys", pn.target, NULL, MS_BIND | MS_REC, NULL);
 			if (r == 0 && (flags & MS_RDONLY))
 				r = remount_pinned(rootfd, rootfs, dest, flags);
 		}
 		if (r < 0 && strcmp(o->fstype, "mqueue") == 0 && errno == EPERM)
-			r = mount_pinned(rootfd, rootfs, "/dev/mqueue", dest, NULL, MS_BIND | MS_REC, NULL);
+			r = mount("/dev/mqueue", pn.target, NULL, MS_BIND | MS_REC, NULL);
+		unpin(&pn);
 		break;
+	}
 	case OP_BIND: {
 		struct stat st;
 		if (stat(o->src, &st) < 0) {
 			plan_fail(fd, "mount %s on %s: stat %s: %s", o->src, o->dest, o->src, plan_errstr(errno));
 		}
-		if (mkdir_in_root(rootfd, rootfs, dest, S_ISDIR(st.st_mode)) < 0) {
+		struct pin pn;
+		if (mkdir_in_root(&pn, rootfd, rootfs, dest, S_ISDIR(st.st_mode)) < 0) {
 			step = "mkdir: ";
 			r = -1;
 			break;
 		}
-		r = mount_pinned(rootfd, rootfs, o->src, dest, NULL, flags & (MS_BIND | MS_REC), NULL);
+		r = mount(o->src, pn.target, NULL, flags & (MS_BIND | MS_REC), NULL);
+		unpin(&pn);
 		/* Bind mounts ignore every other flag until a remount. */
 		if (r == 0 && (flags & ~(unsigned long)(MS_BIND | MS_REC | MS_REMOUNT)) != 0) {
 			step = "remount: ";
@@ -550,23 +566,18 @@ static void setup_dev(int fd, int rootfd, const struct init *in)
 		 * by path without openat2. */
 		char *slash = strrchr(dest, '/');
 		*slash = '\0';
-		int dirfd = -1;
-		if (mkdir_in_root(rootfd, in->rootfs, dest, 1) < 0) /* the message names the directory */
+		struct pin dir;
+		if (mkdir_in_root(&dir, rootfd, in->rootfs, dest, 1) < 0) /* the message names the directory */
 			plan_fail(fd, "mkdir %s: %s", dest, plan_errstr(errno));
-		const char *rel = rel_in_root(in->rootfs, dest);
-		if (rootfd >= 0 && rel != NULL && (dirfd = open_in_root(rootfd, rel)) < 0 &&
-		    !NO_OPENAT2(errno))
-			plan_fail(fd, "open %s: %s", dest, plan_errstr(errno));
 		*slash = '/';
-		const char *name = dirfd >= 0 ? slash + 1 : dest;
-		int at = dirfd >= 0 ? dirfd : AT_FDCWD;
+		const char *name = dir.fd >= 0 ? slash + 1 : dest;
+		int at = dir.fd >= 0 ? dir.fd : AT_FDCWD;
 		(void)unlinkat(at, name, 0);
 		if (mknodat(at, name, (mode_t)d->mode, (dev_t)d->dev) < 0)
 			plan_fail(fd, "mknod %s: %s", d->path, plan_errstr(errno));
 		if (fchownat(at, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
 			plan_fail(fd, "chown %s: %s", d->path, plan_errstr(errno));
-		if (dirfd >= 0)
-			close(dirfd);
+		unpin(&dir);
 		free(dest);
 	}
 	/* The rest happens in /dev as the container will see it: the image's
