@@ -393,7 +393,7 @@ func (c *Container) start(p *Process, atOnce *bool) error {
 	}
 	switch {
 	case written:
-		err = sendPlan(parent, nil, now, nil, record)
+		err = awaitPlan(parent, now, record)
 	case plan != nil:
 		err = sendPlan(parent, plan, now, late.take(), record)
 	default:

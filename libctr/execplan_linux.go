@@ -178,22 +178,25 @@ func (b *planBuf) process(cfg *configs.Config, p *configs.Process, filter []secc
 
 // sendPlan hands an exec or init plan to the child, after files when they
 // are not nil (the cgroup tasks files of an init, which come first: one
-// byte with the descriptors attached; closed here), runs meanwhile (when
-// not nil: the parent's own work, done while the child carries the plan
-// out), and waits until the program runs (an exec: see awaitExec) or the
-// container is set up and waits for `start` (an init: "ready").
-//
-// A nil plan was written already (writePlan), with its files.
+// byte with the descriptors attached; closed here), then awaitPlan.
 func sendPlan(parent *os.File, plan []byte, exec bool, files []*os.File, meanwhile func() error) error {
-	dec := json.NewDecoder(parent)
 	if err := writePlan(parent, plan, files); err != nil {
 		// The child may have failed before it read the plan: its
 		// message says why.
-		if _, rerr := readSync(dec); rerr != nil {
+		if _, rerr := readSync(json.NewDecoder(parent)); rerr != nil {
 			return rerr
 		}
 		return err
 	}
+	return awaitPlan(parent, exec, meanwhile)
+}
+
+// awaitPlan runs meanwhile (when not nil: the parent's own work, done while
+// the child carries the plan out), and waits until the program runs (an
+// exec: see awaitExec) or the container is set up and waits for `start`
+// (an init: "ready").
+func awaitPlan(parent *os.File, exec bool, meanwhile func() error) error {
+	dec := json.NewDecoder(parent)
 	if meanwhile != nil {
 		if err := meanwhile(); err != nil {
 			return err
@@ -213,12 +216,8 @@ func sendPlan(parent *os.File, plan []byte, exec bool, files []*os.File, meanwhi
 }
 
 // writePlan writes files (see sendFiles) and plan to the init pipe, which
-// holds them until the child reads them, if it does not exist yet. A nil
-// plan writes nothing.
+// holds them until the child reads them, if it does not exist yet.
 func writePlan(parent *os.File, plan []byte, files []*os.File) error {
-	if plan == nil {
-		return nil
-	}
 	err := sendFiles(parent, files)
 	if err == nil {
 		_, err = parent.Write(plan)
