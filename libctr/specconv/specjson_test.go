@@ -93,22 +93,30 @@ func decodeStd(t *testing.T, b []byte) (*specs.Spec, error) {
 	return &s, err
 }
 
+// randomJSON fills a T from seed (on even seeds only with the fields the
+// fast readers know: fast), marshals it, and decodes that back with
+// encoding/json, the reference the fast readers must match.
+func randomJSON[T any](t *testing.T, seed, stream uint64) (b []byte, want *T, fast bool) {
+	t.Helper()
+	fast = seed%2 == 0
+	var v T
+	fillSpec(reflect.ValueOf(&v).Elem(), rand.New(rand.NewPCG(seed, stream)), fast)
+	b, err := json.Marshal(&v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = new(T)
+	if err := json.Unmarshal(b, want); err != nil {
+		t.Fatal(err)
+	}
+	return b, want, fast
+}
+
 // The fast reader reads every field it knows as encoding/json does, and
 // decodeSpec gives encoding/json's result for everything else.
 func TestSpecJSONMatchesEncodingJSON(t *testing.T) {
 	for seed := range uint64(300) {
-		rnd := rand.New(rand.NewPCG(seed, 7))
-		fast := seed%2 == 0
-		var v specs.Spec
-		fillSpec(reflect.ValueOf(&v).Elem(), rnd, fast)
-		b, err := json.Marshal(&v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := decodeStd(t, b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		b, want, fast := randomJSON[specs.Spec](t, seed, 7)
 		if fast {
 			got, ok := readSpecFast(b)
 			if !ok {
@@ -166,28 +174,17 @@ func TestDecodeSpecEdgeCases(t *testing.T) {
 // for what it knows.
 func TestDecodeProcessMatchesEncodingJSON(t *testing.T) {
 	for seed := range uint64(200) {
-		rnd := rand.New(rand.NewPCG(seed, 11))
-		fast := seed%2 == 0
-		var v specs.Process
-		fillSpec(reflect.ValueOf(&v).Elem(), rnd, fast)
-		b, err := json.Marshal(&v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var want specs.Process
-		if err := json.Unmarshal(b, &want); err != nil {
-			t.Fatal(err)
-		}
+		b, want, fast := randomJSON[specs.Process](t, seed, 11)
 		if fast {
 			r := jsonlite.NewReader(b)
 			var got specs.Process
 			readProcess(r, &got)
-			if r.End() != nil || !reflect.DeepEqual(got, want) {
+			if r.End() != nil || !reflect.DeepEqual(got, *want) {
 				t.Fatalf("seed %d: fast read %+v, %v; want %+v", seed, got, r.Err(), want)
 			}
 		}
 		got, err := DecodeProcess(b)
-		if err != nil || !reflect.DeepEqual(*got, want) {
+		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Fatalf("seed %d: DecodeProcess = %+v, %v; want %+v", seed, got, err, want)
 		}
 	}
