@@ -182,24 +182,37 @@ func mkdirFor(rootfs, dest string, dir bool) error {
 // (openInRoot) and dest's last name, for the *at system calls; without
 // openat2, AT_FDCWD and dest itself. done closes what it opened.
 func dirInRoot(rootfs, dest string) (at int, name string, done func(), err error) {
-	byPath := func() (int, string, func(), error) { return unix.AT_FDCWD, dest, func() {}, nil }
-	rel, ok := relInRoot(rootfs, filepath.Dir(dest))
+	fd, err := openDest(rootfs, filepath.Dir(dest))
+	switch {
+	case err != nil:
+		return 0, "", nil, err
+	case fd < 0:
+		return unix.AT_FDCWD, dest, func() {}, nil
+	}
+	return fd, filepath.Base(dest), func() { unix.Close(fd) }, nil
+}
+
+// openDest opens dest, a path inside rootfs, as openInRoot does from a
+// descriptor of rootfs; -1 and no error when it is to be used by path
+// (openat2 missing, or refused by a seccomp profile that predates it).
+func openDest(rootfs, dest string) (int, error) {
+	rel, ok := relInRoot(rootfs, dest)
 	if !ok {
-		return byPath()
+		return -1, nil
 	}
 	root, err := unix.Open(filepath.Clean(rootfs), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return 0, "", nil, err
+		return -1, err
 	}
 	defer unix.Close(root)
 	fd, err := openInRoot(root, rel)
 	if err == unix.ENOSYS || err == unix.EPERM {
-		return byPath()
+		return -1, nil
 	}
 	if err != nil {
-		return 0, "", nil, &os.PathError{Op: "openat2", Path: filepath.Dir(dest), Err: err}
+		return -1, &os.PathError{Op: "openat2", Path: dest, Err: err}
 	}
-	return fd, filepath.Base(dest), func() { unix.Close(fd) }, nil
+	return fd, nil
 }
 
 // mkdirForPath is mkdirFor by path, where openat2 is missing.
@@ -333,21 +346,12 @@ func errnoOf(err error) error {
 // Without openat2 (Linux before 5.6) fn gets dest. pin_dest in
 // nsenter/initplan.c does the same for the init plans.
 func withPinned(rootfs, dest string, fn func(target string) error) error {
-	rel, ok := relInRoot(rootfs, dest)
-	if !ok {
-		return fn(dest)
-	}
-	root, err := unix.Open(filepath.Clean(rootfs), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
+	fd, err := openDest(rootfs, dest)
+	switch {
+	case err != nil:
 		return err
-	}
-	defer unix.Close(root)
-	fd, err := openInRoot(root, rel)
-	if err == unix.ENOSYS || err == unix.EPERM { // EPERM: a seccomp profile that predates openat2
+	case fd < 0:
 		return fn(dest)
-	}
-	if err != nil {
-		return &os.PathError{Op: "openat2", Path: dest, Err: err}
 	}
 	defer unix.Close(fd)
 	return fn("/proc/self/fd/" + strconv.Itoa(fd))
