@@ -216,18 +216,7 @@ func (c *Config) ReadJSON(r *jsonlite.Reader) {
 		case "personality":
 			jsonlite.String(r, &c.Personality)
 		case "time_offsets":
-			jsonlite.Map(r, &c.TimeOffsets, func(r *jsonlite.Reader, t *TimeOffset) {
-				for k := range r.Object() {
-					switch k {
-					case "secs":
-						jsonlite.Int(r, &t.Secs)
-					case "nanosecs":
-						jsonlite.Uint(r, &t.Nanosecs)
-					default:
-						r.Fail()
-					}
-				}
-			})
+			jsonlite.Map(r, &c.TimeOffsets, ReadTimeOffset)
 		default:
 			r.Fail() // unknown, or another spelling: encoding/json's rules
 		}
@@ -340,6 +329,22 @@ func (h *Hooks) read(r *jsonlite.Reader) {
 			return
 		}
 		jsonlite.Slice(r, lists[i], ReadHook)
+	}
+}
+
+// ReadTimeOffset reads a clock's offset, whose JSON is the same in the
+// runtime spec's config.json (specconv reads a specs.LinuxTimeOffset with
+// it: the same fields).
+func ReadTimeOffset(r *jsonlite.Reader, t *TimeOffset) {
+	for k := range r.Object() {
+		switch k {
+		case "secs":
+			jsonlite.Int(r, &t.Secs)
+		case "nanosecs":
+			jsonlite.Uint(r, &t.Nanosecs)
+		default:
+			r.Fail()
+		}
 	}
 }
 

@@ -78,7 +78,7 @@ func ToConfig(spec *specs.Spec, opts Options) (*configs.Config, *configs.Process
 		if c.TimeOffsets == nil {
 			c.TimeOffsets = map[string]configs.TimeOffset{}
 		}
-		c.TimeOffsets[clock] = configs.TimeOffset{Secs: off.Secs, Nanosecs: off.Nanosecs}
+		c.TimeOffsets[clock] = configs.TimeOffset(off)
 	}
 	if p, ok := propagation[spec.Linux.RootfsPropagation]; ok {
 		c.RootPropagation = p

@@ -269,16 +269,7 @@ func readLinux(r *jsonlite.Reader, l *specs.Linux) {
 			})
 		case "timeOffsets":
 			jsonlite.Map(r, &l.TimeOffsets, func(r *jsonlite.Reader, t *specs.LinuxTimeOffset) {
-				for k := range r.Object() {
-					switch k {
-					case "secs":
-						jsonlite.Int(r, &t.Secs)
-					case "nanosecs":
-						jsonlite.Uint(r, &t.Nanosecs)
-					default:
-						r.Fail()
-					}
-				}
+				configs.ReadTimeOffset(r, (*configs.TimeOffset)(t))
 			})
 		default:
 			r.Fail()
