@@ -10,6 +10,7 @@ import (
 
 	"github.com/wharf-project/wharf/internal/jsonlite"
 	"github.com/wharf-project/wharf/libctr/configs"
+	"golang.org/x/sys/unix"
 )
 
 const (
@@ -164,7 +165,30 @@ func (c *Container) prepareSave() (commit func() error, err error) {
 	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		return nil, err
 	}
-	return func() error { return os.Rename(tmp, filepath.Join(c.dir, stateFile)) }, nil
+	return func() error { return replaceFile(tmp, filepath.Join(c.dir, stateFile)) }, nil
+}
+
+// replaceFile renames tmp to name, atomically for readers of name. Where
+// name exists it trades the two (RENAME_EXCHANGE) and removes the old
+// content, now under tmp, instead of renaming over name: on ext4 a file
+// renamed over another is written out at once (auto_da_alloc, so that it
+// survives a crash), and its blocks, once it is removed, are freed with a
+// discard the unlink waits for where the filesystem is mounted with
+// "discard" (60-150 us on this VM's disk, in every `delete`). State lives
+// no longer than the machine's uptime (runc keeps it on /run), so it is
+// left to ordinary writeback like any other file. A failed removal of
+// the old content leaves a state.json.tmp, which the next save overwrites
+// and removeStateDir removes.
+func replaceFile(tmp, name string) error {
+	err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, name, unix.RENAME_EXCHANGE)
+	if err == nil {
+		_ = unix.Unlink(tmp)
+		return nil
+	}
+	if err != unix.ENOENT && err != unix.EINVAL && err != unix.ENOSYS {
+		return &os.LinkError{Op: "rename", Old: tmp, New: name, Err: err}
+	}
+	return os.Rename(tmp, name) // name is missing, or no exchange here
 }
 
 // procStat returns the state letter and start time (field 22) of pid.

@@ -1,0 +1,91 @@
+package libctr
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// replaceFile puts the new content in place and leaves nothing beside it,
+// whether or not the name existed.
+func TestReplaceFile(t *testing.T) {
+	dir := t.TempDir()
+	name, tmp := filepath.Join(dir, "state.json"), filepath.Join(dir, "state.json.tmp")
+	for _, content := range []string{"first", "second", "third"} {
+		if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := replaceFile(tmp, name); err != nil {
+			t.Fatalf("replaceFile (%s): %v", content, err)
+		}
+		if b, err := os.ReadFile(name); err != nil || string(b) != content {
+			t.Fatalf("state.json = %q, %v; want %q", b, err, content)
+		}
+		if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+			t.Fatalf("%d entries left in the directory, want state.json only", len(ents))
+		}
+	}
+	if err := replaceFile(filepath.Join(dir, "missing"), name); err == nil {
+		t.Fatal("replaceFile of a missing file succeeded")
+	}
+}
+
+// On ext4 a file renamed over another is written out at once
+// (auto_da_alloc); replaceFile's is not, so removing it later frees no
+// blocks (and, with the "discard" mount option, waits for no discard).
+// Needs a temp dir on ext4 with delayed allocation (this host's /tmp).
+func TestReplaceFileAllocatesNoBlocks(t *testing.T) {
+	dir := t.TempDir()
+	var fs unix.Statfs_t
+	if err := unix.Statfs(dir, &fs); err != nil || fs.Type != unix.EXT4_SUPER_MAGIC {
+		t.Skip("the temp dir is not on ext4")
+	}
+	delayed := func(replace func(tmp, name string) error, tag string) bool {
+		name, tmp := filepath.Join(dir, tag), filepath.Join(dir, tag+".tmp")
+		for _, content := range []string{"old", "new"} {
+			if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := replace(tmp, name); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return onlyDelalloc(t, name)
+	}
+	if delayed(os.Rename, "renamed") {
+		t.Skip("a file renamed over another was not written out: no auto_da_alloc on this filesystem")
+	}
+	if !delayed(replaceFile, "replaced") {
+		t.Error("replaceFile's file has blocks allocated before writeback")
+	}
+}
+
+// onlyDelalloc reports whether the file's one extent is still waiting for
+// delayed allocation (FIEMAP_EXTENT_DELALLOC), without syncing it.
+func onlyDelalloc(t *testing.T, name string) bool {
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const fsIocFiemap, extentDelalloc = 0xC020660B, 0x4
+	var m struct {
+		start, length                        uint64
+		flags, mapped, count, reserved       uint32
+		logical, physical, extLen, reserved2 uint64
+		reserved3                            uint64
+		extFlags                             uint32
+		reserved4                            [3]uint32
+	}
+	m.length, m.count = ^uint64(0), 1
+	if _, _, errno := unix.Syscall(unix.SYS_IOCTL, f.Fd(), fsIocFiemap, uintptr(unsafe.Pointer(&m))); errno != 0 {
+		t.Fatalf("FS_IOC_FIEMAP %s: %v", name, errno)
+	}
+	if m.mapped != 1 {
+		t.Fatalf("%s: %d extents mapped, want 1", name, m.mapped)
+	}
+	return m.extFlags&extentDelalloc != 0
+}
