@@ -553,6 +553,12 @@ func (c *Container) initCmd(p *Process, more, cgFiles []*os.File) (cmd *exec.Cmd
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	// The parent's end goes to the runtime's poller (see awaitExit).
+	if err := unix.SetNonblock(fds[0], true); err != nil {
+		unix.Close(fds[0])
+		unix.Close(fds[1])
+		return nil, nil, nil, err
+	}
 	parent, child := os.NewFile(uintptr(fds[0]), "initpipe-parent"), os.NewFile(uintptr(fds[1]), "initpipe-child")
 	closeAfter = []*os.File{child}
 	var env []string

@@ -242,7 +242,17 @@ func sendFiles(parent *os.File, files []*os.File) error {
 	if len(fds) > 0 {
 		rights = unix.UnixRights(fds...)
 	}
-	err := unix.Sendmsg(int(parent.Fd()), []byte{'C'}, rights, nil, unix.MSG_NOSIGNAL)
+	// Not parent.Fd(), which would make the pipe blocking again.
+	rc, err := parent.SyscallConn()
+	if err == nil {
+		werr := rc.Write(func(fd uintptr) bool {
+			err = unix.Sendmsg(int(fd), []byte{'C'}, rights, nil, unix.MSG_NOSIGNAL)
+			return err != unix.EAGAIN
+		})
+		if err == nil {
+			err = werr
+		}
+	}
 	for _, f := range files {
 		f.Close()
 	}
