@@ -216,7 +216,7 @@ func (c *Container) Destroy() error {
 			errs = append(errs, err)
 		}
 	}
-	if c.init != nil && (c.init.cmd != nil || c.init.proc != nil) {
+	if c.init != nil && (c.init.cmd != nil || c.init.proc != nil || c.init.adopted != nil) {
 		_, _ = c.init.Wait() // reap our own child
 	}
 	if c.state.InitPid != 0 {

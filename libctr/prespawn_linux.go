@@ -38,18 +38,6 @@ import (
 // descriptors (a large --preserve-fds) is started the usual way.
 const prespawnMaxFds = 64
 
-// warmPidfd makes, in the background, the check the Go runtime makes the
-// first time this process looks up or starts a process (whether pidfds
-// work: it forks and waits for a throwaway child, 0.1-0.4 ms here), so
-// that os.FindProcess of the prespawned init does not wait for it.
-func warmPidfd() {
-	go func() {
-		if p, err := os.FindProcess(os.Getpid()); err == nil {
-			_ = p.Release()
-		}
-	}()
-}
-
 // prespawned is a taken prespawned process.
 type prespawned struct {
 	pid    int
@@ -81,7 +69,6 @@ func (c *Container) startPrespawned(p *Process, cmd *exec.Cmd, child []*os.File,
 		s.drop()
 		return false, nil
 	}
-	warmPidfd()
 	initPid, used, err := s.start(cmd, ordered)
 	if !used && err == nil {
 		return false, nil // gone after all: started the usual way
@@ -92,12 +79,7 @@ func (c *Container) startPrespawned(p *Process, cmd *exec.Cmd, child []*os.File,
 	if err != nil {
 		return false, err
 	}
-	proc, err := os.FindProcess(initPid)
-	if err != nil {
-		_ = syscall.Kill(initPid, syscall.SIGKILL)
-		return false, err
-	}
-	p.proc, p.pid, p.adopted = proc, initPid, s.reaped
+	p.pid, p.adopted = initPid, s.reaped // its os.Process comes in Wait
 	return true, nil
 }
 

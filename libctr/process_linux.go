@@ -28,7 +28,7 @@ type Process struct {
 
 	cmd      *exec.Cmd
 	proc     *os.Process // a restored or prespawned init: a child of ours, but not through cmd
-	adopted  func()      // makes proc our child: reaps a prespawned init's parent
+	adopted  func()      // a prespawned init: makes pid our child (reaps its parent); proc is found in Wait
 	pid      int
 	detached bool     // the pid is not our child (joined a pid namespace by path)
 	monitor  *os.File // the socket to the init's monitor, when it has one
@@ -54,10 +54,19 @@ func (p *Process) Signal(sig os.Signal) error {
 // started the program.
 func (p *Process) Wait() (*os.ProcessState, error) {
 	p.waitOnce.Do(func() {
-		if p.proc != nil {
-			if p.adopted != nil {
-				p.adopted()
+		if p.adopted != nil {
+			p.adopted()
+			// Only now: the first lookup of a process makes the Go
+			// runtime check whether pidfds work, which forks and
+			// waits for a child (0.1-0.4 ms here). A `create`, which
+			// never waits, is spared it; a `run` makes it while the
+			// program runs.
+			p.proc, p.waitErr = os.FindProcess(p.pid)
+			if p.waitErr != nil {
+				return
 			}
+		}
+		if p.proc != nil {
 			awaitExit(p.proc.Pid)
 			p.state, p.waitErr = p.proc.Wait()
 			return
