@@ -15,10 +15,13 @@ import (
 
 // Error classes, for errors.Is.
 var (
-	ErrExist      = errors.New("container already exists")
-	ErrNotExist   = errors.New("container does not exist")
-	ErrNotRunning = errors.New("container is not running")
-	ErrBadState   = errors.New("operation not allowed in the container's state")
+	ErrExist    = errors.New("container already exists")
+	ErrNotExist = errors.New("container does not exist")
+	// ErrCorruptState: the container's state.json cannot be read (a
+	// crash before it was written out, on a persistent --root).
+	ErrCorruptState = errors.New("corrupt state")
+	ErrNotRunning   = errors.New("container is not running")
+	ErrBadState     = errors.New("operation not allowed in the container's state")
 	// ErrNotSupported is what this host or this code cannot do (CRIU
 	// missing or failing its check, a container checkpoint cannot handle).
 	ErrNotSupported = errors.New("not supported")
@@ -139,7 +142,7 @@ func (f *Factory) Load(id string) (*Container, error) {
 	}
 	c := f.newContainer(id, dir)
 	if err := c.state.UnmarshalJSON(b); err != nil {
-		return nil, fmt.Errorf("container %q: corrupt state: %w", id, err)
+		return nil, fmt.Errorf("container %q: %w: %w", id, ErrCorruptState, err)
 	}
 	if f.newCgroup == nil && c.state.Config.Cgroups != nil && len(c.state.CgroupPaths) > 0 {
 		c.cgroup, err = cgroups.FromPaths(c.state.Config.Cgroups, c.state.CgroupPaths)
@@ -150,6 +153,19 @@ func (f *Factory) Load(id string) (*Container, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// Forget removes the state directory of a container that cannot be loaded
+// (its state.json missing or corrupt), which Destroy cannot reach: what
+// the state would have named (cgroups, processes) is not looked for.
+func (f *Factory) Forget(id string) error {
+	if err := configs.ValidateID(id); err != nil {
+		return err
+	}
+	if _, err := f.Load(id); err == nil {
+		return fmt.Errorf("container %q has a readable state: %w", id, ErrExist)
+	}
+	return os.RemoveAll(filepath.Join(f.Root, id))
 }
 
 // List returns the ids of all containers under Root, sorted.

@@ -231,8 +231,8 @@ func (c *Container) Destroy() error {
 }
 
 // removeStateDir removes a container's state directory. By then it holds
-// state.json only (Exec removed the fifo; a state.json.tmp is renamed away
-// as soon as written), so an unlink and an rmdir do it, where os.RemoveAll's probing,
+// state.json only (Exec removed the fifo; a save's temporary file is
+// swapped in and removed as soon as written), so an unlink and an rmdir do it, where os.RemoveAll's probing,
 // reading of the directory and retries take ten system calls (~0.15 ms on
 // ext4 here, on the way out of every `run`). Anything else there falls back
 // to os.RemoveAll.

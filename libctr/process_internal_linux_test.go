@@ -3,18 +3,28 @@ package libctr
 import (
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // awaitExit waits in the runtime's poller: thirty goroutines waiting for
-// thirty children take no thread each (a blocking waitid would), and all
-// return once the children are gone, whether they exited before or after
-// the call.
+// thirty children take no thread each (a blocking waitid would), none
+// returns before its child is gone, and all do once the children are
+// killed, as does one for a child that exited before it looked.
 func TestAwaitExitHoldsNoThread(t *testing.T) {
+	if fd, err := unix.PidfdOpen(os.Getpid(), unix.O_NONBLOCK); err != nil {
+		t.Skipf("no PIDFD_NONBLOCK here (%v): awaitExit returns at once", err)
+	} else {
+		unix.Close(fd)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	const n = 30
 	var cmds []*exec.Cmd
 	t.Cleanup(func() {
@@ -23,7 +33,7 @@ func TestAwaitExitHoldsNoThread(t *testing.T) {
 			_ = c.Wait()
 		}
 	})
-	for i := 0; i < n; i++ {
+	for range n {
 		c := exec.Command("sleep", "60")
 		if err := c.Start(); err != nil {
 			t.Fatal(err)
@@ -34,33 +44,45 @@ func TestAwaitExitHoldsNoThread(t *testing.T) {
 	if err := early.Start(); err != nil {
 		t.Fatal(err)
 	}
-	awaitExit(early.Process.Pid) // exited before (or while) it looks
+	within(t, func() { awaitExit(early.Process.Pid) }) // exited before (or while) it looks
 	if err := early.Wait(); err != nil {
 		t.Fatal(err)
 	}
 
+	runtime.GC() // its workers' threads exist before the count
 	before := threads(t)
+	var returned atomic.Int32
 	var wg sync.WaitGroup
 	for _, c := range cmds {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			awaitExit(c.Process.Pid)
+			returned.Add(1)
 		}()
 	}
 	time.Sleep(200 * time.Millisecond) // sysmon hands a P blocked in a syscall on after 10 ms
 	if after := threads(t); after-before >= n/2 {
 		t.Errorf("%d threads while %d goroutines wait (%d before): the waits hold threads", after, n, before)
 	}
+	if r := returned.Load(); r != 0 {
+		t.Errorf("%d waits returned while their children ran", r)
+	}
 	for _, c := range cmds {
 		_ = c.Process.Kill()
 	}
+	within(t, wg.Wait)
+}
+
+// within runs f and fails the test if it has not returned in 10 s.
+func within(t *testing.T, f func()) {
+	t.Helper()
 	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	go func() { f(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
-		t.Fatal("awaitExit did not return after the children were killed")
+		t.Fatal("still waiting after 10 s")
 	}
 }
 

@@ -27,8 +27,8 @@ type Process struct {
 	ConsoleSocket string
 
 	cmd      *exec.Cmd
-	proc     *os.Process // a restored or prespawned init: a child of ours, but not through cmd
-	adopted  func()      // a prespawned init: makes pid our child (reaps its parent); proc is found in Wait
+	proc     *os.Process // a restored init: a child of ours, but not through cmd
+	adopted  func()      // a prespawned init (a child of ours once this reaps its parent), looked up in Wait
 	pid      int
 	detached bool     // the pid is not our child (joined a pid namespace by path)
 	monitor  *os.File // the socket to the init's monitor, when it has one
@@ -54,6 +54,7 @@ func (p *Process) Signal(sig os.Signal) error {
 // started the program.
 func (p *Process) Wait() (*os.ProcessState, error) {
 	p.waitOnce.Do(func() {
+		proc := p.proc
 		if p.adopted != nil {
 			p.adopted()
 			// Only now: the first lookup of a process makes the Go
@@ -61,14 +62,13 @@ func (p *Process) Wait() (*os.ProcessState, error) {
 			// waits for a child (0.1-0.4 ms here). A `create`, which
 			// never waits, is spared it; a `run` makes it while the
 			// program runs.
-			p.proc, p.waitErr = os.FindProcess(p.pid)
-			if p.waitErr != nil {
+			if proc, p.waitErr = os.FindProcess(p.pid); p.waitErr != nil {
 				return
 			}
 		}
-		if p.proc != nil {
-			awaitExit(p.proc.Pid)
-			p.state, p.waitErr = p.proc.Wait()
+		if proc != nil {
+			awaitExit(proc.Pid)
+			p.state, p.waitErr = proc.Wait()
 			return
 		}
 		if p.cmd == nil {
@@ -102,7 +102,8 @@ func (p *Process) Wait() (*os.ProcessState, error) {
 // the runtime's sysmon thread then wakes every 20-90 us to look at it
 // for as long as the program runs: in `run`, on the CPU the container's
 // program runs on as often as not. Parked in the poller, the process has
-// no P busy and sysmon sleeps. Without pidfds it returns at once.
+// no P busy and sysmon sleeps. Without PIDFD_NONBLOCK (Linux 5.10) it
+// returns at once.
 func awaitExit(pid int) {
 	fd, err := unix.PidfdOpen(pid, unix.O_NONBLOCK) // PIDFD_NONBLOCK
 	if err != nil {

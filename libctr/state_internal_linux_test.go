@@ -33,6 +33,43 @@ func TestReplaceFile(t *testing.T) {
 	}
 }
 
+// Two saves at once each put their own content in place (the later
+// commit wins) and leave nothing beside state.json.
+func TestInterleavedSaves(t *testing.T) {
+	c := &Container{dir: t.TempDir()}
+	c.state.ID = "first"
+	if err := c.save(); err != nil {
+		t.Fatal(err)
+	}
+	c.state.ID = "a"
+	commitA, err := c.prepareSave()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.state.ID = "b"
+	commitB, err := c.prepareSave()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := commitA(); err != nil {
+		t.Fatal(err)
+	}
+	if err := commitB(); err != nil {
+		t.Fatal(err)
+	}
+	var st State
+	b, err := os.ReadFile(filepath.Join(c.dir, stateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.UnmarshalJSON(b); err != nil || st.ID != "b" {
+		t.Fatalf("state.json has id %q (%v), want b", st.ID, err)
+	}
+	if ents, _ := os.ReadDir(c.dir); len(ents) != 1 {
+		t.Fatalf("%d entries left in the directory, want state.json only", len(ents))
+	}
+}
+
 // On ext4 a file renamed over another is written out at once
 // (auto_da_alloc); replaceFile's is not, so removing it later frees no
 // blocks (and, with the "discard" mount option, waits for no discard).
@@ -43,12 +80,21 @@ func TestReplaceFileAllocatesNoBlocks(t *testing.T) {
 	if err := unix.Statfs(dir, &fs); err != nil || fs.Type != unix.EXT4_SUPER_MAGIC {
 		t.Skip("the temp dir is not on ext4")
 	}
+	content := make([]byte, 8192) // more than inline data holds
+	write := func(name string) {
+		if err := os.WriteFile(name, content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plain := filepath.Join(dir, "plain")
+	write(plain)
+	if !onlyDelalloc(t, plain) {
+		t.Skip("a file just written has its blocks: no delayed allocation on this filesystem")
+	}
 	delayed := func(replace func(tmp, name string) error, tag string) bool {
 		name, tmp := filepath.Join(dir, tag), filepath.Join(dir, tag+".tmp")
-		for _, content := range []string{"old", "new"} {
-			if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
-				t.Fatal(err)
-			}
+		for range 2 {
+			write(tmp)
 			if err := replace(tmp, name); err != nil {
 				t.Fatal(err)
 			}

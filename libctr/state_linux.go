@@ -153,16 +153,26 @@ func (c *Container) save() error {
 	return commit()
 }
 
-// prepareSave writes the state to a file beside state.json and returns
-// what puts it in place, atomically: the writing can happen before the
-// state may be seen (while the init sets up).
+// prepareSave writes the state to a file of its own beside state.json and
+// returns what puts it in place, atomically: the writing can happen before
+// the state may be seen (while the init sets up). Each save has its own
+// file, so that two at once cannot swap each other's back.
 func (c *Container) prepareSave() (commit func() error, err error) {
 	b, err := c.state.MarshalJSON()
 	if err != nil {
 		return nil, err
 	}
-	tmp := filepath.Join(c.dir, stateFile+".tmp")
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+	f, err := os.CreateTemp(c.dir, stateFile+".*.tmp")
+	if err != nil {
+		return nil, err
+	}
+	tmp := f.Name()
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
 		return nil, err
 	}
 	return func() error { return replaceFile(tmp, filepath.Join(c.dir, stateFile)) }, nil
@@ -176,19 +186,22 @@ func (c *Container) prepareSave() (commit func() error, err error) {
 // discard the unlink waits for where the filesystem is mounted with
 // "discard" (60-150 us on this VM's disk, in every `delete`). State lives
 // no longer than the machine's uptime (runc keeps it on /run), so it is
-// left to ordinary writeback like any other file. A failed removal of
-// the old content leaves a state.json.tmp, which the next save overwrites
-// and removeStateDir removes.
+// left to ordinary writeback like any other file (a crash can then leave
+// it empty: `delete --force` removes a container whose state is corrupt).
+// A failed removal of the old content leaves a temporary file, which
+// removeStateDir removes with the rest.
 func replaceFile(tmp, name string) error {
 	err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, name, unix.RENAME_EXCHANGE)
-	if err == nil {
+	switch err {
+	case nil:
 		_ = unix.Unlink(tmp)
 		return nil
+	case unix.ENOENT, unix.EINVAL, unix.ENOSYS, unix.EOPNOTSUPP, unix.EPERM:
+		// name is missing, or no exchange here (an old kernel, a
+		// filesystem without it, a seccomp profile refusing renameat2)
+		return os.Rename(tmp, name)
 	}
-	if err != unix.ENOENT && err != unix.EINVAL && err != unix.ENOSYS {
-		return &os.LinkError{Op: "rename", Old: tmp, New: name, Err: err}
-	}
-	return os.Rename(tmp, name) // name is missing, or no exchange here
+	return &os.LinkError{Op: "rename", Old: tmp, New: name, Err: err}
 }
 
 // procStat returns the state letter and start time (field 22) of pid.

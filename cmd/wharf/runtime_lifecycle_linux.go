@@ -188,8 +188,15 @@ func addLifecycleCmds() {
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := loadContainer(args[0])
-			if errors.Is(err, libctr.ErrNotExist) && force {
-				return nil
+			if force && (errors.Is(err, libctr.ErrNotExist) || errors.Is(err, libctr.ErrCorruptState)) {
+				// A directory without a state (a create that died
+				// before writing it) or with a torn one: as runc does
+				// with the former, remove it.
+				f, ferr := runtimeFactory()
+				if ferr == nil {
+					ferr = f.Forget(args[0])
+				}
+				return logged(ferr)
 			}
 			if err != nil {
 				return logged(err)

@@ -164,6 +164,36 @@ func TestDuplicateAndUnknownIDs(t *testing.T) {
 	r.assertGone(id)
 }
 
+// A state directory that cannot be loaded (a create killed before it wrote
+// state.json, a crash that left it empty) is an error for every command but
+// `delete --force`, which removes it, as runc does with the former.
+func TestDeleteForceRemovesUnloadableState(t *testing.T) {
+	r := newRT(t)
+	for name, state := range map[string]*string{"no-state": nil, "torn-state": ptr(""), "garbage": ptr("{\"id\":")} {
+		dir := filepath.Join(r.root, name)
+		if err := os.MkdirAll(dir, 0o711); err != nil {
+			t.Fatal(err)
+		}
+		if state != nil {
+			if err := os.WriteFile(filepath.Join(dir, "state.json"), []byte(*state), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, _, code := r.run("", "delete", name); code == 0 {
+			t.Errorf("%s: delete without --force succeeded", name)
+		}
+		if _, err := os.Stat(dir); err != nil {
+			t.Errorf("%s: delete without --force removed the directory: %v", name, err)
+		}
+		r.ok("delete", "--force", name)
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("%s: still there after delete --force: %v", name, err)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
 // TestNoPivotRunsInMovedRoot uses the MS_MOVE + chroot fallback that
 // --no-pivot asks for (and that a ramfs root needs).
 func TestNoPivotRunsInMovedRoot(t *testing.T) {
