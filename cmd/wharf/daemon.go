@@ -132,6 +132,12 @@ func runDaemon(cfg daemon.Config, reload func() (daemon.Config, error)) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	// SIGHUP too, from the start: the API answers from srv.Ready on, and a
+	// reload asked for then must not find the default action (exit) still
+	// in place. One that comes before the loop waits in the channel.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 
 	// The roots and the pidfile first: a second daemon on the same files
 	// stops here, before it could take over the first one's socket.
@@ -168,9 +174,6 @@ func runDaemon(cfg daemon.Config, reload func() (daemon.Config, error)) error {
 	log.Info("daemon has completed initialization", "version", buildinfo.Version, "data-root", cfg.DataRoot,
 		"hosts", strings.Join(cfg.Hosts, ","))
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	var serveErr error
 loop:
 	for {
