@@ -156,9 +156,12 @@ static char *join(const char *a, const char *b)
  * exist yet are kept as written. NULL with errno set on failure. */
 static char *secure_path(const char *root, const char *unsafe)
 {
-	size_t cap = strlen(unsafe) + 4096;
-	char *resolved = calloc(1, cap), *rest = strdup(unsafe);
-	if (resolved == NULL || rest == NULL)
+	/* On the stack: a calloc of this size is a group of its own in
+	 * musl's malloc, mapped and unmapped at every call. */
+	char resolved[8192] = "";
+	size_t cap = sizeof resolved;
+	char *rest = strdup(unsafe);
+	if (rest == NULL)
 		return NULL;
 	int links = 0;
 	char *p = rest;
@@ -219,9 +222,7 @@ static char *secure_path(const char *root, const char *unsafe)
 		rest = p = more;
 	}
 	free(rest);
-	char *out = join(root, resolved);
-	free(resolved);
-	return out;
+	return join(root, resolved);
 }
 
 static int mkdir_all(char *path);
