@@ -135,29 +135,38 @@ func mkdirFor(rootfs, dest string, dir bool) error {
 		parts = nil
 	}
 	fd, err := openInRoot(root, rel) // usually there already
-	for i := 0; err == unix.ENOENT && i < len(parts); i++ {
-		// Make parts[i] below parts[:i] (EEXIST: there already).
+	if err == unix.ENOENT {
+		// The deepest part of rel that is there, looked for from its
+		// parent up (usually the parent is), then each missing part
+		// made below the one before it (EEXIST: made meanwhile) and
+		// opened, from the root, by the whole path so far.
+		i := len(parts) - 1
 		parent, perr := openInRoot(root, strings.Join(parts[:i], "/"))
-		if perr != nil {
-			err = perr
-			break
+		for perr == unix.ENOENT && i > 0 {
+			i--
+			parent, perr = openInRoot(root, strings.Join(parts[:i], "/"))
 		}
-		last := i == len(parts)-1
-		var merr error
-		if last && !dir {
-			var f int
-			if f, merr = unix.Openat(parent, parts[i], unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_CLOEXEC, 0o644); merr == nil {
-				unix.Close(f)
+		for err = perr; err == nil; i++ {
+			last := i == len(parts)-1
+			var merr error
+			if last && !dir {
+				var f int
+				if f, merr = unix.Openat(parent, parts[i], unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_CLOEXEC, 0o644); merr == nil {
+					unix.Close(f)
+				}
+			} else {
+				merr = unix.Mkdirat(parent, parts[i], 0o755)
 			}
-		} else {
-			merr = unix.Mkdirat(parent, parts[i], 0o755)
-		}
-		unix.Close(parent)
-		if merr != nil && merr != unix.EEXIST {
-			return &os.PathError{Op: "mkdir", Path: dest, Err: merr}
-		}
-		if last {
-			fd, err = openInRoot(root, rel)
+			unix.Close(parent)
+			if merr != nil && merr != unix.EEXIST {
+				return &os.PathError{Op: "mkdir", Path: dest, Err: merr}
+			}
+			next, nerr := openInRoot(root, strings.Join(parts[:i+1], "/"))
+			if last {
+				fd, err = next, nerr
+				break
+			}
+			parent, err = next, nerr
 		}
 	}
 	if err == unix.ENOSYS || err == unix.EPERM {

@@ -417,38 +417,54 @@ static int mkdir_in_root(struct pin *pn, int rootfd, const char *rootfs, char *d
 		return mkdir_for(dest, dir);
 	if (fd < 0 && errno != ENOENT)
 		return -1;
-	for (char *p = buf; fd < 0;) {
-		/* Make the component at p below the part before it. */
-		char *slash = strchr(p, '/');
-		if (p > buf)
-			p[-1] = '\0';
-		int parent = open_in_root(rootfd, p > buf ? buf : "");
-		if (p > buf)
-			p[-1] = '/';
+	if (fd < 0) {
+		/* The deepest part of dest that is there, looked for from its
+		 * parent up (usually the parent is), then each missing
+		 * component made below the one before it and opened, from the
+		 * root, by the whole path so far. */
+		char *end = buf + strlen(buf);
+		int parent;
+		for (;;) {
+			char *slash = memrchr(buf, '/', (size_t)(end - buf));
+			end = slash != NULL ? slash : buf;
+			char keep = *end;
+			*end = '\0';
+			parent = open_in_root(rootfd, buf);
+			*end = keep;
+			if (parent >= 0 || errno != ENOENT || end == buf)
+				break;
+		}
 		if (parent < 0)
 			return -1;
-		if (slash)
-			*slash = '\0';
-		int r, e;
-		if (slash == NULL && !dir) {
-			int f = openat(parent, p, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
-			r = f < 0 ? -1 : close(f);
-		} else {
-			r = mkdirat(parent, p, 0755);
+		for (char *p = end == buf ? buf : end + 1;;) {
+			char *slash = strchr(p, '/');
+			if (slash)
+				*slash = '\0';
+			int r;
+			if (slash == NULL && !dir) {
+				int f = openat(parent, p, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+				r = f < 0 ? -1 : close(f);
+			} else {
+				r = mkdirat(parent, p, 0755);
+			}
+			int e = errno;
+			close(parent);
+			int next = r < 0 && e != EEXIST ? -1 : open_in_root(rootfd, buf);
+			if (slash)
+				*slash = '/';
+			if (r < 0 && e != EEXIST) {
+				errno = e;
+				return -1;
+			}
+			if (slash == NULL) {
+				fd = next;
+				break;
+			}
+			if (next < 0)
+				return -1;
+			parent = next;
+			p = slash + 1;
 		}
-		e = errno;
-		close(parent);
-		if (slash)
-			*slash = '/';
-		if (r < 0 && e != EEXIST) {
-			errno = e;
-			return -1;
-		}
-		if (slash == NULL) {
-			fd = open_in_root(rootfd, buf);
-			break;
-		}
-		p = slash + 1;
 	}
 	if (fd < 0)
 		return -1;
