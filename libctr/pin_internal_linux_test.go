@@ -144,3 +144,44 @@ func TestMkdirForStaysInRoot(t *testing.T) {
 		}
 	}
 }
+
+// The /dev links are made below a descriptor of /dev opened inside the
+// rootfs: /dev swapped for a symlink to the host after it was resolved
+// gets them below root/<host>, and the host nothing.
+func TestDevLinksStayInRoot(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "rootfs")
+	host := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "dev", "pts"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dev, err := securePath(root, "/dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The swap, after resolution.
+	if err := os.RemoveAll(filepath.Join(root, "dev")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(host, filepath.Join(root, "dev")); err != nil {
+		t.Fatal(err)
+	}
+	inside := filepath.Join(root, host)
+	if err := os.MkdirAll(filepath.Join(inside, "pts"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(inside, "pts", "ptmx"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = devLinks(root, dev)
+	if ents, _ := os.ReadDir(host); len(ents) != 0 {
+		t.Errorf("made %v on the host (devLinks: %v)", ents, err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for link, want := range map[string]string{"fd": "/proc/self/fd", "stderr": "/proc/self/fd/2", "ptmx": "pts/ptmx"} {
+		if got, err := os.Readlink(filepath.Join(inside, link)); err != nil || got != want {
+			t.Errorf("%s: %q, %v; want a link to %q", link, got, err, want)
+		}
+	}
+}

@@ -433,18 +433,36 @@ func setupDev(rootfs string, cfg *configs.Config, userns bool) error {
 	if err != nil {
 		return err
 	}
+	return devLinks(rootfs, dev)
+}
+
+// devLinks makes the standard links in dev (/dev resolved inside rootfs)
+// below a descriptor of it opened inside the rootfs, as the nodes are (by
+// path without openat2): /dev swapped for a symlink after it was resolved
+// cannot have them made outside (setup_dev in nsenter/initplan.c).
+func devLinks(rootfs, dev string) error {
+	at, err := openDest(rootfs, dev)
+	if err != nil {
+		return err
+	}
+	name := func(n string) string { return n }
+	if at < 0 {
+		at, name = unix.AT_FDCWD, func(n string) string { return filepath.Join(dev, n) }
+	} else {
+		defer unix.Close(at)
+	}
 	for link, target := range map[string]string{
 		"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2",
 	} {
-		if err := os.Symlink(target, filepath.Join(dev, link)); err != nil && !errors.Is(err, os.ErrExist) {
-			return err
+		if err := unix.Symlinkat(target, at, name(link)); err != nil && err != unix.EEXIST {
+			return &os.LinkError{Op: "symlink", Old: target, New: filepath.Join(dev, link), Err: err}
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dev, "pts/ptmx")); err == nil {
-		ptmx := filepath.Join(dev, "ptmx")
-		_ = os.Remove(ptmx)
-		if err := os.Symlink("pts/ptmx", ptmx); err != nil {
-			return err
+	var st unix.Stat_t
+	if unix.Fstatat(at, name("pts/ptmx"), &st, 0) == nil {
+		_ = unix.Unlinkat(at, name("ptmx"), 0)
+		if err := unix.Symlinkat("pts/ptmx", at, name("ptmx")); err != nil {
+			return &os.LinkError{Op: "symlink", Old: "pts/ptmx", New: filepath.Join(dev, "ptmx"), Err: err}
 		}
 	}
 	return nil

@@ -603,22 +603,30 @@ static void setup_dev(int fd, int rootfd, const struct init *in)
 	char *dev = secure_path(in->rootfs, "/dev");
 	if (dev == NULL)
 		plan_fail(fd, "resolve /dev: %s", plan_errstr(errno));
+	/* Below a descriptor of /dev opened inside the rootfs, as the nodes
+	 * are (by path without openat2). */
+	const char *rel = rel_in_root(in->rootfs, dev);
+	int devfd = rootfd >= 0 && rel != NULL ? open_in_root(rootfd, rel) : -1;
+	if (devfd < 0 && rootfd >= 0 && rel != NULL && !NO_OPENAT2(errno))
+		plan_fail(fd, "open %s: %s", dev, plan_errstr(errno));
+	int at = devfd >= 0 ? devfd : AT_FDCWD;
+	char path[8192];
+#define DEV_NAME(n) (devfd >= 0 ? (n) : (snprintf(path, sizeof path, "%s/%s", dev, (n)), path))
 	static const char *links[][2] = {
 	    {"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}};
-	char path[8192];
 	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
-		snprintf(path, sizeof path, "%s/%s", dev, links[i][0]);
-		if (symlink(links[i][1], path) < 0 && errno != EEXIST)
-			plan_fail(fd, "symlink %s %s: %s", links[i][1], path, plan_errstr(errno));
+		if (symlinkat(links[i][1], at, DEV_NAME(links[i][0])) < 0 && errno != EEXIST)
+			plan_fail(fd, "symlink %s %s/%s: %s", links[i][1], dev, links[i][0], plan_errstr(errno));
 	}
 	struct stat st;
-	snprintf(path, sizeof path, "%s/pts/ptmx", dev);
-	if (stat(path, &st) == 0) {
-		snprintf(path, sizeof path, "%s/ptmx", dev);
-		(void)remove(path);
-		if (symlink("pts/ptmx", path) < 0)
-			plan_fail(fd, "symlink pts/ptmx %s: %s", path, plan_errstr(errno));
+	if (fstatat(at, DEV_NAME("pts/ptmx"), &st, 0) == 0) {
+		(void)unlinkat(at, DEV_NAME("ptmx"), 0);
+		if (symlinkat("pts/ptmx", at, DEV_NAME("ptmx")) < 0)
+			plan_fail(fd, "symlink pts/ptmx %s/ptmx: %s", dev, plan_errstr(errno));
 	}
+#undef DEV_NAME
+	if (devfd >= 0)
+		close(devfd);
 	free(dev);
 	umask(old);
 }
