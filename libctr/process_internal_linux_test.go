@@ -44,7 +44,11 @@ func TestAwaitExitHoldsNoThread(t *testing.T) {
 	if err := early.Start(); err != nil {
 		t.Fatal(err)
 	}
-	within(t, func() { awaitExit(early.Process.Pid) }) // exited before (or while) it looks
+	within(t, func() { // exited before (or while) it looks
+		if !awaitExit(early.Process.Pid) {
+			t.Error("awaitExit of an exited child: false")
+		}
+	})
 	if err := early.Wait(); err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +61,9 @@ func TestAwaitExitHoldsNoThread(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			awaitExit(c.Process.Pid)
-			returned.Add(1)
+			if awaitExit(c.Process.Pid) {
+				returned.Add(1)
+			}
 		}()
 	}
 	time.Sleep(200 * time.Millisecond) // sysmon hands a P blocked in a syscall on after 10 ms
@@ -72,6 +77,9 @@ func TestAwaitExitHoldsNoThread(t *testing.T) {
 		_ = c.Process.Kill()
 	}
 	within(t, wg.Wait)
+	if r := returned.Load(); r != n {
+		t.Errorf("%d of %d waits said their child had exited", r, n)
+	}
 }
 
 // within runs f and fails the test if it has not returned in 10 s.

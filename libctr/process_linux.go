@@ -36,17 +36,43 @@ type Process struct {
 	waitOnce sync.Once
 	state    *os.ProcessState
 	waitErr  error
+
+	sigMu  sync.Mutex // held by Signal, and by Wait while it reaps pid once it has exited
+	reaped bool       // a signal to pid could reach a process that reused it
 }
 
 // Pid is the program's pid in the host's pid namespace.
 func (p *Process) Pid() int { return p.pid }
 
-// Signal sends sig to the program.
+// Signal sends sig to the program; os.ErrProcessDone once Wait has reaped
+// it (a signal relayed as it exits must not reach a process that reused
+// its pid).
 func (p *Process) Signal(sig os.Signal) error {
 	if p.pid == 0 {
 		return errors.New("process not started")
 	}
+	p.sigMu.Lock()
+	defer p.sigMu.Unlock()
+	if p.reaped {
+		return os.ErrProcessDone
+	}
 	return syscall.Kill(p.pid, sig.(syscall.Signal))
+}
+
+// reap runs wait, which reaps pid, and records when pid was the program's.
+// Where the exit could be waited for first (awaitExit), the reaping holds
+// sigMu, so that no Signal falls between it and the record.
+func (p *Process) reap(pid int, wait func()) {
+	if awaitExit(pid) {
+		p.sigMu.Lock()
+		defer p.sigMu.Unlock()
+		wait()
+	} else {
+		wait()
+		p.sigMu.Lock()
+		defer p.sigMu.Unlock()
+	}
+	p.reaped = p.reaped || pid == p.pid
 }
 
 // Wait waits for the program to exit. It may be called from several
@@ -67,8 +93,7 @@ func (p *Process) Wait() (*os.ProcessState, error) {
 			}
 		}
 		if proc != nil {
-			awaitExit(proc.Pid)
-			p.state, p.waitErr = proc.Wait()
+			p.reap(proc.Pid, func() { p.state, p.waitErr = proc.Wait() })
 			return
 		}
 		if p.cmd == nil {
@@ -76,9 +101,10 @@ func (p *Process) Wait() (*os.ProcessState, error) {
 			return
 		}
 		if p.cmd.Process != nil {
-			awaitExit(p.cmd.Process.Pid)
+			p.reap(p.cmd.Process.Pid, func() { p.waitErr = p.cmd.Wait() })
+		} else {
+			p.waitErr = p.cmd.Wait()
 		}
-		p.waitErr = p.cmd.Wait()
 		p.state = p.cmd.ProcessState
 		if p.monitor != nil {
 			p.monitor.Close()
@@ -102,24 +128,27 @@ func (p *Process) Wait() (*os.ProcessState, error) {
 // the runtime's sysmon thread then wakes every 20-90 us to look at it
 // for as long as the program runs: in `run`, on the CPU the container's
 // program runs on as often as not. Parked in the poller, the process has
-// no P busy and sysmon sleeps. Without PIDFD_NONBLOCK (Linux 5.10) it
-// returns at once.
-func awaitExit(pid int) {
+// no P busy and sysmon sleeps. It reports whether it did wait: without
+// PIDFD_NONBLOCK (Linux 5.10) it returns false at once.
+func awaitExit(pid int) bool {
 	fd, err := unix.PidfdOpen(pid, unix.O_NONBLOCK) // PIDFD_NONBLOCK
 	if err != nil {
-		return
+		return false
 	}
 	f := os.NewFile(uintptr(fd), "pidfd")
 	defer f.Close()
 	rc, err := f.SyscallConn()
 	if err != nil {
-		return
+		return false
 	}
-	_ = rc.Read(func(fd uintptr) bool {
+	exited := false
+	err = rc.Read(func(fd uintptr) bool {
 		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 		n, err := unix.Poll(pfd, 0)
+		exited = n > 0
 		return n != 0 || err != nil && err != unix.EINTR
 	})
+	return err == nil && exited
 }
 
 // ExitCode is the shell's view of a finished process: the exit status, or

@@ -1,7 +1,10 @@
 package libctr_test
 
 import (
+	"errors"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/wharf-project/wharf/libctr/cgroups"
@@ -12,6 +15,22 @@ func TestRunExitCodeAndStdout(t *testing.T) {
 	out, errOut, code := c.run(t)
 	if out != "hello\n" || errOut != "oops\n" || code != 3 {
 		t.Fatalf("stdout %q stderr %q exit %d", out, errOut, code)
+	}
+}
+
+// Once Wait has reaped the program, Signal refuses: its pid may be another
+// process's by then (a foreground relay's signal can come as it exits).
+func TestSignalAfterWaitIsRefused(t *testing.T) {
+	c := testContainer(t, nil, "true")
+	p, _, _ := c.start(t)
+	if err := p.Signal(syscall.Signal(0)); err != nil && !errors.Is(err, syscall.ESRCH) {
+		t.Fatalf("signal 0 before Wait: %v", err)
+	}
+	if _, err := p.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Signal(syscall.SIGTERM); !errors.Is(err, os.ErrProcessDone) {
+		t.Fatalf("Signal after Wait: %v, want os.ErrProcessDone", err)
 	}
 }
 
