@@ -37,19 +37,26 @@ type Process struct {
 	state    *os.ProcessState
 	waitErr  error
 
-	sigMu  sync.Mutex // held by Signal, and by Wait while it reaps pid once it has exited
-	reaped bool       // a signal to pid could reach a process that reused it
+	sigMu  sync.Mutex // held by Signal, and by Wait while it reaps a restored or prespawned init
+	reaped bool       // the program is gone: a signal to pid could reach a process that reused it
 }
 
 // Pid is the program's pid in the host's pid namespace.
 func (p *Process) Pid() int { return p.pid }
 
-// Signal sends sig to the program; os.ErrProcessDone once Wait has reaped
-// it (a signal relayed as it exits must not reach a process that reused
-// its pid).
+// Signal sends sig to the program; os.ErrProcessDone once Wait has
+// returned (a signal relayed as it exits must not reach a process that
+// reused its pid). A program that is cmd's own process is signalled
+// through it (a pidfd, which cannot reach another process); a restored or
+// prespawned init is reaped by Wait under sigMu once it has exited. A
+// program reaped by another process (an exec's helper, a monitor) leaves
+// a window between that and Wait's return, which kill(2) cannot close.
 func (p *Process) Signal(sig os.Signal) error {
 	if p.pid == 0 {
 		return errors.New("process not started")
+	}
+	if p.cmd != nil && p.cmd.Process != nil && p.cmd.Process.Pid == p.pid {
+		return p.cmd.Process.Signal(sig)
 	}
 	p.sigMu.Lock()
 	defer p.sigMu.Unlock()
@@ -59,20 +66,11 @@ func (p *Process) Signal(sig os.Signal) error {
 	return syscall.Kill(p.pid, sig.(syscall.Signal))
 }
 
-// reap runs wait, which reaps pid, and records when pid was the program's.
-// Where the exit could be waited for first (awaitExit), the reaping holds
-// sigMu, so that no Signal falls between it and the record.
-func (p *Process) reap(pid int, wait func()) {
-	if awaitExit(pid) {
-		p.sigMu.Lock()
-		defer p.sigMu.Unlock()
-		wait()
-	} else {
-		wait()
-		p.sigMu.Lock()
-		defer p.sigMu.Unlock()
-	}
-	p.reaped = p.reaped || pid == p.pid
+// setReaped records that the program is gone: Wait's last step.
+func (p *Process) setReaped() {
+	p.sigMu.Lock()
+	p.reaped = true
+	p.sigMu.Unlock()
 }
 
 // Wait waits for the program to exit. It may be called from several
@@ -93,7 +91,15 @@ func (p *Process) Wait() (*os.ProcessState, error) {
 			}
 		}
 		if proc != nil {
-			p.reap(proc.Pid, func() { p.state, p.waitErr = proc.Wait() })
+			if awaitExit(proc.Pid) {
+				p.sigMu.Lock() // no Signal between the reaping and its record
+				defer p.sigMu.Unlock()
+				p.state, p.waitErr = proc.Wait()
+				p.reaped = true
+			} else {
+				p.state, p.waitErr = proc.Wait()
+				p.setReaped()
+			}
 			return
 		}
 		if p.cmd == nil {
@@ -101,10 +107,10 @@ func (p *Process) Wait() (*os.ProcessState, error) {
 			return
 		}
 		if p.cmd.Process != nil {
-			p.reap(p.cmd.Process.Pid, func() { p.waitErr = p.cmd.Wait() })
-		} else {
-			p.waitErr = p.cmd.Wait()
+			awaitExit(p.cmd.Process.Pid)
 		}
+		defer p.setReaped()
+		p.waitErr = p.cmd.Wait()
 		p.state = p.cmd.ProcessState
 		if p.monitor != nil {
 			p.monitor.Close()

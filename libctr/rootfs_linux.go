@@ -135,7 +135,7 @@ func mkdirFor(rootfs, dest string, dir bool) error {
 		parts = nil
 	}
 	fd, err := openInRoot(root, rel) // usually there already
-	if err == unix.ENOENT {
+	if err == unix.ENOENT && len(parts) > 0 {
 		// The deepest part of rel that is there, looked for from its
 		// parent up (usually the parent is), then each missing part
 		// made below the one before it (EEXIST: made meanwhile) and

@@ -7,7 +7,9 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/wharf-project/wharf/libctr"
 	"github.com/wharf-project/wharf/libctr/cgroups"
+	"github.com/wharf-project/wharf/libctr/configs"
 )
 
 func TestRunExitCodeAndStdout(t *testing.T) {
@@ -18,19 +20,31 @@ func TestRunExitCodeAndStdout(t *testing.T) {
 	}
 }
 
-// Once Wait has reaped the program, Signal refuses: its pid may be another
+// Once Wait has returned, Signal refuses: the program's pid may be another
 // process's by then (a foreground relay's signal can come as it exits).
+// Both for an init (its own child) and for an exec (reaped by the helper
+// that joined the namespaces).
 func TestSignalAfterWaitIsRefused(t *testing.T) {
-	c := testContainer(t, nil, "true")
+	c := testContainer(t, nil, "sleep", "1000")
 	p, _, _ := c.start(t)
-	if err := p.Signal(syscall.Signal(0)); err != nil && !errors.Is(err, syscall.ESRCH) {
-		t.Fatalf("signal 0 before Wait: %v", err)
+	if err := p.Signal(syscall.Signal(0)); err != nil {
+		t.Fatalf("signal 0 to the running init: %v", err)
+	}
+	ex := &libctr.Process{Process: configs.Process{Args: []string{"true"}, Env: []string{"PATH=/bin"}, Cwd: "/"}}
+	if code := enter(t, c, ex); code != 0 {
+		t.Fatalf("exec exit %d", code)
+	}
+	if err := ex.Signal(syscall.SIGTERM); !errors.Is(err, os.ErrProcessDone) {
+		t.Errorf("Signal to the exec after Wait: %v, want os.ErrProcessDone", err)
+	}
+	if err := p.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := p.Wait(); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.Signal(syscall.SIGTERM); !errors.Is(err, os.ErrProcessDone) {
-		t.Fatalf("Signal after Wait: %v, want os.ErrProcessDone", err)
+		t.Errorf("Signal to the init after Wait: %v, want os.ErrProcessDone", err)
 	}
 }
 

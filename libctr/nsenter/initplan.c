@@ -608,7 +608,7 @@ static void setup_dev(int fd, int rootfd, const struct init *in)
 	const char *rel = rel_in_root(in->rootfs, dev);
 	int devfd = rootfd >= 0 && rel != NULL ? open_in_root(rootfd, rel) : -1;
 	if (devfd < 0 && rootfd >= 0 && rel != NULL && !NO_OPENAT2(errno))
-		plan_fail(fd, "open %s: %s", dev, plan_errstr(errno));
+		plan_fail(fd, "openat2 %s: %s", dev, plan_errstr(errno));
 	int at = devfd >= 0 ? devfd : AT_FDCWD;
 	char path[8192];
 #define DEV_NAME(n) (devfd >= 0 ? (n) : (snprintf(path, sizeof path, "%s/%s", dev, (n)), path))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -335,7 +336,19 @@ func (p *proc) Wait(ctx context.Context) (container.ExitStatus, error) {
 	}
 }
 
-func (p *proc) Signal(sig syscall.Signal) error { return syscall.Kill(p.pid, sig) }
+// Signal goes through the libctr process when there is one, which refuses
+// once the program was reaped (its pid may be another process's by then):
+// ESRCH, as kill(2) says of a pid that is gone.
+func (p *proc) Signal(sig syscall.Signal) error {
+	if p.lp == nil {
+		return syscall.Kill(p.pid, sig)
+	}
+	err := p.lp.Signal(sig)
+	if errors.Is(err, os.ErrProcessDone) {
+		return syscall.ESRCH
+	}
+	return err
+}
 
 func (p *proc) Resize(width, height uint) error { return p.io.resize(width, height) }
 
