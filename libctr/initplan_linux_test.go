@@ -12,6 +12,7 @@ import (
 
 	"github.com/wharf-project/wharf/libctr"
 	"github.com/wharf-project/wharf/libctr/cgroups"
+	"golang.org/x/sys/unix"
 )
 
 // initPaths runs f once with the C init plan and once with the Go init,
@@ -269,10 +270,18 @@ func TestCgroupMountFlags(t *testing.T) {
 // that step.
 func TestRootfsPropagation(t *testing.T) {
 	rootLine := regexp.MustCompile(`(?m)^\S+ \S+ \S+ \S+ / .*$`)
-	for _, tc := range []struct{ prop, want string }{{"shared", "shared:"}, {"private", ""}, {"rslave", ""}, {"", ""}} {
+	// The directory holding the rootfs is made a shared mount on the host
+	// first (a bind onto itself), so that each propagation shows: shared
+	// gets a peer group, rslave makes the root a slave of the host's mount
+	// (master:N: host mounts below the rootfs reach the container, as with
+	// runc), private and the default (rprivate) neither.
+	for _, tc := range []struct{ prop, want string }{{"shared", "shared:"}, {"private", ""}, {"rslave", "master:"}, {"", ""}} {
 		t.Run("propagation="+tc.prop, func(t *testing.T) {
 			initPaths(t, func(t *testing.T) string {
-				c := testContainer(t, func(s *specs.Spec) { s.Linux.RootfsPropagation = tc.prop }, "cat", "/proc/self/mountinfo")
+				c := testContainer(t, func(s *specs.Spec) {
+					s.Linux.RootfsPropagation = tc.prop
+					sharedBind(t, filepath.Dir(s.Root.Path))
+				}, "cat", "/proc/self/mountinfo")
 				out, errb, code := c.run(t)
 				if code != 0 {
 					t.Fatalf("exit %d; stderr %q", code, errb)
@@ -281,12 +290,31 @@ func TestRootfsPropagation(t *testing.T) {
 				if root == "" {
 					t.Fatalf("no root mount in:\n%s", out)
 				}
-				if shared := strings.Contains(root, " shared:"); shared != (tc.want != "") {
-					t.Errorf("root mount %q, want shared: %v", root, tc.want != "")
+				for _, tag := range []string{"shared:", "master:"} {
+					if has := strings.Contains(root, " "+tag); has != (tc.want == tag) {
+						t.Errorf("root mount %q: %s %v, want %v", root, tag, has, tc.want == tag)
+					}
 				}
 				root = strings.ReplaceAll(mountIDs.ReplaceAllString(root, ""), c.rootfs, "<rootfs>")
-				return regexp.MustCompile(`shared:\d+`).ReplaceAllString(root, "shared:N")
+				return regexp.MustCompile(`(shared|master):\d+`).ReplaceAllString(root, "$1:N")
 			})
 		})
+	}
+}
+
+// sharedBind makes dir a shared mount of its own on the host until the
+// test ends.
+func sharedBind(t *testing.T, dir string) {
+	t.Helper()
+	if err := unix.Mount(dir, dir, "", unix.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+	})
+	if err := unix.Mount("", dir, "", unix.MS_SHARED, ""); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -36,8 +36,11 @@ func prepareRootfs(cfg *configs.Config, cgroupPaths map[string]string, userns bo
 	rootfs := cfg.Rootfs
 	// pivot_root refuses a shared new root or a shared parent of it (as
 	// with rootfsPropagation "shared"): make both private; the wanted
-	// propagation is applied to the new / after the pivot.
-	if parent, err := privateParent(cfg); err != nil {
+	// propagation is applied to the new / after the pivot. After rslave
+	// (or rprivate) neither is shared, and the rootfs keeps what / got:
+	// with rslave, a slave of the host's mount, as runc leaves it.
+	parent, err := privateParent(cfg)
+	if err != nil {
 		return err
 	} else if parent != "" {
 		if err := unix.Mount("", parent, "", unix.MS_PRIVATE, ""); err != nil {
@@ -47,8 +50,10 @@ func prepareRootfs(cfg *configs.Config, cgroupPaths map[string]string, userns bo
 	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind rootfs: %w", err)
 	}
-	if err := unix.Mount("", rootfs, "", unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("make rootfs private: %w", err)
+	if parent != "" {
+		if err := unix.Mount("", rootfs, "", unix.MS_PRIVATE, ""); err != nil {
+			return fmt.Errorf("make rootfs private: %w", err)
+		}
 	}
 	for _, op := range mountOps(cfg, cgroupPaths) {
 		if err := mountOp(op, rootfs); err != nil {
@@ -63,7 +68,6 @@ func prepareRootfs(cfg *configs.Config, cgroupPaths map[string]string, userns bo
 	if err := hooks(); err != nil {
 		return err
 	}
-	var err error
 	if cfg.NoPivotRoot {
 		err = moveRoot(rootfs)
 	} else if err = pivotRoot(rootfs); errors.Is(err, errCannotPivot) {

@@ -690,7 +690,9 @@ static void setup_container(int fd, const struct init *in)
 		plan_fail(fd, "make %s private: %s", in->parent_mount, plan_errstr(errno));
 	if (mount(in->rootfs, in->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		plan_fail(fd, "bind rootfs: %s", plan_errstr(errno));
-	if (mount("", in->rootfs, NULL, MS_PRIVATE, NULL) < 0)
+	/* Likewise the rootfs, which otherwise keeps what / got (with rslave,
+	 * a slave of the host's mount, as runc leaves it). */
+	if (in->parent_mount[0] && mount("", in->rootfs, NULL, MS_PRIVATE, NULL) < 0)
 		plan_fail(fd, "make rootfs private: %s", plan_errstr(errno));
 	int rootfd = -1;
 	for (uint32_t i = 0; i < in->nops; i++) {
