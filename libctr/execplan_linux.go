@@ -56,9 +56,10 @@ const (
 
 	planMagic = 0x31505857 // "WXP1" read as a little-endian u32
 
-	// The C side refuses plans larger than these (PLAN_MAX and the item
-	// counts in initplan.c); a process or container beyond them takes the
-	// Go init instead (errPlanTooBig).
+	// The C side refuses plans larger than these (PLAN_MAX and
+	// PLAN_MAX_ITEMS in nsenter/plan.h, with the other wire constants:
+	// TestPlanConstantsMatchTheC); a process or container beyond them
+	// takes the Go init instead (errPlanTooBig).
 	planMax      = 16 << 20
 	planMaxItems = 4096
 )

@@ -31,19 +31,6 @@
 
 #include "plan.h"
 
-#define PLAN_MAGIC 0x31505857u /* "WXP1" */
-#define PLAN_MAX (16u << 20) /* planMax in execplan_linux.go: more takes the Go init */
-
-enum {
-	PLAN_NNP = 1 << 0,
-	PLAN_CAPS = 1 << 1,
-	PLAN_SECCOMP_LOG = 1 << 2,
-	PLAN_UMASK = 1 << 3,
-	PLAN_OOM = 1 << 4,
-	PLAN_CHROOT = 1 << 5,
-	PLAN_TERMINAL = 1 << 6,
-};
-
 static const void *take(struct cursor *c, size_t n)
 {
 	if (c->bad || (size_t)(c->end - c->p) < n) {

@@ -28,25 +28,6 @@
 
 #include "plan.h"
 
-#define INIT_MAGIC 0x31504957u /* "WIP1" */
-#define PLAN_MAX_ITEMS 4096 /* planMaxItems in execplan_linux.go: more takes the Go init */
-
-enum {
-	INIT_CGROUPNS = 1 << 0, /* unshare a cgroup namespace */
-	INIT_UTS = 1 << 1,      /* set hostname and domainname (when given) */
-	INIT_DEV = 1 << 2,      /* fill a fresh /dev (setupDev) */
-	INIT_NOPIVOT = 1 << 3,  /* MS_MOVE + chroot instead of pivot_root */
-	INIT_RO_ROOT = 1 << 4,  /* remount / readonly at the end */
-};
-
-enum {
-	OP_MOUNT = 1,     /* mkdir dest, mount(src, dest, fstype, flags, data) */
-	OP_BIND = 2,      /* bind src (file or dir) on dest, remount with the other flags */
-	OP_REMOUNT = 3,   /* remount dest with flags */
-	OP_PROPAGATE = 4, /* mount("", dest, NULL, flags): one propagation change */
-	OP_SETATTR = 5,   /* mount_setattr(dest, AT_RECURSIVE): flags are MOUNT_ATTR_* to set | to clear << 32 */
-};
-
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
 #endif

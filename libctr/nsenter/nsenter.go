@@ -367,6 +367,21 @@ import (
 // Enabled reports whether the constructor is linked into this binary.
 const Enabled = true
 
+// WireConstants are the C side's values of the plans' wire constants
+// (plan.h), for libctr's tests to hold their Go twins to.
+func WireConstants() map[string]uint64 {
+	return map[string]uint64{
+		"PLAN_MAGIC": C.PLAN_MAGIC, "PLAN_MAX": C.PLAN_MAX, "INIT_MAGIC": C.INIT_MAGIC, "PLAN_MAX_ITEMS": C.PLAN_MAX_ITEMS,
+		"PLAN_NNP": C.PLAN_NNP, "PLAN_CAPS": C.PLAN_CAPS, "PLAN_SECCOMP_LOG": C.PLAN_SECCOMP_LOG, "PLAN_UMASK": C.PLAN_UMASK,
+		"PLAN_OOM": C.PLAN_OOM, "PLAN_CHROOT": C.PLAN_CHROOT, "PLAN_TERMINAL": C.PLAN_TERMINAL,
+		"INIT_CGROUPNS": C.INIT_CGROUPNS, "INIT_UTS": C.INIT_UTS, "INIT_DEV": C.INIT_DEV, "INIT_NOPIVOT": C.INIT_NOPIVOT,
+		"INIT_RO_ROOT": C.INIT_RO_ROOT,
+		"OP_MOUNT": C.OP_MOUNT, "OP_BIND": C.OP_BIND, "OP_REMOUNT": C.OP_REMOUNT, "OP_PROPAGATE": C.OP_PROPAGATE,
+		"OP_SETATTR": C.OP_SETATTR,
+		"LIBCTR_MAX_FDS": C.LIBCTR_MAX_FDS,
+	}
+}
+
 // CgroupJoined reports whether the constructor moved this process into the
 // cgroups whose descriptors _LIBCTR_CGROUPFDS named, and the error when it
 // tried and failed. It answers false, nil when it was not asked to.

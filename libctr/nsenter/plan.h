@@ -11,6 +11,40 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* The wire constants. Their Go twins are in libctr/execplan_linux.go and
+ * libctr/initplan_linux.go; TestPlanConstantsMatchTheC holds the two to
+ * the same values (through nsenter.WireConstants). */
+#define PLAN_MAGIC 0x31505857u /* "WXP1" */
+#define PLAN_MAX (16u << 20)   /* more takes the Go init */
+#define INIT_MAGIC 0x31504957u /* "WIP1" */
+#define PLAN_MAX_ITEMS 4096    /* mount steps, devices or sysctls: more takes the Go init */
+
+enum {
+	PLAN_NNP = 1 << 0,
+	PLAN_CAPS = 1 << 1,
+	PLAN_SECCOMP_LOG = 1 << 2,
+	PLAN_UMASK = 1 << 3,
+	PLAN_OOM = 1 << 4,
+	PLAN_CHROOT = 1 << 5,
+	PLAN_TERMINAL = 1 << 6,
+};
+
+enum {
+	INIT_CGROUPNS = 1 << 0, /* unshare a cgroup namespace */
+	INIT_UTS = 1 << 1,      /* set hostname and domainname (when given) */
+	INIT_DEV = 1 << 2,      /* fill a fresh /dev (setupDev) */
+	INIT_NOPIVOT = 1 << 3,  /* MS_MOVE + chroot instead of pivot_root */
+	INIT_RO_ROOT = 1 << 4,  /* remount / readonly at the end */
+};
+
+enum {
+	OP_MOUNT = 1,     /* mkdir dest, mount(src, dest, fstype, flags, data) */
+	OP_BIND = 2,      /* bind src (file or dir) on dest, remount with the other flags */
+	OP_REMOUNT = 3,   /* remount dest with flags */
+	OP_PROPAGATE = 4, /* mount("", dest, NULL, flags): one propagation change */
+	OP_SETATTR = 5,   /* mount_setattr(dest, AT_RECURSIVE): flags are MOUNT_ATTR_* to set | to clear << 32 */
+};
+
 struct plan {
 	uint32_t flags, uid, gid, umask, last_cap, first_fd;
 	int32_t oom;
