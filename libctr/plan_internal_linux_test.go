@@ -19,8 +19,8 @@ func TestPlanConstantsMatchTheC(t *testing.T) {
 		"PLAN_OOM": planOOM, "PLAN_CHROOT": planChroot, "PLAN_TERMINAL": planTerminal,
 		"INIT_CGROUPNS": initCgroupNS, "INIT_UTS": initUTS, "INIT_DEV": initDev, "INIT_NOPIVOT": initNoPivot,
 		"INIT_RO_ROOT": initReadonlyRoot,
-		"OP_MOUNT": opMount, "OP_BIND": opBind, "OP_REMOUNT": opRemount, "OP_PROPAGATE": opPropagate,
-		"OP_SETATTR": opSetattr,
+		"OP_MOUNT":     opMount, "OP_BIND": opBind, "OP_REMOUNT": opRemount, "OP_PROPAGATE": opPropagate,
+		"OP_SETATTR":     opSetattr,
 		"LIBCTR_MAX_FDS": prespawnMaxFds,
 	} {
 		cValue, ok := c[name]
