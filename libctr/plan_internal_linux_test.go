@@ -14,14 +14,28 @@ func TestPlanConstantsMatchTheC(t *testing.T) {
 		t.Skip("built without cgo: no C side")
 	}
 	for name, goValue := range map[string]uint64{
-		"PLAN_MAGIC": planMagic, "PLAN_MAX": planMax, "INIT_MAGIC": initMagic, "PLAN_MAX_ITEMS": planMaxItems,
-		"PLAN_NNP": planNNP, "PLAN_CAPS": planCaps, "PLAN_SECCOMP_LOG": planSeccompLog, "PLAN_UMASK": planUmask,
-		"PLAN_OOM": planOOM, "PLAN_CHROOT": planChroot, "PLAN_TERMINAL": planTerminal,
-		"INIT_CGROUPNS": initCgroupNS, "INIT_UTS": initUTS, "INIT_DEV": initDev, "INIT_NOPIVOT": initNoPivot,
-		"INIT_RO_ROOT": initReadonlyRoot,
-		"OP_MOUNT":     opMount, "OP_BIND": opBind, "OP_REMOUNT": opRemount, "OP_PROPAGATE": opPropagate,
-		"OP_SETATTR":     opSetattr,
-		"LIBCTR_MAX_FDS": prespawnMaxFds,
+		"PLAN_MAGIC":       planMagic,
+		"PLAN_MAX":         planMax,
+		"INIT_MAGIC":       initMagic,
+		"PLAN_MAX_ITEMS":   planMaxItems,
+		"PLAN_NNP":         planNNP,
+		"PLAN_CAPS":        planCaps,
+		"PLAN_SECCOMP_LOG": planSeccompLog,
+		"PLAN_UMASK":       planUmask,
+		"PLAN_OOM":         planOOM,
+		"PLAN_CHROOT":      planChroot,
+		"PLAN_TERMINAL":    planTerminal,
+		"INIT_CGROUPNS":    initCgroupNS,
+		"INIT_UTS":         initUTS,
+		"INIT_DEV":         initDev,
+		"INIT_NOPIVOT":     initNoPivot,
+		"INIT_RO_ROOT":     initReadonlyRoot,
+		"OP_MOUNT":         opMount,
+		"OP_BIND":          opBind,
+		"OP_REMOUNT":       opRemount,
+		"OP_PROPAGATE":     opPropagate,
+		"OP_SETATTR":       opSetattr,
+		"LIBCTR_MAX_FDS":   prespawnMaxFds,
 	} {
 		cValue, ok := c[name]
 		if !ok {
