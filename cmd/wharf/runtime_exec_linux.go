@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -151,9 +153,11 @@ func addExecCmds() {
 
 	var format string
 	ps := &cobra.Command{
-		Use:   "ps [--format table|json] <container-id>",
+		Use:   "ps [--format table|json] <container-id> [ps options]",
 		Short: "List the processes running in a container",
-		Args:  cobra.ExactArgs(1),
+		Long: "List the processes running in a container: their pids as a JSON array with --format json, or, as\n" +
+			"runc does, the lines of ps(1) (run with the ps options given, -ef by default) that are theirs.",
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := loadContainer(args[0])
 			if err != nil {
@@ -163,24 +167,53 @@ func addExecCmds() {
 			if err != nil {
 				return logged(err)
 			}
-			if format == "json" {
+			switch format {
+			case "json":
 				if pids == nil {
 					pids = []int{}
 				}
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(pids)
+			case "table":
+				return logged(psTable(cmd.OutOrStdout(), pids, args[1:]))
 			}
-			if format != "table" {
-				return logged(fmt.Errorf("--format %q: want table or json", format))
-			}
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 1, 8, 2, ' ', 0)
-			fmt.Fprintln(w, "PID\tCMD")
-			for _, pid := range pids {
-				b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-				fmt.Fprintf(w, "%d\t%s\n", pid, strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " ")))
-			}
-			return w.Flush()
+			return logged(fmt.Errorf("--format %q: want table or json", format))
 		},
 	}
 	ps.Flags().StringVarP(&format, "format", "f", "table", "table or json")
+	ps.Flags().SetInterspersed(false) // what follows the id is for ps(1)
 	runtimeCmd.AddCommand(execCmd, ps)
+}
+
+// psTable prints ps(1)'s header and its lines for pids, as runc's ps does:
+// psArgs (-ef when none) go to ps, and the column headed PID picks the
+// lines.
+func psTable(w io.Writer, pids []int, psArgs []string) error {
+	if len(psArgs) == 0 {
+		psArgs = []string{"-ef"}
+	}
+	out, err := exec.Command("ps", psArgs...).Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && len(ee.Stderr) > 0 {
+			return fmt.Errorf("ps %s: %s", strings.Join(psArgs, " "), strings.TrimSpace(string(ee.Stderr)))
+		}
+		return fmt.Errorf("ps %s: %w", strings.Join(psArgs, " "), err)
+	}
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	col := slices.Index(strings.Fields(lines[0]), "PID")
+	if col < 0 {
+		return fmt.Errorf("ps %s: no PID column in %q", strings.Join(psArgs, " "), lines[0])
+	}
+	ours := make(map[string]bool, len(pids))
+	for _, pid := range pids {
+		ours[strconv.Itoa(pid)] = true
+	}
+	b := []byte(lines[0] + "\n")
+	for _, line := range lines[1:] {
+		if f := strings.Fields(line); col < len(f) && ours[f[col]] {
+			b = append(b, line+"\n"...)
+		}
+	}
+	_, err = w.Write(b)
+	return err
 }

@@ -43,7 +43,19 @@ func checkLifecycle(r *rt) {
 	}
 	var pids []int
 	if err := json.Unmarshal([]byte(r.ok("ps", "--format", "json", id)), &pids); err != nil || len(pids) != 1 {
-		t.Errorf("ps: %v %v", pids, err)
+		t.Fatalf("ps: %v %v", pids, err)
+	}
+	// As runc: ps(1)'s header and the container's lines, -ef or the ps
+	// options given after the id.
+	for _, tc := range []struct {
+		args   []string
+		header string
+	}{{nil, "UID"}, {[]string{"-eo", "pid,comm"}, "PID"}} {
+		lines := strings.Split(strings.TrimSpace(r.ok(append([]string{"ps", id}, tc.args...)...)), "\n")
+		if len(lines) != 2 || !strings.HasPrefix(strings.TrimSpace(lines[0]), tc.header) ||
+			!strings.Contains(lines[1], strconv.Itoa(pids[0])) {
+			t.Errorf("ps %v: %q, want a header and the init's line (pid %d)", tc.args, lines, pids[0])
+		}
 	}
 
 	r.ok("pause", id)
