@@ -181,7 +181,7 @@ func (c *Container) start(p *Process, atOnce *bool) error {
 		if err != nil {
 			return err
 		}
-		if plan, err = encodeInitPlan(cfg, &p.Process, c.cgroup.Paths(), filter, 3+len(p.ExtraFiles)); errors.Is(err, errPlanTooBig) {
+		if plan, err = encodeInitPlan(cfg, &p.Process, c.id, c.cgroup.Paths(), filter, 3+len(p.ExtraFiles)); errors.Is(err, errPlanTooBig) {
 			plan = nil // the Go init takes it
 		} else if err != nil {
 			return err

@@ -42,7 +42,7 @@ func (c *Container) Enter(p *Process) error {
 		if err != nil {
 			return err
 		}
-		if plan, err = encodeExecPlan(&cfg, &p.Process, filter, 3+len(p.ExtraFiles)); errors.Is(err, errPlanTooBig) {
+		if plan, err = encodeExecPlan(&cfg, &p.Process, c.id, filter, 3+len(p.ExtraFiles)); errors.Is(err, errPlanTooBig) {
 			plan = nil // the Go init takes it
 		} else if err != nil {
 			return err

@@ -37,7 +37,8 @@ import (
 //	5 × u64 capability masks: bounding, effective, inheritable, permitted, ambient
 //	u32 n, n × {u32 resource, u64 soft, u64 hard} rlimits
 //	u32 n, n × struct sock_filter (u16 code, u8 jt, u8 jf, u32 k)
-//	str cwd, str rootfs (for planChroot), strs args, strs env
+//	str cwd, str rootfs (for planChroot), strs args, strs env,
+//	str session keyring to join ("" for none), u32 permissions to add to it
 //
 // where str is a u32 length and the bytes, and strs a u32 count of strs.
 // The child answers on the init pipe as the Go init does: one
@@ -80,9 +81,9 @@ func useExecPlan(cfg *configs.Config) bool {
 // encodeExecPlan resolves what finalize would and lays it out for
 // execplan.c, with filter compiled from cfg.Seccomp; firstFd is the
 // child's init pipe, the first descriptor after the preserved ones.
-func encodeExecPlan(cfg *configs.Config, p *configs.Process, filter []seccomp.Instruction, firstFd int) ([]byte, error) {
+func encodeExecPlan(cfg *configs.Config, p *configs.Process, id string, filter []seccomp.Instruction, firstFd int) ([]byte, error) {
 	var b planBuf
-	if err := b.process(cfg, p, filter, firstFd); err != nil {
+	if err := b.process(cfg, p, id, filter, firstFd); err != nil {
 		return nil, err
 	}
 	return b.bytes()
@@ -129,8 +130,8 @@ func (b *planBuf) bytes() ([]byte, error) {
 }
 
 // process appends the process half of a plan: what finalize needs, from
-// the magic "WXP1" on.
-func (b *planBuf) process(cfg *configs.Config, p *configs.Process, filter []seccomp.Instruction, firstFd int) error {
+// the magic "WXP1" on, for a process of container id.
+func (b *planBuf) process(cfg *configs.Config, p *configs.Process, id string, filter []seccomp.Instruction, firstFd int) error {
 	c, err := resolveCaps(p.Capabilities)
 	if err != nil {
 		return err
@@ -174,6 +175,9 @@ func (b *planBuf) process(cfg *configs.Config, p *configs.Process, filter []secc
 	b.str(rootfs)
 	b.strs(p.Args)
 	b.strs(p.Env)
+	keyring, perm := sessionKeyring(cfg, id)
+	b.str(keyring)
+	b.put(perm)
 	return nil
 }
 

@@ -79,6 +79,9 @@ func initMain(pipe *os.File) error {
 			return err
 		}
 	}
+	if err := joinSessionKeyring(sessionKeyring(cfg, msg.ID)); err != nil {
+		return err
+	}
 	if proc.OomScoreAdj != nil {
 		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*proc.OomScoreAdj)), 0); err != nil {
 			return fmt.Errorf("oom_score_adj: %w", err)

@@ -15,17 +15,17 @@ import (
 func TestPlanTooBigForC(t *testing.T) {
 	cfg := &configs.Config{Rootfs: "/", Namespaces: configs.Namespaces{{Type: configs.NEWNS}}, Sysctl: map[string]string{}}
 	proc := &configs.Process{Args: []string{"true"}, Cwd: "/"}
-	if _, err := encodeInitPlan(cfg, proc, nil, nil, 3); err != nil {
+	if _, err := encodeInitPlan(cfg, proc, "t", nil, nil, 3); err != nil {
 		t.Fatalf("a small plan: %v", err)
 	}
 	for i := range planMaxItems + 1 {
 		cfg.Sysctl[fmt.Sprintf("net.ipv4.x%d", i)] = "1"
 	}
-	if _, err := encodeInitPlan(cfg, proc, nil, nil, 3); !errors.Is(err, errPlanTooBig) {
+	if _, err := encodeInitPlan(cfg, proc, "t", nil, nil, 3); !errors.Is(err, errPlanTooBig) {
 		t.Errorf("%d sysctls: %v, want errPlanTooBig", len(cfg.Sysctl), err)
 	}
 	big := &configs.Process{Args: []string{"true"}, Cwd: "/", Env: []string{"X=" + strings.Repeat("x", planMax)}}
-	if _, err := encodeExecPlan(&configs.Config{}, big, nil, 3); !errors.Is(err, errPlanTooBig) {
+	if _, err := encodeExecPlan(&configs.Config{}, big, "t", nil, 3); !errors.Is(err, errPlanTooBig) {
 		t.Errorf("a %d-byte environment: %v, want errPlanTooBig", len(big.Env[0]), err)
 	}
 }
@@ -35,12 +35,12 @@ func TestPlanTooBigForC(t *testing.T) {
 func TestPlanRefusesNUL(t *testing.T) {
 	cfg := &configs.Config{Rootfs: "/", Namespaces: configs.Namespaces{{Type: configs.NEWNS}}}
 	proc := &configs.Process{Args: []string{"true"}, Cwd: "/", Env: []string{"A=b\x00c"}}
-	if _, err := encodeExecPlan(cfg, proc, nil, 3); !errors.Is(err, configs.ErrInvalid) {
+	if _, err := encodeExecPlan(cfg, proc, "t", nil, 3); !errors.Is(err, configs.ErrInvalid) {
 		t.Errorf("exec plan with a NUL in the environment: %v", err)
 	}
 	proc.Env = nil
 	cfg.MaskPaths = []string{"/proc/x\x00"}
-	if _, err := encodeInitPlan(cfg, proc, nil, nil, 3); !errors.Is(err, configs.ErrInvalid) {
+	if _, err := encodeInitPlan(cfg, proc, "t", nil, nil, 3); !errors.Is(err, configs.ErrInvalid) {
 		t.Errorf("init plan with a NUL in a masked path: %v", err)
 	}
 }

@@ -82,7 +82,7 @@ type planOp struct {
 
 // encodeInitPlan lays out cfg's container and p for initplan.c; firstFd
 // is the child's init pipe.
-func encodeInitPlan(cfg *configs.Config, p *configs.Process, cgroupPaths map[string]string, filter []seccomp.Instruction, firstFd int) ([]byte, error) {
+func encodeInitPlan(cfg *configs.Config, p *configs.Process, id string, cgroupPaths map[string]string, filter []seccomp.Instruction, firstFd int) ([]byte, error) {
 	var flags uint32
 	if unshareCgroupNS(cfg) {
 		flags |= initCgroupNS
@@ -135,7 +135,7 @@ func encodeInitPlan(cfg *configs.Config, p *configs.Process, cgroupPaths map[str
 	}
 	b.strs(cfg.ReadonlyPaths)
 	b.strs(cfg.MaskPaths)
-	if err := b.process(cfg, p, filter, firstFd); err != nil {
+	if err := b.process(cfg, p, id, filter, firstFd); err != nil {
 		return nil, err
 	}
 	return b.bytes()

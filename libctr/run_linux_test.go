@@ -3,6 +3,7 @@ package libctr_test
 import (
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -80,4 +81,43 @@ func TestNamespacesIsolated(t *testing.T) {
 			t.Errorf("mount point %s missing: %v", want, points)
 		}
 	}
+}
+
+// A container's processes get a session keyring of their own, as runc's
+// do: "_ses.<id>", made by the init (both ways) and searchable by its uid,
+// instead of sharing the runtime caller's and the keys in it.
+func TestSessionKeyringOfItsOwn(t *testing.T) {
+	initPaths(t, func(t *testing.T) string {
+		c := testContainer(t, nil, "true")
+		if _, errb, code := c.run(t); code != 0 {
+			t.Fatalf("exit %d: %s", code, errb)
+		}
+		perm, ok := keyringPerm(t, "_ses."+c.ID())
+		if !ok {
+			t.Fatalf("no keyring _ses.%s in /proc/keys", c.ID())
+		}
+		if perm&0x80000 == 0 { // KEY_USR_SEARCH
+			t.Errorf("keyring _ses.%s: perm %08x, want the uid's search bit", c.ID(), perm)
+		}
+		return "made"
+	})
+}
+
+// keyringPerm finds the keyring described as name in /proc/keys (this
+// process, root, can view the containers' ones) and returns its perm.
+func keyringPerm(t *testing.T, name string) (uint32, bool) {
+	t.Helper()
+	b, err := os.ReadFile("/proc/keys")
+	if err != nil {
+		t.Skipf("no /proc/keys: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		// id flags usage timeout perm uid gid type description: summary
+		f := strings.Fields(line)
+		if len(f) >= 9 && f[7] == "keyring" && strings.TrimSuffix(f[8], ":") == name {
+			perm, err := strconv.ParseUint(f[4], 16, 32)
+			return uint32(perm), err == nil
+		}
+	}
+	return 0, false
 }

@@ -19,6 +19,7 @@ type createOpts struct {
 	pidFile       string
 	consoleSocket string
 	noPivot       bool
+	noNewKeyring  bool
 	preserveFds   int
 	detach        bool
 }
@@ -29,6 +30,7 @@ func (o *createOpts) flags(cmd *cobra.Command) {
 	f.StringVar(&o.pidFile, "pid-file", "", "write the container's init pid to this file")
 	f.StringVar(&o.consoleSocket, "console-socket", "", "unix socket to send the pty master to, for terminal: true")
 	f.BoolVar(&o.noPivot, "no-pivot", false, "use MS_MOVE and chroot instead of pivot_root")
+	f.BoolVar(&o.noNewKeyring, "no-new-keyring", false, "keep the caller's session keyring instead of a new one for the container")
 	f.IntVar(&o.preserveFds, "preserve-fds", 0, "pass this many extra fds (3, 4, ...) to the container")
 }
 
@@ -48,6 +50,7 @@ func (o *createOpts) create(id string, b *bundleSpec, run bool) (*libctr.Contain
 	}
 	f.CgroupsAtCreate = true // started right after
 	b.cfg.NoPivotRoot = b.cfg.NoPivotRoot || o.noPivot
+	b.cfg.NoNewKeyring = b.cfg.NoNewKeyring || o.noNewKeyring
 	if b.proc.Terminal && o.consoleSocket == "" {
 		return nil, nil, errors.New("terminal: true needs --console-socket")
 	}

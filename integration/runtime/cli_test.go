@@ -105,6 +105,27 @@ func TestRunForegroundExitCode(t *testing.T) {
 	}
 }
 
+// As runc: a container gets a session keyring of its own ("_ses.<id>"),
+// unless --no-new-keyring keeps the caller's.
+func TestSessionKeyringAndNoNewKeyring(t *testing.T) {
+	r := newRT(t)
+	for _, noNew := range []bool{false, true} {
+		bundle, id := r.bundle(nil, "true")
+		args := []string{"run", "--bundle", bundle, id}
+		if noNew {
+			args = []string{"run", "--no-new-keyring", "--bundle", bundle, id}
+		}
+		r.ok(args...)
+		keys, err := os.ReadFile("/proc/keys")
+		if err != nil {
+			t.Skipf("no /proc/keys: %v", err)
+		}
+		if made := strings.Contains(string(keys), " _ses."+id+": "); made == noNew {
+			t.Errorf("--no-new-keyring %v: keyring _ses.%s made: %v", noNew, id, made)
+		}
+	}
+}
+
 func TestRunDetachAndList(t *testing.T) {
 	r := newRT(t)
 	bundle, id := r.bundle(nil, "sleep", "1000")

@@ -124,28 +124,32 @@ type Hooks struct {
 
 // Config is everything about a container except the process it runs.
 type Config struct {
-	Rootfs          string            `json:"rootfs"`
-	Readonlyfs      bool              `json:"readonlyfs,omitempty"`
-	RootPropagation int               `json:"root_propagation,omitempty"`
-	NoPivotRoot     bool              `json:"no_pivot_root,omitempty"`
-	Hostname        string            `json:"hostname,omitempty"`
-	Domainname      string            `json:"domainname,omitempty"`
-	Namespaces      Namespaces        `json:"namespaces"`
-	UIDMappings     []IDMap           `json:"uid_mappings,omitempty"`
-	GIDMappings     []IDMap           `json:"gid_mappings,omitempty"`
-	Mounts          []Mount           `json:"mounts,omitempty"`
-	Devices         []Device          `json:"devices,omitempty"`
-	MaskPaths       []string          `json:"mask_paths,omitempty"`
-	ReadonlyPaths   []string          `json:"readonly_paths,omitempty"`
-	Sysctl          map[string]string `json:"sysctl,omitempty"`
-	OomScoreAdj     *int              `json:"oom_score_adj,omitempty"`
-	Cgroups         *Cgroup           `json:"cgroups"`
-	Seccomp         *Seccomp          `json:"seccomp,omitempty"`
-	Hooks           Hooks             `json:"hooks,omitempty"`
-	Labels          map[string]string `json:"labels,omitempty"` // the spec's annotations
-	Version         string            `json:"version"`          // the spec's ociVersion
-	MountLabel      string            `json:"mount_label,omitempty"`
-	Personality     string            `json:"personality,omitempty"`
+	Rootfs          string `json:"rootfs"`
+	Readonlyfs      bool   `json:"readonlyfs,omitempty"`
+	RootPropagation int    `json:"root_propagation,omitempty"`
+	NoPivotRoot     bool   `json:"no_pivot_root,omitempty"`
+	// NoNewKeyring leaves the processes the runtime caller's session
+	// keyring instead of one of the container's own (runc's
+	// --no-new-keyring).
+	NoNewKeyring  bool              `json:"no_new_keyring,omitempty"`
+	Hostname      string            `json:"hostname,omitempty"`
+	Domainname    string            `json:"domainname,omitempty"`
+	Namespaces    Namespaces        `json:"namespaces"`
+	UIDMappings   []IDMap           `json:"uid_mappings,omitempty"`
+	GIDMappings   []IDMap           `json:"gid_mappings,omitempty"`
+	Mounts        []Mount           `json:"mounts,omitempty"`
+	Devices       []Device          `json:"devices,omitempty"`
+	MaskPaths     []string          `json:"mask_paths,omitempty"`
+	ReadonlyPaths []string          `json:"readonly_paths,omitempty"`
+	Sysctl        map[string]string `json:"sysctl,omitempty"`
+	OomScoreAdj   *int              `json:"oom_score_adj,omitempty"`
+	Cgroups       *Cgroup           `json:"cgroups"`
+	Seccomp       *Seccomp          `json:"seccomp,omitempty"`
+	Hooks         Hooks             `json:"hooks,omitempty"`
+	Labels        map[string]string `json:"labels,omitempty"` // the spec's annotations
+	Version       string            `json:"version"`          // the spec's ociVersion
+	MountLabel    string            `json:"mount_label,omitempty"`
+	Personality   string            `json:"personality,omitempty"`
 	// TimeOffsets shift the clocks ("monotonic", "boottime") of a new
 	// time namespace.
 	TimeOffsets map[string]TimeOffset `json:"time_offsets,omitempty"`

@@ -66,6 +66,7 @@ func (c *Config) WriteJSON(w *jsonlite.Writer) {
 	w.BoolMember("readonlyfs", c.Readonlyfs, jsonlite.OmitEmpty)
 	w.IntMember("root_propagation", int64(c.RootPropagation), jsonlite.OmitEmpty)
 	w.BoolMember("no_pivot_root", c.NoPivotRoot, jsonlite.OmitEmpty)
+	w.BoolMember("no_new_keyring", c.NoNewKeyring, jsonlite.OmitEmpty)
 	w.StringMember("hostname", c.Hostname, jsonlite.OmitEmpty)
 	w.StringMember("domainname", c.Domainname, jsonlite.OmitEmpty)
 	w.Key("namespaces")
@@ -147,6 +148,8 @@ func (c *Config) ReadJSON(r *jsonlite.Reader) {
 			jsonlite.Int(r, &c.RootPropagation)
 		case "no_pivot_root":
 			r.Bool(&c.NoPivotRoot)
+		case "no_new_keyring":
+			r.Bool(&c.NoNewKeyring)
 		case "hostname":
 			jsonlite.String(r, &c.Hostname)
 		case "domainname":

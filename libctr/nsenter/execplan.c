@@ -15,6 +15,7 @@
 #include <grp.h>
 #include <signal.h>
 #include <linux/filter.h>
+#include <linux/keyctl.h>
 #include <linux/seccomp.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -133,6 +134,8 @@ int plan_parse(struct plan *pl, struct cursor *cur)
 	pl->rootfs = plan_str(&c);
 	pl->argv = plan_strs(&c, 0);
 	pl->envp = plan_strs(&c, 1); /* room for HOME */
+	pl->keyring = plan_str(&c);
+	pl->keyperm = plan_u32(&c);
 	*cur = c;
 	if (c.bad || pl->argv == NULL || pl->argv[0] == NULL)
 		return -1;
@@ -466,8 +469,38 @@ static void wait_start(void)
 }
 
 /* plan_run: see plan.h. The steps and their order are initMain's. */
+/* join_keyring joins (or makes) the session keyring name and adds perm to
+ * its permissions, as joinSessionKeyring does in Go: nothing where
+ * keyrings cannot be had (no keyctl, or a seccomp profile refusing it). */
+static void join_keyring(int fd, const char *name, uint32_t perm)
+{
+	long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name);
+	if (id < 0 && (errno == ENOSYS || errno == EPERM))
+		return;
+	if (id < 0)
+		plan_fail(fd, "join session keyring %s: %s", name, plan_errstr(errno));
+	/* "type;uid;gid;perm;description", perm in hex */
+	char desc[512];
+	long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, id, desc, sizeof desc);
+	if (n < 0)
+		plan_fail(fd, "describe session keyring %s: %s", name, plan_errstr(errno));
+	desc[sizeof desc - 1] = '\0';
+	const char *p = desc;
+	for (int i = 0; i < 3 && p != NULL; i++)
+		if ((p = strchr(p, ';')) != NULL)
+			p++;
+	char *end;
+	unsigned long cur = p != NULL ? strtoul(p, &end, 16) : 0;
+	if (p == NULL || end == p || *end != ';')
+		plan_fail(fd, "describe session keyring %s: %s", name, desc);
+	if (syscall(SYS_keyctl, KEYCTL_SETPERM, id, (uint32_t)cur | perm) < 0)
+		plan_fail(fd, "session keyring %s permissions: %s", name, plan_errstr(errno));
+}
+
 void plan_run(struct plan *pl, int fd, int init)
 {
+	if (pl->keyring[0] != '\0')
+		join_keyring(fd, pl->keyring, pl->keyperm);
 	if (pl->flags & PLAN_OOM) {
 		char v[16];
 		int n = snprintf(v, sizeof v, "%d", pl->oom);

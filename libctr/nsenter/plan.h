@@ -57,6 +57,8 @@ struct plan {
 	struct sock_filter *filter;
 	char *cwd, *rootfs;
 	char **argv, **envp;
+	char *keyring; /* the session keyring to join, "" for none */
+	uint32_t keyperm;
 };
 
 struct cursor {
