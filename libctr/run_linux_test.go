@@ -88,10 +88,14 @@ func TestNamespacesIsolated(t *testing.T) {
 // instead of sharing the runtime caller's and the keys in it.
 func TestSessionKeyringOfItsOwn(t *testing.T) {
 	initPaths(t, func(t *testing.T) string {
-		c := testContainer(t, nil, "true")
-		if _, errb, code := c.run(t); code != 0 {
-			t.Fatalf("exit %d: %s", code, errb)
-		}
+		// Looked for while the container runs: once its last process is
+		// gone, the kernel collects the keyring.
+		c := testContainer(t, nil, "sleep", "1000")
+		p, _, _ := c.start(t)
+		defer func() {
+			_ = p.Signal(syscall.SIGKILL)
+			_, _ = p.Wait()
+		}()
 		perm, ok := keyringPerm(t, "_ses."+c.ID())
 		if !ok {
 			t.Fatalf("no keyring _ses.%s in /proc/keys", c.ID())

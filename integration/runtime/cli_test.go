@@ -110,13 +110,16 @@ func TestRunForegroundExitCode(t *testing.T) {
 func TestSessionKeyringAndNoNewKeyring(t *testing.T) {
 	r := newRT(t)
 	for _, noNew := range []bool{false, true} {
-		bundle, id := r.bundle(nil, "true")
-		args := []string{"run", "--bundle", bundle, id}
+		// Looked for while the container runs: once its last process is
+		// gone, the kernel collects the keyring.
+		bundle, id := r.bundle(nil, "sleep", "1000")
+		args := []string{"run", "--detach", "--bundle", bundle, id}
 		if noNew {
-			args = []string{"run", "--no-new-keyring", "--bundle", bundle, id}
+			args = []string{"run", "--detach", "--no-new-keyring", "--bundle", bundle, id}
 		}
 		r.ok(args...)
 		keys, err := os.ReadFile("/proc/keys")
+		r.ok("delete", "--force", id)
 		if err != nil {
 			t.Skipf("no /proc/keys: %v", err)
 		}
