@@ -27,6 +27,7 @@ type execOpts struct {
 	cwd           string
 	env           []string
 	user          string
+	gids          []uint
 	caps          []string
 	noNewPrivs    bool
 	preserveFds   int
@@ -73,6 +74,13 @@ func (o *execOpts) execProcess(c *libctr.Container, args []string) (*configs.Pro
 			}
 			p.GID = uint32(g)
 		}
+	}
+	if len(o.gids) > 0 {
+		gids := append([]uint32(nil), p.AdditionalGids...)
+		for _, g := range o.gids {
+			gids = append(gids, uint32(g))
+		}
+		p.AdditionalGids = gids
 	}
 	if len(o.caps) > 0 && p.Capabilities != nil {
 		cp := *p.Capabilities
@@ -147,6 +155,7 @@ func addExecCmds() {
 	f.StringVar(&o.cwd, "cwd", "", "working directory in the container")
 	f.StringArrayVarP(&o.env, "env", "e", nil, "set an environment variable (KEY=value)")
 	f.StringVarP(&o.user, "user", "u", "", "uid[:gid] to run as")
+	f.UintSliceVarP(&o.gids, "additional-gids", "g", nil, "add a supplementary group (repeat, or a comma-separated list)")
 	f.StringArrayVarP(&o.caps, "cap", "c", nil, "add a capability")
 	f.BoolVar(&o.noNewPrivs, "no-new-privs", false, "set no_new_privs")
 	f.IntVar(&o.preserveFds, "preserve-fds", 0, "pass this many extra fds (3, 4, ...) to the process")

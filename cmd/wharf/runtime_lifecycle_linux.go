@@ -119,6 +119,7 @@ func addLifecycleCmds() {
 	}
 
 	var ro createOpts
+	var keep bool
 	run := &cobra.Command{
 		Use:   "run [flags] <container-id>",
 		Short: "Create and start a container; wait for it unless --detach",
@@ -126,6 +127,9 @@ func addLifecycleCmds() {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// A terminal with nobody to take the pty: run takes it itself
 			// and wires it to its own stdio, as runc does.
+			if keep && ro.detach {
+				return logged(errors.New("--keep and --detach cannot both be used"))
+			}
 			var relay *signalRelay
 			if !ro.detach {
 				relay = startSignalRelay()
@@ -173,8 +177,10 @@ func addLifecycleCmds() {
 				}
 				proxy.close()
 			}
-			if err := c.Destroy(); err != nil {
-				runtimeLog.Warn("delete after run", "error", err.Error())
+			if !keep {
+				if err := c.Destroy(); err != nil {
+					runtimeLog.Warn("delete after run", "error", err.Error())
+				}
 			}
 			os.Exit(code)
 			return nil
@@ -182,6 +188,7 @@ func addLifecycleCmds() {
 	}
 	ro.flags(run)
 	run.Flags().BoolVarP(&ro.detach, "detach", "d", false, "do not wait for the container to exit")
+	run.Flags().BoolVar(&keep, "keep", false, "do not delete the container after it exits (it stays, stopped, until delete)")
 
 	var force bool
 	del := &cobra.Command{

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -103,6 +104,32 @@ func TestRunForegroundExitCode(t *testing.T) {
 	if ids := r.ok("list", "-q"); strings.TrimSpace(ids) != "" {
 		t.Errorf("list after run: %q", ids)
 	}
+}
+
+// runc's run --keep leaves the container, stopped, until delete; exec's
+// --additional-gids adds supplementary groups.
+func TestRunKeepAndExecGroups(t *testing.T) {
+	r := newRT(t)
+	bundle, id := r.bundle(nil, "sh", "-c", "exit 3")
+	if _, errOut, code := r.run("", "run", "--keep", "--bundle", bundle, id); code != 3 {
+		t.Fatalf("run --keep: exit %d, stderr %q", code, errOut)
+	}
+	if st := r.state(id); st["status"] != "stopped" {
+		t.Errorf("after run --keep: %v, want stopped", st)
+	}
+	r.ok("delete", id)
+	r.assertGone(id)
+	if _, errOut, code := r.run("", "run", "--keep", "--detach", "--bundle", bundle, id); code == 0 || !strings.Contains(errOut, "--keep") {
+		t.Errorf("run --keep --detach: exit %d, stderr %q", code, errOut)
+	}
+
+	bundle, id = r.bundle(nil, "sleep", "1000")
+	r.ok("run", "--detach", "--bundle", bundle, id)
+	out := r.ok("exec", "-g", "10", "--additional-gids", "20,30", id, "grep", "^Groups:", "/proc/self/status")
+	if got := strings.Fields(strings.TrimPrefix(out, "Groups:")); !slices.Equal(got, []string{"10", "20", "30"}) {
+		t.Errorf("exec --additional-gids: %q, want groups 10 20 30", out)
+	}
+	r.ok("delete", "--force", id)
 }
 
 // As runc: a container gets a session keyring of its own ("_ses.<id>"),
