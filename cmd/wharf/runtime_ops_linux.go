@@ -193,6 +193,7 @@ func updateCommand() *cobra.Command {
 	var resources string
 	var memory, memSwap, memRes, cpuQuota, pids int64
 	var cpuShares, cpuPeriod uint64
+	var blkioWeight uint16
 	var cpus, mems string
 	cmd := &cobra.Command{
 		Use:   "update [flags] <container-id>",
@@ -233,6 +234,10 @@ func updateCommand() *cobra.Command {
 			set("cpuset-cpus", func() { r.CpusetCpus = cpus })
 			set("cpuset-mems", func() { r.CpusetMems = mems })
 			set("pids-limit", func() { r.PidsLimit = pids })
+			set("blkio-weight", func() { r.BlkioWeight = blkioWeight })
+			if fl.Changed("blkio-weight") && (blkioWeight < 10 || blkioWeight > 1000) {
+				return logged(fmt.Errorf("--blkio-weight %d: want 10 to 1000", blkioWeight))
+			}
 			r.Devices = nil // device rules are fixed at create
 			return logged(c.Set(r))
 		},
@@ -248,6 +253,7 @@ func updateCommand() *cobra.Command {
 	f.StringVar(&cpus, "cpuset-cpus", "", "CPUs to run on")
 	f.StringVar(&mems, "cpuset-mems", "", "memory nodes to use")
 	f.Int64Var(&pids, "pids-limit", 0, "maximum number of tasks")
+	f.Uint16Var(&blkioWeight, "blkio-weight", 0, "block I/O weight, 10 to 1000")
 	return cmd
 }
 

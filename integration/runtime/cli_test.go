@@ -280,6 +280,23 @@ func TestUpdateAndEventsStream(t *testing.T) {
 			t.Errorf("%s = %q (%v), want %s", file, b, err, want)
 		}
 	}
+	// --blkio-weight: out of range refused; else applied, or refused with
+	// the file named where the host has no blkio.weight (as here: no CFQ
+	// or BFQ scheduler).
+	if _, errOut, code := r.run("", "update", "--blkio-weight", "5", id); code == 0 || !strings.Contains(errOut, "10 to 1000") {
+		t.Errorf("update --blkio-weight 5: exit %d, stderr %q", code, errOut)
+	}
+	if _, err := os.Stat("/sys/fs/cgroup/blkio"); err == nil { // cgroup v1, as here
+		weight := filepath.Join("/sys/fs/cgroup/blkio/wharf", id, "blkio.weight")
+		_, errOut, code := r.run("", "update", "--blkio-weight", "500", id)
+		if _, err := os.Stat(weight); err == nil {
+			if b, _ := os.ReadFile(weight); code != 0 || strings.TrimSpace(string(b)) != "500" {
+				t.Errorf("update --blkio-weight 500: exit %d (%q), %s = %q", code, errOut, weight, b)
+			}
+		} else if code == 0 || !strings.Contains(errOut, "blkio.weight") {
+			t.Errorf("update --blkio-weight 500 without %s: exit %d, stderr %q", weight, code, errOut)
+		}
+	}
 	// The stream prints a sample at once and then every interval until
 	// the container stops, then ends; whether the kill lands before or
 	// after it started, there is at least the first sample.
