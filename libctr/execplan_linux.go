@@ -83,7 +83,7 @@ func useExecPlan(cfg *configs.Config) bool {
 // child's init pipe, the first descriptor after the preserved ones.
 func encodeExecPlan(cfg *configs.Config, p *configs.Process, id string, filter []seccomp.Instruction, firstFd int) ([]byte, error) {
 	var b planBuf
-	if err := b.process(cfg, p, id, filter, firstFd); err != nil {
+	if err := b.process(cfg, p, id, true, filter, firstFd); err != nil {
 		return nil, err
 	}
 	return b.bytes()
@@ -130,8 +130,8 @@ func (b *planBuf) bytes() ([]byte, error) {
 }
 
 // process appends the process half of a plan: what finalize needs, from
-// the magic "WXP1" on, for a process of container id.
-func (b *planBuf) process(cfg *configs.Config, p *configs.Process, id string, filter []seccomp.Instruction, firstFd int) error {
+// the magic "WXP1" on, for a process of container id: an exec, or its init.
+func (b *planBuf) process(cfg *configs.Config, p *configs.Process, id string, exec bool, filter []seccomp.Instruction, firstFd int) error {
 	c, err := resolveCaps(p.Capabilities)
 	if err != nil {
 		return err
@@ -175,7 +175,7 @@ func (b *planBuf) process(cfg *configs.Config, p *configs.Process, id string, fi
 	b.str(rootfs)
 	b.strs(p.Args)
 	b.strs(p.Env)
-	keyring, perm := sessionKeyring(cfg, id)
+	keyring, perm := sessionKeyring(cfg, id, exec)
 	b.str(keyring)
 	b.put(perm)
 	return nil

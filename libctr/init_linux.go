@@ -79,7 +79,7 @@ func initMain(pipe *os.File) error {
 			return err
 		}
 	}
-	if err := joinSessionKeyring(sessionKeyring(cfg, msg.ID)); err != nil {
+	if err := joinSessionKeyring(sessionKeyring(cfg, msg.ID, msg.Exec)); err != nil {
 		return err
 	}
 	if proc.OomScoreAdj != nil {

@@ -135,7 +135,7 @@ func encodeInitPlan(cfg *configs.Config, p *configs.Process, id string, cgroupPa
 	}
 	b.strs(cfg.ReadonlyPaths)
 	b.strs(cfg.MaskPaths)
-	if err := b.process(cfg, p, id, filter, firstFd); err != nil {
+	if err := b.process(cfg, p, id, false, filter, firstFd); err != nil {
 		return nil, err
 	}
 	return b.bytes()

@@ -11,14 +11,18 @@ import (
 )
 
 // sessionKeyring is the session keyring a container's processes join, as
-// runc's do: "_ses.<id>", made by the first of them and joined by the
-// later ones (exec), so that they do not share the runtime caller's
-// session keyring and the keys in it. The keyring gets search permission
-// for its possessor's uid (for "other" in a user namespace, where the uid
-// maps elsewhere). None with NoNewKeyring.
-func sessionKeyring(cfg *configs.Config, id string) (name string, perm uint32) {
+// runc's do: "_ses.<id>", made by the init and joined by the execs, so
+// that they do not share the runtime caller's session keyring and the keys
+// in it. The init gives it search permission for its uid (for "other" in a
+// user namespace, where the uid maps elsewhere); an exec only joins (perm
+// 0: it may not own the keyring, and only the owner may change it). None
+// with NoNewKeyring.
+func sessionKeyring(cfg *configs.Config, id string, exec bool) (name string, perm uint32) {
 	if cfg.NoNewKeyring {
 		return "", 0
+	}
+	if exec {
+		return "_ses." + id, 0
 	}
 	perm = 0x80000 // KEY_USR_SEARCH
 	if cfg.Namespaces.Contains(configs.NEWUSER) {
@@ -43,6 +47,9 @@ func joinSessionKeyring(name string, perm uint32) error {
 	if err != nil {
 		return fmt.Errorf("join session keyring %s: %w", name, err)
 	}
+	if perm == 0 {
+		return nil
+	}
 	// "type;uid;gid;perm;description", perm in hex.
 	desc, err := unix.KeyctlString(unix.KEYCTL_DESCRIBE, id)
 	if err != nil {
@@ -55,6 +62,9 @@ func joinSessionKeyring(name string, perm uint32) error {
 	cur, err := strconv.ParseUint(f[3], 16, 32)
 	if err != nil {
 		return fmt.Errorf("describe session keyring %s: %q", name, desc)
+	}
+	if uint32(cur)|perm == uint32(cur) {
+		return nil
 	}
 	if err := unix.KeyctlSetperm(id, uint32(cur)|perm); err != nil {
 		return fmt.Errorf("session keyring %s permissions: %w", name, err)

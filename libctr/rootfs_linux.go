@@ -87,8 +87,8 @@ func prepareRootfs(cfg *configs.Config, cgroupPaths map[string]string, userns bo
 // privateParent is the mount to make private before pivot_root, which
 // refuses a shared parent of the new root: the mount that holds cfg's
 // rootfs, or "" when / was just made non-shared all through (rprivate,
-// the default, rslave or runbindable), which spares every start a read of
-// the host's mountinfo.
+// the default, or rslave), which spares every start a read of the host's
+// mountinfo.
 func privateParent(cfg *configs.Config) (string, error) {
 	if prop := cfg.RootPropagation; prop != 0 && (prop&unix.MS_REC == 0 || prop&unix.MS_SHARED != 0) {
 		return parentMount(cfg.Rootfs)

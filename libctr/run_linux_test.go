@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/wharf-project/wharf/libctr"
 	"github.com/wharf-project/wharf/libctr/cgroups"
 	"github.com/wharf-project/wharf/libctr/configs"
@@ -104,6 +105,37 @@ func TestSessionKeyringOfItsOwn(t *testing.T) {
 			t.Errorf("keyring _ses.%s: perm %08x, want the uid's search bit", c.ID(), perm)
 		}
 		return "made"
+	})
+}
+
+// An exec joins the container's session keyring without changing it: in a
+// user namespace the exec is not the keyring's owner (the init, mapped to
+// another host uid, made it), and only the owner may set its permissions.
+// Both exec ways.
+func TestExecJoinsTheKeyringInAUserNamespace(t *testing.T) {
+	c := testContainer(t, func(s *specs.Spec) {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+		s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	}, "sleep", "1000")
+	p, _, _ := c.start(t)
+	defer func() {
+		_ = p.Signal(syscall.SIGKILL)
+		_, _ = p.Wait()
+	}()
+	// (The keyring, owned by the mapped uid, is not in this process's
+	// /proc/keys: root may not view it.)
+	execPaths(t, func(t *testing.T) string {
+		var errb strings.Builder
+		ex := &libctr.Process{Process: configs.Process{Args: []string{"true"}, Env: []string{"PATH=/bin"}, Cwd: "/"}, Stderr: &errb}
+		if err := c.Enter(ex); err != nil {
+			t.Fatalf("exec: %v", err)
+		}
+		st, err := ex.Wait()
+		if err != nil || libctr.ExitCode(st) != 0 {
+			t.Fatalf("exec: %v, exit %d, stderr %q", err, libctr.ExitCode(st), errb.String())
+		}
+		return "ran"
 	})
 }
 

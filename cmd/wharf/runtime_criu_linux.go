@@ -137,7 +137,8 @@ func (o *createOpts) restore(id string, co *libctr.CriuOpts) (*libctr.Container,
 	if b.proc.Terminal || o.consoleSocket != "" {
 		return nil, nil, errors.New("restore of a container with a terminal is not supported")
 	}
-	b.cfg.NoPivotRoot = b.cfg.NoPivotRoot || o.noPivot // (criu makes the root: no effect)
+	b.cfg.NoPivotRoot = b.cfg.NoPivotRoot || o.noPivot        // (criu makes the root: no effect)
+	b.cfg.NoNewKeyring = b.cfg.NoNewKeyring || o.noNewKeyring // for the execs into it
 	f, err := runtimeFactory()
 	if err != nil {
 		return nil, nil, err

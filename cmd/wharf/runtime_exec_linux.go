@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"slices"
@@ -78,6 +79,9 @@ func (o *execOpts) execProcess(c *libctr.Container, args []string) (*configs.Pro
 	if len(o.gids) > 0 {
 		gids := append([]uint32(nil), p.AdditionalGids...)
 		for _, g := range o.gids {
+			if g > math.MaxUint32 {
+				return nil, fmt.Errorf("--additional-gids %d: not a gid", g)
+			}
 			gids = append(gids, uint32(g))
 		}
 		p.AdditionalGids = gids
@@ -219,7 +223,16 @@ func psTable(w io.Writer, pids []int, psArgs []string) error {
 	}
 	b := []byte(lines[0] + "\n")
 	for _, line := range lines[1:] {
-		if f := strings.Fields(line); col < len(f) && ours[f[col]] {
+		f := strings.Fields(line)
+		if col >= len(f) {
+			continue
+		}
+		if _, err := strconv.Atoi(f[col]); err != nil {
+			// A column before PID with spaces in it (lstart, args):
+			// runc gives up too.
+			return fmt.Errorf("ps %s: no pid where the PID column is in %q", strings.Join(psArgs, " "), line)
+		}
+		if ours[f[col]] {
 			b = append(b, line+"\n"...)
 		}
 	}

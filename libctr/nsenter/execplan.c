@@ -468,10 +468,10 @@ static void wait_start(void)
 		die(127, "write exec fifo");
 }
 
-/* plan_run: see plan.h. The steps and their order are initMain's. */
 /* join_keyring joins (or makes) the session keyring name and adds perm to
- * its permissions, as joinSessionKeyring does in Go: nothing where
- * keyrings cannot be had (no keyctl, or a seccomp profile refusing it). */
+ * its permissions (an init; an exec, perm 0, only joins: it need not own
+ * the keyring), as joinSessionKeyring does in Go: nothing where keyrings
+ * cannot be had (no keyctl, or a seccomp profile refusing it). */
 static void join_keyring(int fd, const char *name, uint32_t perm)
 {
 	long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name);
@@ -479,11 +479,16 @@ static void join_keyring(int fd, const char *name, uint32_t perm)
 		return;
 	if (id < 0)
 		plan_fail(fd, "join session keyring %s: %s", name, plan_errstr(errno));
-	/* "type;uid;gid;perm;description", perm in hex */
+	if (perm == 0)
+		return;
+	/* "type;uid;gid;perm;description", perm in hex; n is the length it
+	 * needs, and nothing is copied when that does not fit */
 	char desc[512];
 	long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, id, desc, sizeof desc);
 	if (n < 0)
 		plan_fail(fd, "describe session keyring %s: %s", name, plan_errstr(errno));
+	if ((size_t)n > sizeof desc)
+		plan_fail(fd, "describe session keyring %s: %ld bytes", name, n);
 	desc[sizeof desc - 1] = '\0';
 	const char *p = desc;
 	for (int i = 0; i < 3 && p != NULL; i++)
@@ -493,10 +498,13 @@ static void join_keyring(int fd, const char *name, uint32_t perm)
 	unsigned long cur = p != NULL ? strtoul(p, &end, 16) : 0;
 	if (p == NULL || end == p || *end != ';')
 		plan_fail(fd, "describe session keyring %s: %s", name, desc);
+	if (((uint32_t)cur | perm) == (uint32_t)cur)
+		return;
 	if (syscall(SYS_keyctl, KEYCTL_SETPERM, id, (uint32_t)cur | perm) < 0)
 		plan_fail(fd, "session keyring %s permissions: %s", name, plan_errstr(errno));
 }
 
+/* plan_run: see plan.h. The steps and their order are initMain's. */
 void plan_run(struct plan *pl, int fd, int init)
 {
 	if (pl->keyring[0] != '\0')
