@@ -586,11 +586,10 @@ static void setup_dev(int fd, int rootfd, const struct init *in)
 		plan_fail(fd, "resolve /dev: %s", plan_errstr(errno));
 	/* Below a descriptor of /dev opened inside the rootfs, as the nodes
 	 * are (by path without openat2). */
-	const char *rel = rel_in_root(in->rootfs, dev);
-	int devfd = rootfd >= 0 && rel != NULL ? open_in_root(rootfd, rel) : -1;
-	if (devfd < 0 && rootfd >= 0 && rel != NULL && !NO_OPENAT2(errno))
+	struct pin dp;
+	if (pin_dest(&dp, rootfd, in->rootfs, dev) < 0)
 		plan_fail(fd, "openat2 %s: %s", dev, plan_errstr(errno));
-	int at = devfd >= 0 ? devfd : AT_FDCWD;
+	int devfd = dp.fd, at = devfd >= 0 ? devfd : AT_FDCWD;
 	char path[8192];
 #define DEV_NAME(n) (devfd >= 0 ? (n) : (snprintf(path, sizeof path, "%s/%s", dev, (n)), path))
 	static const char *links[][2] = {
@@ -606,8 +605,7 @@ static void setup_dev(int fd, int rootfd, const struct init *in)
 			plan_fail(fd, "symlink pts/ptmx %s/ptmx: %s", dev, plan_errstr(errno));
 	}
 #undef DEV_NAME
-	if (devfd >= 0)
-		close(devfd);
+	unpin(&dp);
 	free(dev);
 	umask(old);
 }
@@ -653,6 +651,15 @@ static void pivot(int fd, const struct init *in)
 		plan_fail(fd, "chdir /: %s", plan_errstr(errno));
 }
 
+/* open_rootfs opens what is at the rootfs now, for the lookups inside it. */
+static int open_rootfs(int fd, const struct init *in)
+{
+	int rootfd = open(in->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		plan_fail(fd, "open rootfs: %s", plan_errstr(errno));
+	return rootfd;
+}
+
 /* setup_container is setupContainer for a container with a mount
  * namespace of its own. */
 static void setup_container(int fd, const struct init *in)
@@ -675,22 +682,16 @@ static void setup_container(int fd, const struct init *in)
 	 * a slave of the host's mount, as runc leaves it). */
 	if (in->parent_mount[0] && mount("", in->rootfs, NULL, MS_PRIVATE, NULL) < 0)
 		plan_fail(fd, "make rootfs private: %s", plan_errstr(errno));
-	int rootfd = -1;
+	int rootfd = open_rootfs(fd, in);
 	for (uint32_t i = 0; i < in->nops; i++) {
-		if (rootfd < 0 && (rootfd = open(in->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
-			plan_fail(fd, "open rootfs: %s", plan_errstr(errno));
 		if (do_op(fd, rootfd, in->rootfs, &in->ops[i])) {
 			close(rootfd); /* a mount on the rootfs: open what covers it */
-			rootfd = -1;
+			rootfd = open_rootfs(fd, in);
 		}
 	}
-	if (in->flags & INIT_DEV) {
-		if (rootfd < 0 && (rootfd = open(in->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
-			plan_fail(fd, "open rootfs: %s", plan_errstr(errno));
+	if (in->flags & INIT_DEV)
 		setup_dev(fd, rootfd, in);
-	}
-	if (rootfd >= 0)
-		close(rootfd);
+	close(rootfd);
 	pivot(fd, in);
 	if (in->propagation && mount("", "/", NULL, (unsigned long)in->propagation, NULL) < 0)
 		plan_fail(fd, "rootfsPropagation on the new root: %s", plan_errstr(errno));
