@@ -400,17 +400,17 @@ func setupDev(rootfs string, cfg *configs.Config, userns bool) error {
 		if err != nil {
 			return err
 		}
-		if err := mkdirFor(rootfs, filepath.Dir(dest), true); err != nil {
-			return err
-		}
 		if userns {
-			if err := mkdirFor(rootfs, dest, false); err != nil {
+			if err := mkdirFor(rootfs, dest, false); err != nil { // with its directory
 				return err
 			}
 			if err := withPinned(rootfs, dest, func(t string) error { return unix.Mount(d.Path, t, "", unix.MS_BIND, "") }); err != nil {
 				return fmt.Errorf("bind device %s: %w", d.Path, err)
 			}
 			continue
+		}
+		if err := mkdirFor(rootfs, filepath.Dir(dest), true); err != nil {
+			return err
 		}
 		// The node is made below a descriptor of its directory opened
 		// inside the rootfs, as mount destinations are (mkdirFor).
