@@ -132,17 +132,9 @@ func (f *Factory) Load(id string) (*Container, error) {
 	if err := configs.ValidateID(id); err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(f.Root, id)
-	b, err := os.ReadFile(filepath.Join(dir, stateFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("container %q: %w", id, ErrNotExist)
-	}
+	c, err := f.loadState(id)
 	if err != nil {
 		return nil, err
-	}
-	c := f.newContainer(id, dir)
-	if err := c.state.UnmarshalJSON(b); err != nil {
-		return nil, fmt.Errorf("container %q: %w: %w", id, ErrCorruptState, err)
 	}
 	if f.newCgroup == nil && c.state.Config.Cgroups != nil && len(c.state.CgroupPaths) > 0 {
 		c.cgroup, err = cgroups.FromPaths(c.state.Config.Cgroups, c.state.CgroupPaths)
@@ -155,15 +147,37 @@ func (f *Factory) Load(id string) (*Container, error) {
 	return c, nil
 }
 
-// Forget removes the state directory of a container that cannot be loaded
-// (its state.json missing or corrupt), which Destroy cannot reach: what
-// the state would have named (cgroups, processes) is not looked for.
+// loadState reads the state of container id (a valid id): ErrNotExist
+// without a state.json, ErrCorruptState when it cannot be read.
+func (f *Factory) loadState(id string) (*Container, error) {
+	dir := filepath.Join(f.Root, id)
+	b, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("container %q: %w", id, ErrNotExist)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := f.newContainer(id, dir)
+	if err := c.state.UnmarshalJSON(b); err != nil {
+		return nil, fmt.Errorf("container %q: %w: %w", id, ErrCorruptState, err)
+	}
+	return c, nil
+}
+
+// Forget removes the state directory of a container whose state.json is
+// missing or corrupt, which Load, so Destroy, cannot reach: what the state
+// would have named (cgroups, processes) is not looked for. Any other
+// container, or a state that cannot be read for another reason, is left.
 func (f *Factory) Forget(id string) error {
 	if err := configs.ValidateID(id); err != nil {
 		return err
 	}
-	if _, err := f.Load(id); err == nil {
+	switch _, err := f.loadState(id); {
+	case err == nil:
 		return fmt.Errorf("container %q has a readable state: %w", id, ErrExist)
+	case !errors.Is(err, ErrNotExist) && !errors.Is(err, ErrCorruptState):
+		return err
 	}
 	return os.RemoveAll(filepath.Join(f.Root, id))
 }

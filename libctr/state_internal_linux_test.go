@@ -135,3 +135,43 @@ func onlyDelalloc(t *testing.T, name string) bool {
 	}
 	return m.extFlags&extentDelalloc != 0
 }
+
+// Forget removes a state directory only when its state.json is missing or
+// corrupt: not a readable one, nor one it cannot read for another reason.
+func TestForgetOnlyUnloadable(t *testing.T) {
+	f := &Factory{Root: t.TempDir()}
+	mk := func(id string, state func(path string) error) string {
+		dir := filepath.Join(f.Root, id)
+		if err := os.Mkdir(dir, 0o711); err != nil {
+			t.Fatal(err)
+		}
+		if state != nil {
+			if err := state(filepath.Join(dir, stateFile)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	write := func(s string) func(string) error {
+		return func(p string) error { return os.WriteFile(p, []byte(s), 0o600) }
+	}
+	for id, tc := range map[string]struct {
+		state func(string) error
+		gone  bool
+	}{
+		"missing":  {nil, true},
+		"torn":     {write(""), true},
+		"readable": {write(`{"id":"readable"}`), false},
+		"unread":   {func(p string) error { return os.Mkdir(p, 0o700) }, false}, // EISDIR
+	} {
+		dir := mk(id, tc.state)
+		err := f.Forget(id)
+		_, serr := os.Stat(dir)
+		if gone := os.IsNotExist(serr); gone != tc.gone {
+			t.Errorf("%s: Forget (%v) removed the directory: %v, want %v", id, err, gone, tc.gone)
+		}
+		if (err == nil) != tc.gone {
+			t.Errorf("%s: Forget: %v", id, err)
+		}
+	}
+}

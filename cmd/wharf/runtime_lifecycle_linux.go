@@ -197,16 +197,16 @@ func addLifecycleCmds() {
 		Short:   "Delete a stopped (or, with --force, any) container",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := loadContainer(args[0])
+			f, err := runtimeFactory()
+			if err != nil {
+				return logged(err)
+			}
+			c, err := f.Load(args[0])
 			if force && (errors.Is(err, libctr.ErrNotExist) || errors.Is(err, libctr.ErrCorruptState)) {
 				// A directory without a state (a create that died
 				// before writing it) or with a torn one: as runc does
 				// with the former, remove it.
-				f, ferr := runtimeFactory()
-				if ferr == nil {
-					ferr = f.Forget(args[0])
-				}
-				return logged(ferr)
+				return logged(f.Forget(args[0]))
 			}
 			if err != nil {
 				return logged(err)
