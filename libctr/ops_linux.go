@@ -88,6 +88,9 @@ func (c *Container) Processes() ([]int, error) { return c.cgroup.Pids() }
 
 // Set changes the resource limits of a running container and records them.
 func (c *Container) Set(r configs.Resources) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
 	c.settleCgroups()
 	if err := c.cgroup.Set(&r); err != nil {
 		return err

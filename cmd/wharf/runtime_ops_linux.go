@@ -235,9 +235,6 @@ func updateCommand() *cobra.Command {
 			set("cpuset-mems", func() { r.CpusetMems = mems })
 			set("pids-limit", func() { r.PidsLimit = pids })
 			set("blkio-weight", func() { r.BlkioWeight = blkioWeight })
-			if fl.Changed("blkio-weight") && (blkioWeight < 10 || blkioWeight > 1000) {
-				return logged(fmt.Errorf("--blkio-weight %d: want 10 to 1000", blkioWeight))
-			}
 			r.Devices = nil // device rules are fixed at create
 			return logged(c.Set(r))
 		},
@@ -296,5 +293,8 @@ func applySpecResources(r *configs.Resources, lr *specs.LinuxResources) {
 	}
 	if p := lr.Pids; p != nil && p.Limit != nil {
 		r.PidsLimit = *p.Limit
+	}
+	if b := lr.BlockIO; b != nil && b.Weight != nil {
+		r.BlkioWeight = *b.Weight
 	}
 }

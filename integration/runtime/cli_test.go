@@ -286,6 +286,9 @@ func TestUpdateAndEventsStream(t *testing.T) {
 	if _, errOut, code := r.run("", "update", "--blkio-weight", "5", id); code == 0 || !strings.Contains(errOut, "10 to 1000") {
 		t.Errorf("update --blkio-weight 5: exit %d, stderr %q", code, errOut)
 	}
+	if _, errOut, code := r.run(`{"blockIO":{"weight":5}}`, "update", "-r", "-", id); code == 0 || !strings.Contains(errOut, "10 to 1000") {
+		t.Errorf("update -r with a blockIO weight of 5: exit %d, stderr %q", code, errOut)
+	}
 	if _, err := os.Stat("/sys/fs/cgroup/blkio"); err == nil { // cgroup v1, as here
 		weight := filepath.Join("/sys/fs/cgroup/blkio/wharf", id, "blkio.weight")
 		_, errOut, code := r.run("", "update", "--blkio-weight", "500", id)

@@ -66,6 +66,19 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("mount destination %q must be absolute: %w", m.Destination, ErrInvalid)
 		}
 	}
+	if c.Cgroups != nil && c.Cgroups.Resources != nil {
+		return c.Cgroups.Resources.Validate()
+	}
+	return nil
+}
+
+// Validate checks the limits whose range the cgroup files do not: a blkio
+// weight out of range would be written as is on v1 and wrap in the
+// conversion to io.weight on v2.
+func (r *Resources) Validate() error {
+	if w := r.BlkioWeight; w != 0 && (w < 10 || w > 1000) {
+		return fmt.Errorf("blkio weight %d: want 10 to 1000: %w", w, ErrInvalid)
+	}
 	return nil
 }
 
