@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,6 +87,18 @@ func NewV1(path string) (Manager, error) {
 
 func (m *v1) Paths() map[string]string { return m.paths }
 
+// dirs are the cgroup's directories, each once: controllers mounted
+// together (cpu and cpuacct, net_cls and net_prio) share one.
+func (m *v1) dirs() []string {
+	dirs := make([]string, 0, len(m.paths))
+	for _, dir := range m.paths {
+		if !slices.Contains(dirs, dir) {
+			dirs = append(dirs, dir)
+		}
+	}
+	return dirs
+}
+
 func (m *v1) Exists() bool {
 	for _, p := range m.paths {
 		if _, err := os.Stat(p); err == nil {
@@ -96,12 +109,7 @@ func (m *v1) Exists() bool {
 }
 
 func (m *v1) Apply(pid int) error {
-	seen := make(map[string]bool, len(m.paths)) // controllers mounted together share a directory
-	for c, dir := range m.paths {
-		if seen[dir] {
-			continue
-		}
-		seen[dir] = true
+	for _, dir := range m.dirs() {
 		if dir == m.paths["cpuset"] {
 			if err := mkdirCpuset(dir); err != nil {
 				return err
@@ -111,7 +119,7 @@ func (m *v1) Apply(pid int) error {
 		}
 		if pid > 0 {
 			if err := writeFile(dir, "cgroup.procs", strconv.Itoa(pid)); err != nil {
-				return fmt.Errorf("join %s cgroup: %w", c, err)
+				return fmt.Errorf("join cgroup %s: %w", dir, err)
 			}
 		}
 	}
@@ -142,26 +150,17 @@ func (m *v1) TaskFiles() ([]*os.File, error) {
 
 func (m *v1) openTasks() ([]*os.File, error) {
 	var files []*os.File
-	seen := make(map[string]bool, len(m.paths))
-	for _, dir := range m.paths {
-		if seen[dir] {
-			continue
-		}
-		seen[dir] = true
+	for _, dir := range m.dirs() {
 		// A blocking descriptor of its own, kept out of the poller (see
 		// writeFile): it is sent to the init, written "0" to once.
 		fd, err := openFile(dir+"/tasks", unix.O_WRONLY, 0)
-		var f *os.File
-		if err == nil {
-			f = os.NewFile(uintptr(fd), dir+"/tasks")
-		}
 		if err != nil {
 			for _, f := range files {
 				f.Close()
 			}
 			return nil, err
 		}
-		files = append(files, f)
+		files = append(files, os.NewFile(uintptr(fd), dir+"/tasks"))
 	}
 	return files, nil
 }
@@ -346,7 +345,7 @@ func (m *v1) Destroy(ctx context.Context) error {
 	delay := 100 * time.Microsecond
 	for {
 		var last error
-		for _, dir := range m.paths {
+		for _, dir := range m.dirs() {
 			if err := removeTree(dir); err != nil {
 				last = err
 			}
